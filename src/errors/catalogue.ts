@@ -1,0 +1,175 @@
+// The one catalogue of berth's coded errors: code, HTTP status, message template and fix.
+
+/** Every error berth knows. `message` and `fix` are templates: `{name}` is filled from the error's params. */
+export const catalogue = {
+  // --- input and usage --------------------------------------------------------------------------
+  INVALID_ARGUMENT: {
+    status: 400,
+    message: '{detail}',
+    fix: 'Correct the value named in the message and run the command again.',
+  },
+  INVALID_SETTINGS: {
+    status: 400,
+    message: 'invalid setting {field}: {detail}',
+    fix: 'Correct the named flag or environment variable; `berth <command> --help` lists them.',
+  },
+  // --- inference server requests ----------------------------------------------------------------
+  NOT_FOUND: {
+    status: 404,
+    message: 'no route for {method} {path}',
+    fix: 'Score with POST /score (or GET /score); GET / is liveness, GET /ready readiness.',
+  },
+  METHOD_NOT_ALLOWED: {
+    status: 405,
+    message: 'method {method} is not allowed on {path}',
+    fix: 'Use one of: {allowed}.',
+  },
+  BODY_NOT_UTF8: {
+    status: 400,
+    message: 'the request body is not valid UTF-8 text',
+    fix: 'Send UTF-8 text (for example JSON), or decorate run() with @rawhttp to receive raw bytes.',
+  },
+  BODY_TOO_LARGE: {
+    status: 413,
+    message: 'the request body is larger than the limit of {limit} bytes',
+    fix: 'Send a smaller body, or raise the limit with --max-request-size-mb.',
+  },
+  REQUEST_ID_TOO_LONG: {
+    status: 431,
+    message: 'request header {header} is longer than 100 characters',
+    fix: 'Send request ids of at most 100 characters.',
+  },
+  RUN_FAILED: {
+    status: 500,
+    message: 'run() raised in the entry script; see the service logs (request id {requestId})',
+    fix: 'Read the traceback logged with this request id, fix run(), and redeploy. `--debug` puts the exception in the response.',
+  },
+  SCORING_TIMEOUT: {
+    status: 504,
+    message: 'scoring timeout after {timeoutMs} ms; the worker is recycled',
+    fix: 'Make run() faster, or raise the scoring timeout (--scoring-timeout-ms / scoring_timeout_ms).',
+  },
+  OVERLOADED: {
+    status: 503,
+    message: 'overloaded: no worker became free within {waitMs} ms',
+    fix: 'Retry after the Retry-After delay; add workers or replicas, or raise the queue wait limit.',
+  },
+  WORKER_DIED: {
+    status: 502,
+    message: 'the worker process died during the request ({reason}); it is restarting',
+    fix: 'Look in the server log for the worker\'s last output: a crash in native code, os._exit() or an out-of-memory kill.',
+  },
+  NOT_READY: {
+    status: 503,
+    message: 'no worker is ready yet (init() is still running or restarting)',
+    fix: 'Wait until GET /ready answers 200, then retry.',
+  },
+  SHUTTING_DOWN: {
+    status: 503,
+    message: 'the server is shutting down',
+    fix: 'Retry against another replica or after the server restarts.',
+  },
+  // --- entry script start-up --------------------------------------------------------------------
+  ENTRY_SCRIPT_NOT_FOUND: {
+    status: 400,
+    message: 'entry script {path} does not exist',
+    fix: 'Pass the path of your score.py (or .js/.ts module) with --entry-script.',
+  },
+  ENTRY_SCRIPT_IMPORT_FAILED: {
+    status: 500,
+    message: 'the entry script {file} failed to import: {exception}',
+    fix: 'Fix the error at {file}:{line}; a missing package means the environment lacks it.',
+  },
+  ENTRY_SCRIPT_MISSING_FUNCTION: {
+    status: 500,
+    message: 'the entry script {file} does not define {missing}()',
+    fix: 'Define both init() and run(input_data) at the top level of the entry script.',
+  },
+  INIT_FAILED: {
+    status: 500,
+    message: 'init() raised {exception} at {file}:{line}',
+    fix: 'Read the traceback and the model directory listing above; fix init() (often a model path) and start again.',
+  },
+  INIT_TIMEOUT: {
+    status: 500,
+    message: 'init() did not finish within {timeoutS} s',
+    fix: 'Make init() faster or raise --init-timeout-s.',
+  },
+  PYTHON_NOT_FOUND: {
+    status: 500,
+    message: 'cannot start the Python interpreter {python}: {detail}',
+    fix: 'Install Python 3.8+ or pass its path with --python.',
+  },
+  // --- control plane ----------------------------------------------------------------------------
+  CONTROL_PLANE_UNREACHABLE: {
+    status: 503,
+    message: 'the berth control plane is not running at {server}',
+    fix: 'start it with: berth up',
+  },
+  CONTROL_PLANE_ALREADY_RUNNING: {
+    status: 409,
+    message: 'a berth control plane already runs at {server} (pid {pid})',
+    fix: 'Use it, or stop it first with: berth down',
+  },
+  MALFORMED_JSON: {
+    status: 400,
+    message: 'the request body is not valid JSON: {detail}',
+    fix: 'Send a JSON object.',
+  },
+  VALIDATION_FAILED: {
+    status: 400,
+    message: 'invalid {field}: {detail}',
+    fix: 'Correct the named field and retry.',
+  },
+  MODEL_NOT_FOUND: {
+    status: 404,
+    message: 'model {model} not found',
+    fix: 'List registered models with: berth model list',
+  },
+  MODEL_IN_USE: {
+    status: 409,
+    message: 'model {model} is used by service(s) {services}',
+    fix: 'Delete or update those services first.',
+  },
+  PATH_NOT_FOUND: {
+    status: 400,
+    message: 'path {path} does not exist',
+    fix: 'Pass an existing file or folder with --path.',
+  },
+  INTERNAL: {
+    status: 500,
+    message: 'internal error: {detail}',
+    fix: 'This is a bug in berth; the log has the details.',
+  },
+} as const satisfies Record<string, { status: number; message: string; fix: string }>;
+
+export type ErrorCode = keyof typeof catalogue;
+export type ErrorParams = Readonly<Record<string, string | number>>;
+
+function fill(template: string, params: ErrorParams): string {
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) => (key in params ? String(params[key]) : whole));
+}
+
+/** An error with a catalogue code; everything berth raises on purpose is one of these. */
+export class BerthError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly fix: string;
+  readonly params: ErrorParams;
+
+  constructor(code: ErrorCode, params: ErrorParams = {}, options?: { cause?: unknown }) {
+    const entry = catalogue[code];
+    super(fill(entry.message, params), options);
+    this.name = 'BerthError';
+    this.code = code;
+    this.status = entry.status;
+    this.fix = fill(entry.fix, params);
+    this.params = params;
+  }
+}
+
+export function isBerthError(err: unknown): err is BerthError {
+  return err instanceof BerthError;
+}
+
+export const errorCodes = Object.keys(catalogue) as ErrorCode[];
