@@ -5,6 +5,7 @@ import { EXIT_FAILURE, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
 import { commands } from './commands/index.js';
 import type { CliContext } from './context.js';
 import { version } from '../core/version.js';
+import { flushLogsSync } from '../core/logger.js';
 
 const ctx: CliContext = {
   env: Object.freeze({ ...process.env }),
@@ -20,6 +21,7 @@ const program = new Command('berth')
 for (const register of commands) register(program, ctx);
 
 function fail(err: unknown): never {
+  flushLogsSync();
   if (isBerthError(err)) {
     ctx.err(`berth: ${err.message}`);
     ctx.err(`  fix: ${err.fix}`);

@@ -100,6 +100,11 @@ export const catalogue = {
     message: 'cannot start the Python interpreter {python}: {detail}',
     fix: 'Install Python 3.8+ or pass its path with --python.',
   },
+  PORT_IN_USE: {
+    status: 409,
+    message: 'cannot listen on {host}:{port}: the port is in use',
+    fix: 'Stop whatever listens there, or pick another port with --port.',
+  },
   // --- control plane ----------------------------------------------------------------------------
   CONTROL_PLANE_UNREACHABLE: {
     status: 503,
@@ -135,6 +140,61 @@ export const catalogue = {
     status: 400,
     message: 'path {path} does not exist',
     fix: 'Pass an existing file or folder with --path.',
+  },
+  CONTROL_PLANE_REQUEST_FAILED: {
+    status: 502,
+    message: 'the request to the berth control plane at {server} failed: {detail}',
+    fix: 'Check that it still runs (berth status) and run the command again.',
+  },
+  CONTROL_PLANE_START_FAILED: {
+    status: 500,
+    message: 'the berth control plane did not start: {detail}',
+    fix: 'Read its log at {log}.',
+  },
+  CONTROL_PLANE_STOP_TIMEOUT: {
+    status: 500,
+    message: 'the berth control plane (pid {pid}) did not stop within {timeoutS} s',
+    fix: 'Wait and run berth down again, or end it with: kill -9 {pid}',
+  },
+  API_ROUTE_NOT_FOUND: {
+    status: 404,
+    message: 'no API route for {method} {path}',
+    fix: 'The API is described at GET /openapi.json.',
+  },
+  API_BODY_TOO_LARGE: {
+    status: 413,
+    message: 'the request body is larger than the API limit of {limit} bytes',
+    fix: 'Send a smaller JSON body; model files go through the upload routes (berth model register).',
+  },
+  UPLOAD_NOT_FOUND: {
+    status: 404,
+    message: 'upload {upload} not found (it was committed, aborted, expired, or the control plane restarted)',
+    fix: 'Run berth model register again.',
+  },
+  DIGEST_MISMATCH: {
+    status: 400,
+    message: 'the bytes received for {path} hash to sha256:{actual}, not the announced sha256:{expected}',
+    fix: 'The file changed while it was sent, or the transfer was corrupted; run the command again.',
+  },
+  MODEL_FILE_NOT_FOUND: {
+    status: 404,
+    message: 'model {model} has no file {path}',
+    fix: 'List its files with: berth model show {model}',
+  },
+  STORAGE_FAILED: {
+    status: 507,
+    message: 'could not write to the store under {home}: {detail}',
+    fix: 'Free disk space (or fix permissions) under {home} and retry.',
+  },
+  STORE_TOO_NEW: {
+    status: 500,
+    message: 'the store {path} has schema version {found}; this berth knows versions up to {known}',
+    fix: 'Upgrade berth, or use another home with --home / BERTH_HOME.',
+  },
+  STORE_VERIFY_FAILED: {
+    status: 500,
+    message: '{count} stored file(s) failed verification, first: {first}',
+    fix: 'Delete the affected model versions (berth model delete N:V) and register them again.',
   },
   INTERNAL: {
     status: 500,

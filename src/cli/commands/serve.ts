@@ -1,7 +1,55 @@
 // `berth serve`: runs the inference server for one entry script in the foreground.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { parseServeSettings, type ServeInput } from '../../inference/settings.js';
+import { startServer } from '../../inference/serve.js';
+import { createLogger } from '../../core/logger.js';
 
-export function registerServe(program: Command, _ctx: CliContext): void {
-  program.command('serve').description('Serve an entry script over HTTP (POST /score)');
+/** Each setting's flag; the classic server's underscore spelling is accepted as a hidden alias. */
+const FLAGS: ReadonlyArray<readonly [key: string, flag: string, description: string]> = [
+  ['entryScript', 'entry-script <path>', 'the score.py (or .js/.mjs/.ts module) with init() and run() [env AZUREML_ENTRY_SCRIPT]'],
+  ['modelDir', 'model-dir <dir>', 'model directory; sets AZUREML_MODEL_DIR and BERTH_MODEL_DIR [env AZUREML_MODEL_DIR]'],
+  ['port', 'port <n>', 'port to listen on (default 5001; 0 picks a free one)'],
+  ['host', 'host <addr>', 'address to listen on (default 127.0.0.1)'],
+  ['workerCount', 'worker-count <n>', 'Python worker processes, each calling init() once (default 1) [env WORKER_COUNT]'],
+  ['scoringTimeoutMs', 'scoring-timeout-ms <ms>', 'time allowed for one run() (default 60000) [env SCORING_TIMEOUT_MS]'],
+  ['maxQueueWaitMs', 'max-queue-wait-ms <ms>', 'longest wait for a free worker before 503 (default 500)'],
+  ['maxConcurrentRequests', 'max-concurrent-requests <n>', 'requests run at once (default: the worker count)'],
+  ['initTimeoutS', 'init-timeout-s <s>', 'time allowed for init() (default 600)'],
+  ['maxRequestSizeMb', 'max-request-size-mb <mb>', 'largest request body (default 100)'],
+  ['shutdownTimeoutS', 'shutdown-timeout-s <s>', 'on SIGTERM, how long in-flight requests may finish (default 30)'],
+  ['python', 'python <path>', 'Python interpreter for the workers (default python3)'],
+  ['corsOrigins', 'cors-origins <list>', 'comma-separated origins allowed by CORS [env AML_CORS_ORIGINS]'],
+];
+
+export function registerServe(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('serve')
+    .description('Serve an entry script over HTTP: POST /score calls run(), GET / is liveness, GET /ready readiness')
+    .option('--debug', 'put run() exceptions and tracebacks in 500 responses');
+  for (const [, flag, description] of FLAGS) {
+    cmd.option(`--${flag}`, description);
+    const underscored = flag.replace(/^([a-z-]+)/, (name) => name.replace(/-/g, '_'));
+    if (underscored !== flag) cmd.addOption(new Option(`--${underscored}`).hideHelp());
+  }
+  // The classic server's name for the CORS flag.
+  cmd.addOption(new Option('--access_control_allow_origins <list>').hideHelp());
+
+  cmd.action(async (opts: Record<string, string | boolean | undefined>) => {
+    const input: Record<string, ServeInput[string]> = { debug: opts.debug === true ? true : undefined };
+    for (const [key, flag] of FLAGS) {
+      const snake = flag.split(' ')[0]!.replace(/-/g, '_');
+      const camelOfSnake = snake; // commander keeps underscores as they are
+      input[key] = (opts[key] ?? opts[camelOfSnake]) as string | undefined;
+    }
+    input.corsOrigins ??= opts.access_control_allow_origins as string | undefined;
+    const settings = parseServeSettings(input, ctx.env);
+    const log = createLogger({ name: 'berth-serve' });
+    const running = await startServer({ settings, log, env: ctx.env, printError: ctx.err });
+    const stop = (): void => {
+      void running.shutdown().then(() => process.exit(0));
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
 }

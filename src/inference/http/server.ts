@@ -1,0 +1,118 @@
+// The inference HTTP server: routes, body limits, request ids, and the mapping of run() outcomes to responses.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { ServeSettings } from '../settings.js';
+import type { WorkerPool, DispatchResult } from '../pool/worker-pool.js';
+import type { InferenceMetrics } from '../metrics.js';
+import { loadSwagger } from '../swagger.js';
+import { readRequestIds } from './request-ids.js';
+import { Responder, type Exchange } from './respond.js';
+
+export interface InferenceServerDeps {
+  readonly settings: ServeSettings;
+  readonly pool: WorkerPool;
+  readonly metrics: InferenceMetrics;
+  readonly log: Logger;
+  /** True once SIGTERM arrived: new requests are refused while in-flight ones finish. */
+  readonly isDraining: () => boolean;
+}
+
+const ROUTES: Readonly<Record<string, readonly string[]>> = {
+  '/': ['GET', 'HEAD'],
+  '/ready': ['GET', 'HEAD'],
+  '/score': ['GET', 'POST', 'OPTIONS'],
+  '/swagger.json': ['GET'],
+  '/metrics': ['GET'],
+};
+const TEXT = { 'content-type': 'text/plain; charset=utf-8' };
+const JSON_TYPE = { 'content-type': 'application/json' };
+
+export function createInferenceServer(deps: InferenceServerDeps): Server {
+  const { settings, pool, metrics, log } = deps;
+  const responder = new Responder(log, settings.corsOrigins, (status, seconds) => metrics.observeRequest(status, seconds));
+  const maxBytes = Math.floor(settings.maxRequestSizeMb * 1024 * 1024);
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now();
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const query = q < 0 ? '' : url.slice(q + 1);
+    const ids = readRequestIds(req.headers);
+    if ('tooLong' in ids) {
+      const x: Exchange = { req, res, path, started, requestId: '', idHeaders: {} };
+      return responder.sendError(x, 'REQUEST_ID_TOO_LONG', { header: ids.tooLong });
+    }
+    const x: Exchange = { req, res, path, started, requestId: ids.requestId, idHeaders: ids.headers };
+    const method = req.method ?? 'GET';
+    const allowed = ROUTES[path];
+    if (allowed === undefined) return responder.sendError(x, 'NOT_FOUND', { method, path });
+    if (!allowed.includes(method)) return responder.sendError(x, 'METHOD_NOT_ALLOWED', { method, path, allowed: allowed.join(', ') }, { allow: allowed.join(', ') });
+
+    switch (path) {
+      case '/': return responder.send(x, 200, TEXT, 'Healthy');
+      case '/ready': {
+        const ready = pool.allReady;
+        return responder.send(x, ready ? 200 : 503, JSON_TYPE, JSON.stringify({ ready, workers: pool.phases.map((w) => ({ id: w.id, phase: w.phase === 'ready' ? 'ready' : 'starting', busy: w.busy })) }));
+      }
+      case '/swagger.json': return responder.send(x, 200, JSON_TYPE, JSON.stringify(loadSwagger(settings.entryScript, new URLSearchParams(query).get('version'))));
+      case '/metrics':
+        void metrics.registry.metrics().then((text) => responder.send(x, 200, { 'content-type': metrics.registry.contentType }, text));
+        return;
+      default:
+        if (method === 'OPTIONS') return responder.send(x, 200, { allow: allowed.join(', ') }, '');
+        return score(x, method, query);
+    }
+  }
+
+  function score(x: Exchange, method: string, query: string): void {
+    if (deps.isDraining()) return responder.sendError(x, 'SHUTTING_DOWN', {}, { connection: 'close' });
+    const declared = Number(x.req.headers['content-length'] ?? 0);
+    if (declared > maxBytes) return responder.sendError(x, 'BODY_TOO_LARGE', { limit: maxBytes }, { connection: 'close' });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let rejected = false;
+    x.req.on('data', (chunk: Buffer) => {
+      if (rejected) return;
+      size += chunk.length;
+      if (size > maxBytes) {
+        rejected = true;
+        return responder.sendError(x, 'BODY_TOO_LARGE', { limit: maxBytes }, { connection: 'close' });
+      }
+      chunks.push(chunk);
+    });
+    x.req.on('end', () => {
+      if (rejected) return;
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      void pool.dispatch({ requestId: x.requestId, method, path: x.path, query, headers: x.req.headers, body }).then((result) => respond(x, result));
+    });
+  }
+
+  function respond(x: Exchange, result: DispatchResult): void {
+    switch (result.kind) {
+      case 'ok':
+        return responder.send(x, result.status, { ...result.headers, 'x-ms-run-function-failed': 'False', 'x-ms-run-fn-exec-ms': result.execMs.toFixed(3) }, result.body);
+      case 'run_error': {
+        log.error({ request_id: x.requestId, worker: result.workerId, exception: result.exception, traceback: result.traceback }, `run() raised ${result.exception}: ${result.message}`);
+        const debug = settings.debug ? { exception: `${result.exception}: ${result.message}`, traceback: result.traceback } : {};
+        return responder.sendError(x, 'RUN_FAILED', { requestId: x.requestId }, { 'x-ms-run-function-failed': 'True', 'x-ms-run-fn-exec-ms': result.execMs.toFixed(3) }, debug);
+      }
+      case 'bad_utf8': return responder.sendError(x, 'BODY_NOT_UTF8');
+      case 'timeout':
+        log.error({ request_id: x.requestId, worker: result.workerId, timeout_ms: result.timeoutMs }, `scoring timeout after ${result.timeoutMs} ms; recycling worker ${result.workerId}`);
+        return responder.sendError(x, 'SCORING_TIMEOUT', { timeoutMs: result.timeoutMs });
+      case 'worker_died':
+        log.error({ request_id: x.requestId, worker: result.workerId, reason: result.reason }, `worker ${result.workerId} died during request ${x.requestId}: ${result.reason}`);
+        return responder.sendError(x, 'WORKER_DIED', { reason: `worker ${result.workerId} ${result.reason}` });
+      case 'overloaded': {
+        const retryAfter = { 'retry-after': '1' };
+        return result.anyReady
+          ? responder.sendError(x, 'OVERLOADED', { waitMs: settings.maxQueueWaitMs }, retryAfter)
+          : responder.sendError(x, 'NOT_READY', {}, retryAfter);
+      }
+    }
+  }
+
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, handle);
+  return server;
+}

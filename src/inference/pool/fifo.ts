@@ -1,0 +1,23 @@
+// A FIFO queue with O(1) push and shift, for requests waiting for a worker.
+export class Fifo<T> {
+  private items: Array<T | undefined> = [];
+  private head = 0;
+
+  get length(): number { return this.items.length - this.head; }
+
+  push(item: T): void { this.items.push(item); }
+
+  peek(): T | undefined { return this.items[this.head]; }
+
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head];
+    this.items[this.head++] = undefined;
+    // Compact now and then so a long-lived queue does not grow without bound.
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+}

@@ -1,0 +1,209 @@
+// One Python worker process: spawns the runner, waits for init(), sends framed requests, notices death.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import type { Logger } from 'pino';
+import { shipped } from '../../../core/paths.js';
+import { encodeRequest, FrameDecoder, type ReplyFrame } from './frames.js';
+import { StartupError, type ScoreOutcome, type ScoreRequest, type StartupFailure, type Worker, type WorkerPhase } from '../types.js';
+
+export interface PythonWorkerOptions {
+  readonly id: number;
+  readonly python: string;
+  readonly entryScript: string;
+  readonly modelDir: string | undefined;
+  readonly initTimeoutMs: number;
+  /** Extra environment for the worker (the environment's variables); merged over the server's own. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly logger: Logger;
+}
+
+type RunMode = 'body' | 'headers' | 'raw';
+
+interface InFlight {
+  readonly id: number;
+  readonly started: number;
+  readonly resolve: (outcome: ScoreOutcome) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+const runnerPath = shipped('src/inference/runtime/python/berth_runner.py');
+const STOP_GRACE_MS = 2000;
+
+export class PythonWorker implements Worker {
+  readonly capacity = 1;
+  private child: ChildProcess | undefined;
+  private requests: Writable | undefined;
+  private current: InFlight | undefined;
+  private nextId = 1;
+  private mode: RunMode = 'body';
+  private state: WorkerPhase = 'starting';
+  private exitListeners: Array<(reason: string) => void> = [];
+  private exited: Promise<void> | undefined;
+  /** Set when Node itself killed the worker, so the exit is reported with that reason. */
+  private killReason: string | undefined;
+
+  constructor(private readonly options: PythonWorkerOptions) {}
+
+  get id(): number { return this.options.id; }
+  get phase(): WorkerPhase { return this.state; }
+  get inFlight(): number { return this.current === undefined ? 0 : 1; }
+  get pid(): number | undefined { return this.child?.pid; }
+
+  onExit(listener: (reason: string) => void): void { this.exitListeners.push(listener); }
+
+  start(): Promise<void> {
+    const { python, entryScript, modelDir, id, env, logger } = this.options;
+    const childEnv: Record<string, string | undefined> = {
+      ...env,
+      BERTH_ENTRY_SCRIPT: entryScript,
+      AZUREML_ENTRY_SCRIPT: entryScript,
+      BERTH_WORKER_ID: String(id),
+      PYTHONUNBUFFERED: '1',
+    };
+    if (modelDir !== undefined) {
+      childEnv.AZUREML_MODEL_DIR = modelDir;
+      childEnv.BERTH_MODEL_DIR = modelDir;
+    }
+    const child = spawn(python, ['-u', runnerPath], {
+      cwd: entryScript.replace(/[/\\][^/\\]*$/, '') || '.',
+      env: childEnv,
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    this.requests = child.stdio[3] as Writable;
+    // EPIPE when the worker dies mid-write is reported through 'exit'; do not crash the server on it.
+    this.requests.on('error', () => undefined);
+    this.tagOutput(child.stdout, 'stdout');
+    this.tagOutput(child.stderr, 'stderr');
+
+    return new Promise<void>((resolve, reject) => {
+      let startupFailure: StartupFailure | undefined;
+      const initTimer = setTimeout(() => {
+        startupFailure = { kind: 'timeout', exception: 'InitTimeout', message: `init() did not finish within ${this.options.initTimeoutMs / 1000} s` };
+        this.killReason = 'init timeout';
+        child.kill('SIGKILL');
+      }, this.options.initTimeoutMs);
+
+      const decoder = new FrameDecoder((frame) => {
+        if (frame.id !== 0) return this.reply(frame);
+        const meta = frame.meta ?? {};
+        if (meta.event === 'ready') {
+          clearTimeout(initTimer);
+          this.mode = (meta.mode as RunMode | undefined) ?? 'body';
+          this.state = 'ready';
+          logger.info({ worker: id, pid: child.pid, mode: this.mode, init_ms: meta.init_ms }, 'worker ready');
+          resolve();
+        } else if (meta.event === 'init_failed') {
+          startupFailure = meta as unknown as StartupFailure;
+        }
+      });
+      (child.stdio[4] as Readable).on('data', (chunk: Buffer) => decoder.push(chunk));
+
+      child.on('error', (err) => {
+        startupFailure = { kind: 'spawn', exception: 'SpawnError', message: `cannot start ${python}: ${err.message}` };
+      });
+      this.exited = new Promise<void>((done) => {
+        child.on('close', (code, signal) => {
+          clearTimeout(initTimer);
+          const wasReady = this.state === 'ready';
+          this.state = wasReady || startupFailure === undefined ? 'stopped' : 'failed';
+          const reason = this.killReason ?? (signal !== null ? `killed by signal ${signal}` : `exited with code ${code ?? 'unknown'}`);
+          this.failCurrent(reason);
+          if (!wasReady) {
+            reject(new StartupError(startupFailure ?? { kind: 'init', exception: 'WorkerExited', message: `the worker ${reason} before init() finished` }, id));
+          }
+          for (const listener of this.exitListeners) listener(reason);
+          done();
+        });
+      });
+    });
+  }
+
+  execute(request: ScoreRequest, timeoutMs: number): Promise<ScoreOutcome> {
+    const requests = this.requests;
+    if (requests === undefined || this.state !== 'ready' || this.current !== undefined) {
+      return Promise.resolve({ kind: 'worker_died', reason: 'the worker was not ready', workerId: this.id });
+    }
+    const id = this.nextId++;
+    return new Promise<ScoreOutcome>((resolve) => {
+      const timer = setTimeout(() => this.timeOut(timeoutMs), timeoutMs);
+      this.current = { id, started: performance.now(), resolve, timer };
+      const frame = encodeRequest(id, this.metaFor(request), this.inputFor(request));
+      requests.cork();
+      for (const part of frame) requests.write(part);
+      requests.uncork();
+    });
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (child === undefined || this.exited === undefined) return;
+    if (child.exitCode === null && child.signalCode === null) {
+      this.killReason ??= 'stopped';
+      this.requests?.end(); // EOF on fd 3 asks the runner to exit.
+      const force = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+      await this.exited;
+      clearTimeout(force);
+    }
+  }
+
+  private metaFor(request: ScoreRequest): string | undefined {
+    if (this.mode === 'body') return undefined;
+    if (this.mode === 'headers') return JSON.stringify({ headers: request.headers });
+    return JSON.stringify({ method: request.method, path: request.path, query: request.query, headers: request.headers });
+  }
+
+  /** An undecorated run() gets a GET's query parameters as a JSON object string, as the classic server does. */
+  private inputFor(request: ScoreRequest): Buffer {
+    if (this.mode === 'raw' || request.method !== 'GET') return request.body;
+    return Buffer.from(JSON.stringify(Object.fromEntries(new URLSearchParams(request.query))), 'utf8');
+  }
+
+  private reply(frame: ReplyFrame): void {
+    const current = this.current;
+    if (current === undefined || current.id !== frame.id) return; // a late reply for a request already timed out
+    this.current = undefined;
+    clearTimeout(current.timer);
+    const execMs = performance.now() - current.started;
+    const meta = frame.meta;
+    const workerId = this.id;
+    if (meta === undefined) {
+      current.resolve({ kind: 'ok', status: 200, headers: JSON_HEADERS, body: frame.body, workerId, execMs });
+    } else if (meta.error === 'run') {
+      current.resolve({ kind: 'run_error', exception: String(meta.exception), message: String(meta.message), traceback: String(meta.traceback), workerId, execMs });
+    } else if (meta.error === 'utf8') {
+      current.resolve({ kind: 'bad_utf8', message: String(meta.message), workerId });
+    } else {
+      const headers = (meta.headers ?? {}) as Record<string, string>;
+      current.resolve({ kind: 'ok', status: Number(meta.status ?? 200), headers, body: frame.body, workerId, execMs });
+    }
+  }
+
+  private timeOut(timeoutMs: number): void {
+    const current = this.current;
+    if (current === undefined) return;
+    this.current = undefined;
+    this.state = 'stopped'; // never dispatch to it again, even before its exit is seen
+    current.resolve({ kind: 'timeout', timeoutMs, workerId: this.id });
+    // The only way to stop a run() that overran is to kill its process; the pool starts a new worker.
+    this.killReason = `recycled after a scoring timeout of ${timeoutMs} ms`;
+    this.child?.kill('SIGKILL');
+  }
+
+  private failCurrent(reason: string): void {
+    const current = this.current;
+    if (current === undefined) return;
+    this.current = undefined;
+    clearTimeout(current.timer);
+    current.resolve({ kind: 'worker_died', reason, workerId: this.id });
+  }
+
+  private tagOutput(stream: Readable | null, name: 'stdout' | 'stderr'): void {
+    if (stream === null) return;
+    const log = this.options.logger.child({ worker: this.id, stream: name });
+    createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => log.info(line));
+  }
+}
+
+const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json' });

@@ -1,0 +1,57 @@
+// The contract between the HTTP layer and the entry-script runtimes (Python worker processes, in-process JS).
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** What the HTTP layer hands a runtime for one scoring request. Bodies stay raw bytes. */
+export interface ScoreRequest {
+  readonly requestId: string;
+  readonly method: string;
+  readonly path: string;
+  /** Raw query string, without the leading `?`. */
+  readonly query: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+/** How one scoring request ended, as far as the runtime knows. */
+export type ScoreOutcome =
+  | { readonly kind: 'ok'; readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: Buffer; readonly workerId: number; readonly execMs: number }
+  | { readonly kind: 'run_error'; readonly exception: string; readonly message: string; readonly traceback: string; readonly workerId: number; readonly execMs: number }
+  | { readonly kind: 'bad_utf8'; readonly message: string; readonly workerId: number }
+  | { readonly kind: 'timeout'; readonly timeoutMs: number; readonly workerId: number }
+  | { readonly kind: 'worker_died'; readonly reason: string; readonly workerId: number };
+
+export type WorkerPhase = 'starting' | 'ready' | 'stopped' | 'failed';
+
+/** Why an entry script could not start: everything the user needs to fix it. */
+export interface StartupFailure {
+  readonly kind: 'import' | 'missing' | 'init' | 'timeout' | 'spawn';
+  readonly exception: string;
+  readonly message: string;
+  readonly file?: string;
+  readonly line?: number;
+  readonly traceback?: string;
+  readonly missing?: readonly string[];
+}
+
+/** One unit that executes requests: a Python worker process, or the in-process JS module. */
+export interface Worker {
+  readonly id: number;
+  readonly phase: WorkerPhase;
+  /** How many requests it takes at once. */
+  readonly capacity: number;
+  readonly inFlight: number;
+  /** Resolves once init() returned; rejects with a StartupError when the script cannot start. */
+  start(): Promise<void>;
+  execute(request: ScoreRequest, timeoutMs: number): Promise<ScoreOutcome>;
+  /** Stops the worker; resolves when it is gone. */
+  stop(): Promise<void>;
+  /** Called once when the worker is gone for good (crash, kill, timeout recycle, stop). */
+  onExit(listener: (reason: string) => void): void;
+}
+
+export class StartupError extends Error {
+  constructor(readonly failure: StartupFailure, readonly workerId: number) {
+    super(`${failure.exception}: ${failure.message}`);
+    this.name = 'StartupError';
+  }
+}

@@ -1,0 +1,114 @@
+// Composition root of `berth serve`: wires settings, runtime workers, pool, metrics and HTTP server; handles start-up failure and SIGTERM.
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import { BerthError } from '../errors/catalogue.js';
+import { flushLogsSync } from '../core/logger.js';
+import type { ServeSettings } from './settings.js';
+import { WorkerPool } from './pool/worker-pool.js';
+import { PythonWorker } from './runtime/python/python-worker.js';
+import { JsWorker } from './runtime/js/js-worker.js';
+import { StartupError, type Worker } from './runtime/types.js';
+import { createInferenceMetrics } from './metrics.js';
+import { createInferenceServer } from './http/server.js';
+import { formatStartupReport, startupErrorCode } from './startup-report.js';
+
+export interface ServeDeps {
+  readonly settings: ServeSettings;
+  readonly log: Logger;
+  /** Environment handed to Python workers (the CLI's frozen snapshot). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly printError: (line: string) => void;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly server: Server;
+  readonly pool: WorkerPool;
+  /** Stops accepting, lets in-flight requests finish (bounded), stops workers. */
+  shutdown(): Promise<void>;
+}
+
+function workerFactory(settings: ServeSettings, deps: ServeDeps): (id: number) => Worker {
+  if (settings.runtime === 'js') {
+    return () => new JsWorker({ entryScript: settings.entryScript, capacity: settings.maxConcurrentRequests, logger: deps.log });
+  }
+  return (id) => new PythonWorker({
+    id,
+    python: settings.python,
+    entryScript: settings.entryScript,
+    modelDir: settings.modelDir,
+    initTimeoutMs: settings.initTimeoutS * 1000,
+    env: deps.env,
+    logger: deps.log,
+  });
+}
+
+/** Starts the workers and the HTTP server; throws a coded BerthError (after printing the report) when the script cannot start. */
+export async function startServer(deps: ServeDeps): Promise<RunningServer> {
+  const { settings, log } = deps;
+  let pool: WorkerPool | undefined;
+  const metrics = createInferenceMetrics(() => ({ busy: pool?.busy ?? 0, workers: workerCount, queued: pool?.queued ?? 0 }));
+  // JS scripts run in this process: one worker whose capacity is the concurrency limit.
+  const workerCount = settings.runtime === 'js' ? 1 : settings.workerCount;
+  pool = new WorkerPool({
+    workerCount,
+    maxConcurrent: settings.maxConcurrentRequests,
+    maxQueueWaitMs: settings.maxQueueWaitMs,
+    scoringTimeoutMs: settings.scoringTimeoutMs,
+    createWorker: workerFactory(settings, deps),
+    logger: log,
+    onQueueWait: (ms) => metrics.observeQueueWait(ms / 1000),
+    onRestart: (_id, reason) => metrics.countRestart(reason),
+  });
+  log.info({ entry_script: settings.entryScript, model_dir: settings.modelDir, workers: workerCount, runtime: settings.runtime }, 'starting workers');
+  try {
+    await pool.start();
+  } catch (err) {
+    await pool.stop(0);
+    if (!(err instanceof StartupError)) throw err;
+    const { failure, workerId } = err;
+    log.error({ worker: workerId, ...failure }, `entry script failed to start: ${failure.exception}: ${failure.message}`);
+    flushLogsSync();
+    for (const line of formatStartupReport(failure, workerId, settings.entryScript, settings.modelDir)) deps.printError(line);
+    throw new BerthError(startupErrorCode(failure), {
+      file: failure.file ?? settings.entryScript,
+      line: failure.line ?? '?',
+      exception: `${failure.exception}: ${failure.message}`,
+      missing: (failure.missing ?? []).join('() and '),
+      timeoutS: settings.initTimeoutS,
+      python: settings.python,
+      detail: failure.message,
+    });
+  }
+
+  let draining = false;
+  const server = createInferenceServer({ settings, pool, metrics, log, isDraining: () => draining });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(err.code === 'EADDRINUSE' ? new BerthError('PORT_IN_USE', { host: settings.host, port: settings.port }) : err);
+    });
+    server.listen(settings.port, settings.host, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`;
+  log.info({ url, port }, `listening on ${url}`);
+
+  const livePool = pool;
+  return {
+    url,
+    server,
+    pool: livePool,
+    async shutdown() {
+      if (draining) return;
+      draining = true;
+      log.info('shutting down: finishing in-flight requests');
+      server.close();
+      server.closeIdleConnections();
+      await livePool.stop(settings.shutdownTimeoutS * 1000);
+      server.closeAllConnections();
+      log.info('stopped');
+      flushLogsSync();
+    },
+  };
+}

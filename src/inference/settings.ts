@@ -1,0 +1,84 @@
+// Settings of `berth serve`: flags and the classic environment variables, parsed once with a strict schema, then frozen.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { BerthError } from '../errors/catalogue.js';
+
+const positiveInt = z.coerce.number().int().positive();
+
+export const serveSettingsSchema = z.strictObject({
+  entryScript: z.string().min(1),
+  modelDir: z.string().min(1).optional(),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.coerce.number().int().min(0).max(65535).default(5001),
+  workerCount: positiveInt.default(1),
+  scoringTimeoutMs: positiveInt.default(60_000),
+  maxQueueWaitMs: z.coerce.number().int().min(0).default(500),
+  maxConcurrentRequests: positiveInt.optional(),
+  initTimeoutS: positiveInt.default(600),
+  maxRequestSizeMb: z.coerce.number().positive().default(100),
+  shutdownTimeoutS: z.coerce.number().min(0).default(30),
+  python: z.string().min(1).default('python3'),
+  corsOrigins: z.array(z.string().min(1)).default([]),
+  debug: z.boolean().default(false),
+});
+
+export type ServeSettings = Readonly<Omit<z.infer<typeof serveSettingsSchema>, 'maxConcurrentRequests' | 'corsOrigins'>> & {
+  readonly maxConcurrentRequests: number;
+  readonly corsOrigins: readonly string[];
+  readonly runtime: 'python' | 'js';
+};
+
+/** Raw values as given: flags (either spelling) and the environment. Flags win over the environment. */
+export type ServeInput = Readonly<Record<string, string | number | boolean | string[] | undefined>>;
+
+/** Classic environment variables and the setting each one feeds. */
+const ENV_NAMES: Readonly<Record<string, string>> = {
+  entryScript: 'AZUREML_ENTRY_SCRIPT',
+  modelDir: 'AZUREML_MODEL_DIR',
+  workerCount: 'WORKER_COUNT',
+  scoringTimeoutMs: 'SCORING_TIMEOUT_MS',
+  corsOrigins: 'AML_CORS_ORIGINS',
+};
+
+const FLAG_NAMES: Readonly<Record<string, string>> = {
+  entryScript: '--entry-script', modelDir: '--model-dir', host: '--host', port: '--port', workerCount: '--worker-count',
+  scoringTimeoutMs: '--scoring-timeout-ms', maxQueueWaitMs: '--max-queue-wait-ms', maxConcurrentRequests: '--max-concurrent-requests',
+  initTimeoutS: '--init-timeout-s', maxRequestSizeMb: '--max-request-size-mb', shutdownTimeoutS: '--shutdown-timeout-s',
+  python: '--python', corsOrigins: '--cors-origins', debug: '--debug',
+};
+
+function splitList(value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  const items = Array.isArray(value) ? value.map(String) : String(value).split(',');
+  return items.map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+export function parseServeSettings(flags: ServeInput, env: Readonly<Record<string, string | undefined>>): ServeSettings {
+  const merged: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(flags)) if (value !== undefined) merged[key] = value;
+  for (const [key, envName] of Object.entries(ENV_NAMES)) {
+    const value = env[envName];
+    if (merged[key] === undefined && value !== undefined && value !== '') merged[key] = value;
+  }
+  if (merged.corsOrigins !== undefined) merged.corsOrigins = splitList(merged.corsOrigins);
+
+  const parsed = serveSettingsSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = String(issue?.path[0] ?? '');
+    const field = FLAG_NAMES[key] ?? (key || 'settings');
+    throw new BerthError('INVALID_SETTINGS', { field, detail: issue?.message ?? 'invalid' });
+  }
+  const s = parsed.data;
+  const entryScript = resolve(s.entryScript);
+  if (!existsSync(entryScript)) throw new BerthError('ENTRY_SCRIPT_NOT_FOUND', { path: entryScript });
+  return Object.freeze({
+    ...s,
+    entryScript,
+    modelDir: s.modelDir === undefined ? undefined : resolve(s.modelDir),
+    maxConcurrentRequests: s.maxConcurrentRequests ?? s.workerCount,
+    corsOrigins: Object.freeze([...s.corsOrigins]),
+    runtime: /\.[cm]?[jt]s$/.test(entryScript) ? 'js' : 'python',
+  });
+}
