@@ -1,0 +1,1 @@
+# berth shim package `azureml.contrib.services`: aml_request (rawhttp, AMLRequest) and aml_response (AMLResponse).

@@ -1,0 +1,130 @@
+// berth serve: worker failures and load: run() raising, timeouts, crashes, concurrency, queue overflow, SIGTERM drain.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fixture, get, post, startServe } from '../helpers/serve-process.js';
+
+type Json = Record<string, unknown>;
+
+describe('berth serve worker behaviour', () => {
+  test('run() raising: 500 with a JSON message, traceback in the log with the request id; --debug adds it to the body', async () => {
+    const server = await startServe(['--entry-script', fixture('run_fails.py')]);
+    try {
+      const res = await post(`${server.url}/score`, '{}', { 'x-request-id': 'fail-1' });
+      assert.equal(res.status, 500);
+      const body = res.json as Json;
+      assert.equal(body.code, 'RUN_FAILED');
+      assert.equal(body.request_id, 'fail-1');
+      assert.equal(body.traceback, undefined);
+      const line = await server.waitForLog((l) => l.request_id === 'fail-1' && typeof l.traceback === 'string');
+      assert.match(String(line.traceback), /ZeroDivisionError/);
+      assert.match(String(line.traceback), /run_fails\.py/);
+    } finally {
+      await server.stop();
+    }
+    const debug = await startServe(['--entry-script', fixture('run_fails.py'), '--debug']);
+    try {
+      const res = await post(`${debug.url}/score`, '{}');
+      assert.equal(res.status, 500);
+      assert.match(String((res.json as Json).exception), /ZeroDivisionError/);
+      assert.match(String((res.json as Json).traceback), /Traceback/);
+    } finally {
+      await debug.stop();
+    }
+  });
+
+  test('scoring timeout: 504, the worker is killed and replaced, and the next request is served', async () => {
+    const server = await startServe(['--entry-script', fixture('sleep_score.py'), '--scoring-timeout-ms', '300']);
+    try {
+      const first = await post(`${server.url}/score`, '{"seconds": 0}');
+      const firstPid = (first.json as Json).pid;
+      const slow = await post(`${server.url}/score`, '{"seconds": 30}');
+      assert.equal(slow.status, 504);
+      assert.equal((slow.json as Json).code, 'SCORING_TIMEOUT');
+      assert.match(String((slow.json as Json).message), /300 ms/);
+      await server.waitForLog((l) => l.msg === 'worker ready' && l.pid !== firstPid);
+      const after = await post(`${server.url}/score`, '{"seconds": 0}');
+      assert.equal(after.status, 200);
+      assert.notEqual((after.json as Json).pid, firstPid);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('a worker dying mid-request (os._exit, SIGKILL, segfault): 502 naming how, it restarts, the other worker keeps serving', async () => {
+    const server = await startServe(['--entry-script', fixture('exit_score.py'), '--worker-count', '2']);
+    try {
+      const cases: Array<[string, RegExp]> = [['exit', /exited with code 7/], ['kill', /signal SIGKILL/], ['segv', /signal SIGSEGV/]];
+      for (const [how, expected] of cases) {
+        const res = await post(`${server.url}/score`, JSON.stringify({ how }));
+        assert.equal(res.status, 502, `${how}: ${res.text}`);
+        assert.equal((res.json as Json).code, 'WORKER_DIED');
+        assert.match(String((res.json as Json).message), expected);
+        // The surviving worker answers at once, while the dead one restarts.
+        const ok = await post(`${server.url}/score`, '{"how": "pid"}');
+        assert.equal(ok.status, 200);
+        await waitUntilReady(server.url);
+      }
+      const restarts = await get(`${server.url}/metrics`);
+      assert.match(restarts.text, /berth_worker_restarts_total\{reason="signal"\} 2/);
+      assert.match(restarts.text, /berth_worker_restarts_total\{reason="exit"\} 1/);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('two workers serve two requests at once, each worker calling init() once', async () => {
+    const server = await startServe(['--entry-script', fixture('sleep_score.py'), '--worker-count', '2']);
+    try {
+      const [a, b] = await Promise.all([post(`${server.url}/score`, '{"seconds": 0.5}'), post(`${server.url}/score`, '{"seconds": 0.5}')]);
+      assert.equal(a.status, 200);
+      assert.equal(b.status, 200);
+      assert.notEqual((a.json as Json).pid, (b.json as Json).pid);
+      assert.equal(server.logs.filter((l) => l.msg === 'worker ready').length, 2);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('a request that waits longer than --max-queue-wait-ms gets 503 with Retry-After', async () => {
+    const server = await startServe(['--entry-script', fixture('sleep_score.py'), '--max-queue-wait-ms', '100']);
+    try {
+      const busy = post(`${server.url}/score`, '{"seconds": 1.5}');
+      await waitForBusy(server.url);
+      const rejected = await post(`${server.url}/score`, '{"seconds": 0}');
+      assert.equal(rejected.status, 503);
+      assert.equal((rejected.json as Json).code, 'OVERLOADED');
+      assert.ok(rejected.headers.get('retry-after'));
+      assert.equal((await busy).status, 200);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('SIGTERM: in-flight requests finish, new connections are refused, exit code 0', async () => {
+    const server = await startServe(['--entry-script', fixture('sleep_score.py')]);
+    const inFlight = post(`${server.url}/score`, '{"seconds": 1}');
+    await waitForBusy(server.url);
+    const stopped = server.stop('SIGTERM');
+    const res = await inFlight;
+    assert.equal(res.status, 200);
+    assert.deepEqual((await stopped), { code: 0, signal: null });
+    await assert.rejects(fetch(`${server.url}/`, { signal: AbortSignal.timeout(2000) }));
+  });
+});
+
+async function waitUntilReady(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if ((await get(`${url}/ready`)).status === 200) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('server did not become ready again');
+}
+
+async function waitForBusy(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const ready = (await get(`${url}/ready`)).json as { workers: Array<{ busy: boolean }> };
+    if (ready.workers.some((w) => w.busy)) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('no worker became busy');
+}
