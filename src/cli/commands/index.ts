@@ -2,7 +2,12 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerServe } from './serve.js';
+import { registerQuickstart } from './quickstart.js';
+import { registerUp } from './up.js';
+import { registerDown } from './down.js';
+import { registerStatus } from './status.js';
+import { registerModelCommands } from './model.js';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-export const commands: readonly RegisterCommand[] = [registerServe];
+export const commands: readonly RegisterCommand[] = [registerQuickstart, registerServe, registerUp, registerDown, registerStatus, registerModelCommands];

@@ -1,0 +1,90 @@
+// `berth up`: runs the control plane in the foreground, or (--detach) starts it in the background and waits until it answers.
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { BerthError } from '../../errors/catalogue.js';
+import { createLogger, flushLogsSync } from '../../core/logger.js';
+import { shipped } from '../../core/paths.js';
+import { startControlPlane } from '../../control/app.js';
+import { liveRunInfo, readRunFile } from '../../control/runfile.js';
+import { parseControlSettings, type ControlSettings } from '../../control/settings.js';
+import type { Status } from '../../control/api/system-routes.js';
+import { ApiClient } from '../api-client.js';
+import type { CliContext } from '../context.js';
+
+const DETACH_TIMEOUT_MS = 30_000;
+
+export function registerUp(program: Command, ctx: CliContext): void {
+  program
+    .command('up')
+    .description('Start the berth control plane (REST API) with its store under $BERTH_HOME')
+    .option('--port <n>', 'port to listen on (default 7070; 0 picks a free one)')
+    .option('--host <addr>', 'address to listen on (default 127.0.0.1)')
+    .option('--home <dir>', 'where berth keeps its state (default $BERTH_HOME, else ~/.berth)')
+    .option('--detach', 'run in the background, log to $BERTH_HOME/logs/control-plane.log, return once it answers')
+    .action(async (opts: { port?: string; host?: string; home?: string; detach?: boolean }) => {
+      const settings = parseControlSettings(opts, ctx.env);
+      if (opts.detach === true) await startDetached(settings, ctx);
+      else await runForeground(settings, ctx);
+    });
+}
+
+async function runForeground(settings: ControlSettings, ctx: CliContext): Promise<void> {
+  const logger = createLogger({ name: 'berth-control' });
+  const plane = await startControlPlane(settings, logger);
+  ctx.err(`berth control plane listening on ${plane.url} (home ${settings.home}, pid ${process.pid}); stop it with Ctrl-C or berth down`);
+  const stop = (): void => {
+    void plane.close().then(
+      () => {
+        flushLogsSync();
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'stopping failed');
+        flushLogsSync();
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+/** Starts `berth up` (foreground mode) as a detached child and returns once its API answers with the child's pid. */
+async function startDetached(settings: ControlSettings, ctx: CliContext): Promise<void> {
+  const running = liveRunInfo(settings.home);
+  if (running !== undefined) throw new BerthError('CONTROL_PLANE_ALREADY_RUNNING', { server: running.url ?? `home ${settings.home}`, pid: running.pid });
+  const logDir = join(settings.home, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const log = join(logDir, 'control-plane.log');
+  const fd = openSync(log, 'a');
+  const args = [shipped('bin/berth.js'), 'up', '--port', String(settings.port), '--host', settings.host, '--home', settings.home];
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], env: { ...ctx.env } });
+  closeSync(fd);
+  child.unref();
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => {
+    exited = signal ?? `exit code ${code}`;
+  });
+  const deadline = Date.now() + DETACH_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    if (exited !== undefined) throw new BerthError('CONTROL_PLANE_START_FAILED', { detail: lastError(log) ?? `it ended (${exited})`, log });
+    const info = readRunFile(settings.home);
+    if (info === undefined || info.pid !== child.pid || info.url === undefined) continue;
+    const status = await new ApiClient({ server: info.url }).call<Status>('GET', '/v1/status').catch(() => undefined);
+    if (status !== undefined && status.pid === child.pid) {
+      ctx.out(`berth control plane running at ${info.url} (pid ${status.pid}, home ${settings.home}, log ${log})`);
+      return;
+    }
+  }
+  child.kill('SIGTERM');
+  throw new BerthError('CONTROL_PLANE_START_FAILED', { detail: `it did not answer within ${DETACH_TIMEOUT_MS / 1000} s`, log });
+}
+
+/** The message of the last `berth: ...` line the child wrote to its log, if any. */
+function lastError(log: string): string | undefined {
+  const lines = readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('berth: '));
+  return lines.at(-1)?.slice('berth: '.length);
+}

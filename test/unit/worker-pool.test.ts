@@ -1,0 +1,98 @@
+// WorkerPool: least-busy dispatch, the concurrency cap, FIFO queueing with a bounded wait, and replacing dead workers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { WorkerPool } from '../../src/inference/pool/worker-pool.js';
+import type { ScoreOutcome, ScoreRequest, Worker, WorkerPhase } from '../../src/inference/runtime/types.js';
+
+const log = pino({ level: 'silent' });
+
+/** A worker whose requests finish when the test says so. */
+class FakeWorker implements Worker {
+  readonly capacity = 1;
+  phase: WorkerPhase = 'starting';
+  inFlight = 0;
+  readonly pending: Array<(o: ScoreOutcome) => void> = [];
+  private exitListeners: Array<(reason: string) => void> = [];
+  constructor(readonly id: number) {}
+  async start(): Promise<void> { this.phase = 'ready'; }
+  execute(_r: ScoreRequest): Promise<ScoreOutcome> {
+    this.inFlight++;
+    return new Promise((resolve) => this.pending.push((o) => { this.inFlight--; resolve(o); }));
+  }
+  finish(): void { this.pending.shift()?.({ kind: 'ok', status: 200, headers: {}, body: Buffer.from(String(this.id)), workerId: this.id, execMs: 1 }); }
+  die(): void { this.phase = 'stopped'; for (const l of this.exitListeners) l('killed by signal SIGKILL'); }
+  async stop(): Promise<void> { this.phase = 'stopped'; }
+  onExit(listener: (reason: string) => void): void { this.exitListeners.push(listener); }
+}
+
+const request = (id: string): ScoreRequest => ({ requestId: id, method: 'POST', path: '/score', query: '', headers: {}, body: Buffer.from('{}') });
+
+function makePool(workerCount: number, maxQueueWaitMs = 1000, maxConcurrent = workerCount) {
+  const workers: FakeWorker[] = [];
+  const pool = new WorkerPool({
+    workerCount, maxConcurrent, maxQueueWaitMs, scoringTimeoutMs: 1000, logger: log,
+    createWorker: (id) => { const w = new FakeWorker(id); workers.push(w); return w; },
+  });
+  return { pool, workers };
+}
+
+test('requests go to the idle worker; with all busy they queue and run in arrival order', async () => {
+  const { pool, workers } = makePool(2);
+  await pool.start();
+  const a = pool.dispatch(request('a'));
+  const b = pool.dispatch(request('b'));
+  assert.deepEqual(workers.map((w) => w.inFlight), [1, 1]);
+  const c = pool.dispatch(request('c'));
+  const d = pool.dispatch(request('d'));
+  assert.equal(pool.queued, 2);
+  workers[1]!.finish();
+  assert.equal(((await b) as { body: Buffer }).body.toString(), '2');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(pool.queued, 1, 'c left the queue first');
+  workers[1]!.finish();
+  workers[0]!.finish();
+  await Promise.all([a, c]);
+  await new Promise((r) => setImmediate(r));
+  for (const w of workers) w.finish();
+  assert.equal((await d).kind, 'ok');
+  await pool.stop(0);
+});
+
+test('the concurrency cap holds even with idle workers', async () => {
+  const { pool, workers } = makePool(3, 1000, 1);
+  await pool.start();
+  void pool.dispatch(request('a'));
+  void pool.dispatch(request('b'));
+  assert.equal(workers.filter((w) => w.inFlight > 0).length, 1);
+  assert.equal(pool.queued, 1);
+  for (const w of workers) w.finish();
+  await pool.stop(0);
+});
+
+test('a queued request past the wait limit is answered overloaded, and only that one', async () => {
+  const { pool, workers } = makePool(1, 30);
+  await pool.start();
+  const busy = pool.dispatch(request('busy'));
+  const waiting = await pool.dispatch(request('late'));
+  assert.equal(waiting.kind, 'overloaded');
+  assert.equal((waiting as { anyReady: boolean }).anyReady, true);
+  workers[0]!.finish();
+  assert.equal((await busy).kind, 'ok');
+  await pool.stop(0);
+});
+
+test('a worker that dies is replaced with a new one under the same id', async () => {
+  const { pool, workers } = makePool(1);
+  await pool.start();
+  workers[0]!.die();
+  for (let i = 0; i < 100 && workers.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(workers.length, 2);
+  assert.equal(workers[1]!.id, 1);
+  for (let i = 0; i < 100 && !pool.allReady; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(pool.allReady, true);
+  const res = pool.dispatch(request('after'));
+  workers[1]!.finish();
+  assert.equal((await res).kind, 'ok');
+  await pool.stop(0);
+});
