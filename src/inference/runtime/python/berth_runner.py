@@ -153,6 +153,17 @@ def _check_fds():
         # Blocking I/O keeps the loop simple; not inheritable, so subprocesses the script spawns don't hold them.
         os.set_blocking(fd, True)
         os.set_inheritable(fd, False)
+    if hasattr(os, "register_at_fork"):
+        # Processes the script forks (multiprocessing pools) must not keep Node's channel open after we die.
+        os.register_at_fork(after_in_child=_close_channel)
+
+
+def _close_channel():
+    for fd in (REQ_FD, REP_FD):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
 
 
 def _setup_paths(entry_dir):
@@ -307,7 +318,7 @@ def main():
     run = mod.run
     # Some generated scripts forward to the real one through `driver_module`; call its run() directly, as classic.
     driver = getattr(mod, "driver_module", None)
-    if driver is not None and callable(getattr(driver, "run", None)):
+    if type(driver) is type(sys) and callable(getattr(driver, "run", None)):
         run = driver.run
 
     import inspect

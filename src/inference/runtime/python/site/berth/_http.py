@@ -381,19 +381,22 @@ def _content_type_of(headers):
 
 
 class Response(object):
-    """A run() result with its own status, headers and body: berth.Response(body=None, status=200, headers=None, content_type=None).
+    """A run() result with its own status, headers and body.
 
+    berth.Response(body=None, status=200, headers=None, content_type=None, json_str=False)
     body: bytes/bytearray are sent as they are (default content type application/octet-stream); str is sent as
-    UTF-8 (text/plain; charset=utf-8); None is an empty body; anything else is JSON-encoded (application/json).
-    A Content-Type in `headers` or `content_type=` overrides the default.
+    UTF-8 (text/plain; charset=utf-8); None is an empty body; anything else is JSON-encoded (application/json),
+    as is a str when json_str=True. A Content-Type in `headers` or `content_type=` overrides the default.
     """
 
     _berth_response = True  # the runner's marker, so a shadowing copy of this class still works
 
-    def __init__(self, body=None, status=200, headers=None, content_type=None, status_code=None):
+    def __init__(self, body=None, status=200, headers=None, content_type=None, json_str=False, status_code=None):
         self.status_code = int(status_code if status_code is not None else status)
         self.headers = dict(headers) if headers else {}
-        if body is None:
+        if json_str:
+            data, default_ct = encode_json(body).encode("utf-8"), "application/json"
+        elif body is None:
             data, default_ct = b"", None
         elif isinstance(body, (bytes, bytearray, memoryview)):
             data, default_ct = bytes(body), "application/octet-stream"
