@@ -39,9 +39,9 @@ describe('berth serve compatibility', () => {
 
   test('an undecorated run() gets GET query parameters as a JSON string', () =>
     withServer(['--entry-script', fixture('headers_score.py')], async (url) => {
-      const res = await get(`${url}/score?q=7`);
+      const res = await get(`${url}/score?q=7&name=berth&m=1&m=2`);
       assert.equal(res.status, 200);
-      assert.deepEqual(JSON.parse(String((res.json as Json).body)), { q: '7' });
+      assert.deepEqual(JSON.parse(String((res.json as Json).body)), { q: 7, name: 'berth', m: [1, 2] });
     }));
 
   test('AMLResponse from run() sets the status code', () =>

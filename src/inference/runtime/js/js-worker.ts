@@ -3,6 +3,7 @@ import { isUtf8 } from 'node:buffer';
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 import type { Logger } from 'pino';
+import { queryAsJsonInput } from '../query-input.js';
 import { StartupError, type ScoreOutcome, type ScoreRequest, type Worker, type WorkerPhase } from '../types.js';
 
 export interface JsWorkerOptions {
@@ -85,7 +86,7 @@ export class JsWorker implements Worker {
     if (run === undefined) return { kind: 'worker_died', reason: 'the JS entry script is not loaded', workerId: this.id };
     let input: unknown;
     if (this.raw) input = rawRequest(request);
-    else if (request.method === 'GET') input = JSON.stringify(Object.fromEntries(new URLSearchParams(request.query)));
+    else if (request.method === 'GET') input = queryAsJsonInput(request.query);
     else if (!isUtf8(request.body)) return { kind: 'bad_utf8', message: 'the request body is not valid UTF-8', workerId: this.id };
     else input = request.body.toString('utf8');
 

@@ -5,6 +5,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import { shipped } from '../../../core/paths.js';
 import { encodeRequest, FrameDecoder, type ReplyFrame } from './frames.js';
+import { queryAsJsonInput } from '../query-input.js';
 import { StartupError, type ScoreOutcome, type ScoreRequest, type StartupFailure, type Worker, type WorkerPhase } from '../types.js';
 
 export interface PythonWorkerOptions {
@@ -104,7 +105,9 @@ export class PythonWorker implements Worker {
         startupFailure = { kind: 'spawn', exception: 'SpawnError', message: `cannot start ${python}: ${err.message}` };
       });
       this.exited = new Promise<void>((done) => {
-        child.on('close', (code, signal) => {
+        // 'exit', not 'close': a grandchild the script forked may hold stdout open long after the worker died.
+        // setImmediate lets a reply already in the pipe be read first.
+        child.on('exit', (code, signal) => setImmediate(() => {
           clearTimeout(initTimer);
           const wasReady = this.state === 'ready';
           this.state = wasReady || startupFailure === undefined ? 'stopped' : 'failed';
@@ -115,7 +118,7 @@ export class PythonWorker implements Worker {
           }
           for (const listener of this.exitListeners) listener(reason);
           done();
-        });
+        }));
       });
     });
   }
@@ -157,7 +160,7 @@ export class PythonWorker implements Worker {
   /** An undecorated run() gets a GET's query parameters as a JSON object string, as the classic server does. */
   private inputFor(request: ScoreRequest): Buffer {
     if (this.mode === 'raw' || request.method !== 'GET') return request.body;
-    return Buffer.from(JSON.stringify(Object.fromEntries(new URLSearchParams(request.query))), 'utf8');
+    return Buffer.from(queryAsJsonInput(request.query), 'utf8');
   }
 
   private reply(frame: ReplyFrame): void {
