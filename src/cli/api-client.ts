@@ -1,12 +1,11 @@
 // The CLI's client of the control plane's REST API: JSON calls and streamed file transfers, with berth's errors.
 import type { Readable } from 'node:stream';
-import { request } from 'undici';
 import { z } from 'zod';
 import { BerthError } from '../errors/catalogue.js';
 import { fromHttpError } from '../errors/http.js';
 import { resolveHome, type EnvSnapshot } from '../core/home.js';
 import { liveRunInfo } from '../control/runfile.js';
-import { parseOrThrow } from '../control/settings.js';
+import { parseOrThrow } from '../core/parse-settings.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:7070';
 
@@ -29,6 +28,10 @@ type Query = Readonly<Record<string, string | undefined>>;
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT']);
 
+/**
+ * JSON calls use Node's built-in fetch (nothing to load, so a CLI command starts faster); file transfers use undici's
+ * request, loaded on first use, which streams Node streams directly and moves large files markedly faster.
+ */
 export class ApiClient {
   constructor(private readonly settings: ClientSettings) {}
 
@@ -39,25 +42,31 @@ export class ApiClient {
   /** A JSON call; resolves with the parsed body (undefined for 204), throws the server's error otherwise. */
   async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, options: { json?: unknown; query?: Query } = {}): Promise<T> {
     const hasBody = options.json !== undefined;
-    const res = await this.send(path, options.query, {
-      method,
-      headers: hasBody ? { 'content-type': 'application/json' } : {},
-      body: hasBody ? JSON.stringify(options.json) : null,
-    });
-    return (await this.readJson(res.statusCode, res.body)) as T;
+    const res = await this.transport(() =>
+      fetch(this.url(path, options.query), {
+        method,
+        headers: hasBody ? { 'content-type': 'application/json' } : {},
+        body: hasBody ? JSON.stringify(options.json) : null,
+      }),
+    );
+    return (await this.readJson(res.status, () => res.text())) as T;
   }
 
   /** Streams `body` as the request body of a PUT; the file is never held in memory whole. */
   async put<T>(path: string, query: Query, body: Readable, headers: Readonly<Record<string, string>>): Promise<T> {
-    const res = await this.send(path, query, { method: 'PUT', headers: { 'content-type': 'application/octet-stream', ...headers }, body });
-    return (await this.readJson(res.statusCode, res.body)) as T;
+    const { request } = await import('undici');
+    const res = await this.transport(() =>
+      request(this.url(path, query), { method: 'PUT', headers: { 'content-type': 'application/octet-stream', ...headers }, body }),
+    );
+    return (await this.readJson(res.statusCode, () => res.body.text())) as T;
   }
 
-  /** A streamed GET of raw bytes, with the response headers. */
-  async download(path: string, query: Query): Promise<{ body: Readable; headers: Readonly<Record<string, string | string[] | undefined>> }> {
-    const res = await this.send(path, query, { method: 'GET' });
-    if (res.statusCode >= 400) await this.readJson(res.statusCode, res.body); // throws the server's error
-    return { body: res.body, headers: res.headers };
+  /** A streamed GET of raw bytes. */
+  async download(path: string, query: Query): Promise<Readable> {
+    const { request } = await import('undici');
+    const res = await this.transport(() => request(this.url(path, query), { method: 'GET' }));
+    if (res.statusCode >= 400) await this.readJson(res.statusCode, () => res.body.text()); // throws the server's error
+    return res.body;
   }
 
   /** Turns a transport failure of a call into CONTROL_PLANE_REQUEST_FAILED. */
@@ -65,21 +74,25 @@ export class ApiClient {
     return new BerthError('CONTROL_PLANE_REQUEST_FAILED', { server: this.server, detail: describe(err) }, { cause: err });
   }
 
-  private async send(path: string, query: Query | undefined, options: Parameters<typeof request>[1] & object) {
+  private url(path: string, query: Query | undefined): URL {
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    return url;
+  }
+
+  private async transport<R>(send: () => Promise<R>): Promise<R> {
     try {
-      return await request(url, options);
+      return await send();
     } catch (err) {
       if (UNREACHABLE.has(codeOf(err))) throw new BerthError('CONTROL_PLANE_UNREACHABLE', { server: this.server }, { cause: err });
       throw this.failed(err);
     }
   }
 
-  private async readJson(status: number, body: { text(): Promise<string> }): Promise<unknown> {
+  private async readJson(status: number, readText: () => Promise<string>): Promise<unknown> {
     let text: string;
     try {
-      text = await body.text();
+      text = await readText();
     } catch (err) {
       throw this.failed(err);
     }
@@ -94,13 +107,16 @@ export class ApiClient {
   }
 }
 
+/** undici puts the socket error's code on the error; fetch wraps it: TypeError('fetch failed') with it as the cause. */
 function codeOf(err: unknown): string {
   const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
-  return String(e?.code ?? e?.cause?.code ?? '');
+  return String(e?.cause?.code ?? e?.code ?? '');
 }
 
 function describe(err: unknown): string {
+  const cause = (err as { cause?: unknown } | undefined)?.cause;
+  const inner = cause instanceof Error ? cause : err;
+  const message = inner instanceof Error ? inner.message : String(inner);
   const code = codeOf(err);
-  const message = err instanceof Error ? err.message : String(err);
   return code !== '' && !message.includes(code) ? `${message} (${code})` : message;
 }

@@ -124,7 +124,7 @@ export async function downloadModel(client: ApiClient, model: ModelVersionDetail
     const partial = `${dest}.berth-partial`;
     const hashing = new Sha256Stream();
     try {
-      const { body } = await client.download(route, { path: f.path });
+      const body = await client.download(route, { path: f.path });
       await pipeline(body, hashing, createWriteStream(partial)).catch((err: unknown) => {
         throw err instanceof BerthError ? err : client.failed(err);
       });

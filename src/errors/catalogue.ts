@@ -196,6 +196,32 @@ export const catalogue = {
     message: '{count} stored file(s) failed verification, first: {first}',
     fix: 'Delete the affected model versions (berth model delete N:V) and register them again.',
   },
+  // --- local target: capacity, scheduling, replicas -------------------------------------------
+  INVALID_CAPACITY: {
+    status: 400,
+    message: 'invalid capacity "{value}": {detail}',
+    fix: 'Write it as comma-separated key=value pairs from cpu, memory_gb and gpu, e.g. --capacity cpu=8,memory_gb=32,gpu=1 (any subset).',
+  },
+  REQUEST_EXCEEDS_CAPACITY: {
+    status: 400,
+    message: 'a replica requesting {request} can never be placed on this machine ({capacity}): {reason}',
+    fix: 'Lower cpu_cores / memory_gb / gpu_cores, or start berth with more capacity (berth up --capacity cpu=…,memory_gb=…,gpu=…).',
+  },
+  SCHEDULING_TIMEOUT: {
+    status: 503,
+    message: '{timeoutMessage}. {reason}',
+    fix: 'Free resources (delete or scale down other services), lower the resource request, raise the capacity (berth up --capacity) or the scheduling timeout (berth up --schedule-timeout).',
+  },
+  REPLICA_INIT_FAILED: {
+    status: 500,
+    message: 'replica {replica} of service {service} crashed during init(): {exception} at {file}:{line} (CrashLoopBackOff)',
+    fix: 'Read its start-up output with: berth service logs {service} --replica {replica} --init; fix init() and update the service.',
+  },
+  REPLICA_OOM_KILLED: {
+    status: 500,
+    message: 'replica {replica} of service {service} was killed by SIGKILL for out-of-memory (OOMKilled): it used {usageMb} MB, its limit is {limitMb} MB',
+    fix: 'Raise memory_gb (and memory_gb_limit when set) for the service, or make the model use less memory.',
+  },
   INTERNAL: {
     status: 500,
     message: 'internal error: {detail}',

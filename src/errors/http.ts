@@ -1,5 +1,5 @@
 // Maps coded errors to HTTP responses: the one place that decides status and JSON body shape.
-import { BerthError, isBerthError } from './catalogue.js';
+import { BerthError, catalogue, isBerthError, type ErrorCode } from './catalogue.js';
 
 export interface ErrorBody {
   message: string;
@@ -15,4 +15,16 @@ export function toHttpError(err: unknown, requestId?: string, extra: Record<stri
   const body: ErrorBody = { message: e.message, code: e.code, fix: e.fix, ...extra };
   if (requestId !== undefined) body.request_id = requestId;
   return { status: e.status, body };
+}
+
+/**
+ * The inverse, for clients of berth's APIs: the error a JSON error body stands for, keeping the message and fix the
+ * server rendered (the params that filled them stay on the server). An unknown or missing code becomes INTERNAL.
+ */
+export function fromHttpError(status: number, body: unknown): BerthError {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as Partial<Record<'code' | 'message' | 'fix', unknown>>;
+  const message = typeof b.message === 'string' ? b.message : `HTTP ${status} without an error body`;
+  if (typeof b.code !== 'string' || !(b.code in catalogue)) return new BerthError('INTERNAL', { detail: message });
+  const err = new BerthError(b.code as ErrorCode);
+  return Object.assign(err, { message, fix: typeof b.fix === 'string' ? b.fix : err.fix });
 }

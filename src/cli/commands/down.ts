@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { BerthError } from '../../errors/catalogue.js';
 import { resolveHome } from '../../core/home.js';
 import { isAlive, readRunFile, releaseRunFile } from '../../control/runfile.js';
-import { parseOrThrow } from '../../control/settings.js';
+import { parseOrThrow } from '../../core/parse-settings.js';
 import type { CliContext } from '../context.js';
 
 const schema = z

@@ -1,12 +1,11 @@
 // `berth up`: runs the control plane in the foreground, or (--detach) starts it in the background and waits until it answers.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BerthError } from '../../errors/catalogue.js';
 import { createLogger, flushLogsSync } from '../../core/logger.js';
 import { shipped } from '../../core/paths.js';
-import { startControlPlane } from '../../control/app.js';
 import { liveRunInfo, readRunFile } from '../../control/runfile.js';
 import { parseControlSettings, type ControlSettings } from '../../control/settings.js';
 import type { Status } from '../../control/api/system-routes.js';
@@ -32,6 +31,8 @@ export function registerUp(program: Command, ctx: CliContext): void {
 
 async function runForeground(settings: ControlSettings, ctx: CliContext): Promise<void> {
   const logger = createLogger({ name: 'berth-control' });
+  // Loaded here, not at the top: every other command would otherwise pay for loading the store and the API.
+  const { startControlPlane } = await import('../../control/app.js');
   const plane = await startControlPlane(settings, logger);
   ctx.err(`berth control plane listening on ${plane.url} (home ${settings.home}, pid ${process.pid}); stop it with Ctrl-C or berth down`);
   const stop = (): void => {
@@ -55,10 +56,12 @@ async function runForeground(settings: ControlSettings, ctx: CliContext): Promis
 async function startDetached(settings: ControlSettings, ctx: CliContext): Promise<void> {
   const running = liveRunInfo(settings.home);
   if (running !== undefined) throw new BerthError('CONTROL_PLANE_ALREADY_RUNNING', { server: running.url ?? `home ${settings.home}`, pid: running.pid });
+  mkdirSync(settings.home, { recursive: true, mode: 0o700 });
   const logDir = join(settings.home, 'logs');
   mkdirSync(logDir, { recursive: true });
   const log = join(logDir, 'control-plane.log');
   const fd = openSync(log, 'a');
+  const logStart = fstatSync(fd).size; // earlier runs' lines are not this start's error
   const args = [shipped('bin/berth.js'), 'up', '--port', String(settings.port), '--host', settings.host, '--home', settings.home];
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], env: { ...ctx.env } });
   closeSync(fd);
@@ -70,7 +73,7 @@ async function startDetached(settings: ControlSettings, ctx: CliContext): Promis
   const deadline = Date.now() + DETACH_TIMEOUT_MS;
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 50));
-    if (exited !== undefined) throw new BerthError('CONTROL_PLANE_START_FAILED', { detail: lastError(log) ?? `it ended (${exited})`, log });
+    if (exited !== undefined) throw new BerthError('CONTROL_PLANE_START_FAILED', { detail: lastError(log, logStart) ?? `it ended (${exited})`, log });
     const info = readRunFile(settings.home);
     if (info === undefined || info.pid !== child.pid || info.url === undefined) continue;
     const status = await new ApiClient({ server: info.url }).call<Status>('GET', '/v1/status').catch(() => undefined);
@@ -83,8 +86,17 @@ async function startDetached(settings: ControlSettings, ctx: CliContext): Promis
   throw new BerthError('CONTROL_PLANE_START_FAILED', { detail: `it did not answer within ${DETACH_TIMEOUT_MS / 1000} s`, log });
 }
 
-/** The message of the last `berth: ...` line the child wrote to its log, if any. */
-function lastError(log: string): string | undefined {
-  const lines = readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('berth: '));
-  return lines.at(-1)?.slice('berth: '.length);
+/** The message of the last `berth: ...` line the child wrote to its log since `from`, if any. */
+function lastError(log: string, from: number): string | undefined {
+  const fd = openSync(log, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const start = Math.max(from, size - 64 * 1024);
+    const buf = Buffer.alloc(Math.max(0, size - start));
+    readSync(fd, buf, 0, buf.length, start);
+    const lines = buf.toString('utf8').split('\n').filter((l) => l.startsWith('berth: '));
+    return lines.at(-1)?.slice('berth: '.length);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -1,0 +1,91 @@
+// The control plane's composition root: takes the home, opens store and blobs, wires registry and API, serves HTTP.
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Logger } from '../core/logger.js';
+import { BerthError } from '../errors/catalogue.js';
+import { version } from '../core/version.js';
+import { createApiServer } from './api/server.js';
+import { modelRoutes } from './api/model-routes.js';
+import { openApiDocument, type OpenApiDocument } from './api/openapi.js';
+import { systemRoutes, type Status } from './api/system-routes.js';
+import { BlobStore } from './blobs.js';
+import { StoreModelUsage } from './model-usage.js';
+import { ModelRegistry } from './registry.js';
+import { acquireRunFile, processStart, publishRunFile, releaseRunFile, type RunInfo } from './runfile.js';
+import type { ControlSettings } from './settings.js';
+import { openStore, schemaVersion, type Db } from './store/db.js';
+
+export interface ControlPlane {
+  readonly url: string;
+  readonly registry: ModelRegistry;
+  /** Stops accepting requests, lets running ones finish for up to `graceMs`, closes the store, removes the run file. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export async function startControlPlane(settings: ControlSettings, logger: Logger): Promise<ControlPlane> {
+  const { home } = settings;
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  const started_at = new Date().toISOString();
+  const info: RunInfo = { pid: process.pid, pid_start: processStart(process.pid), home, version, started_at };
+  // The run file is the lock: nothing below (migrations, garbage collection) may run twice on one home.
+  acquireRunFile(info);
+  let db: Db | undefined;
+  try {
+    db = openStore(join(home, 'berth.db'));
+    const store = db;
+    const blobs = new BlobStore(join(home, 'blobs'));
+    const usage = new StoreModelUsage(store);
+    const registry = new ModelRegistry(store, blobs, usage);
+    const recovered = await registry.recover();
+    logger.info({ home, schema_version: schemaVersion(store), ...recovered }, 'store ready');
+
+    let url = '';
+    let document: OpenApiDocument = {};
+    const status = (): Status => {
+      const c = registry.counts();
+      return { version, pid: process.pid, url, home, started_at, schema_version: schemaVersion(store), models: { names: c.models, versions: c.versions }, services: usage.countServices() };
+    };
+    const routes = [...systemRoutes(status, () => document), ...modelRoutes(registry)];
+    document = openApiDocument(routes, version);
+    const server = createApiServer(routes, { logger });
+    const address = await listen(server, settings.port, settings.host);
+    url = `http://${urlHost(settings.host)}:${address.port}`;
+    publishRunFile({ ...info, url });
+    logger.info({ url, pid: process.pid }, 'control plane listening');
+
+    return {
+      url,
+      registry,
+      async close(graceMs = 5000) {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+        await closed;
+        clearTimeout(timer);
+        store.close();
+        releaseRunFile(home, process.pid);
+        logger.info('control plane stopped');
+      },
+    };
+  } catch (err) {
+    db?.close();
+    releaseRunFile(home, process.pid);
+    throw err;
+  }
+}
+
+function listen(server: ReturnType<typeof createApiServer>, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(err.code === 'EADDRINUSE' ? new BerthError('PORT_IN_USE', { port, host }) : err);
+    });
+    server.listen(port, host, () => resolve(server.address() as AddressInfo));
+  });
+}
+
+/** The host clients should dial: a wildcard bind is reached over loopback; IPv6 literals need brackets. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
