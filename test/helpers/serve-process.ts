@@ -112,7 +112,7 @@ export function runServeToExit(args: readonly string[], options: { env?: Record<
 
 /** POSTs a body to /score (or any path) and returns status, headers and parsed JSON when it is JSON. */
 export async function post(url: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; text: string; json: unknown }> {
-  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers }, signal: AbortSignal.timeout(30_000) });
+  const res = await fetch(url, { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body), headers: { 'content-type': 'application/json', ...headers }, signal: AbortSignal.timeout(30_000) });
   return readResponse(res);
 }
 
