@@ -1,0 +1,75 @@
+// Starts one run of a replica: `node bin/berth.js serve ...` as its own process group, output to its log file, inside its cgroup.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { isAbsolute, resolve } from 'node:path';
+import type { MemoryCgroup } from './cgroup.js';
+import { closeFd, openRunLog } from './replica-logs.js';
+import type { ReplicaLogPaths, ReplicaSpec } from './types.js';
+
+export interface LaunchConfig {
+  /** The Node.js binary (the control plane passes process.execPath). */
+  readonly nodePath: string;
+  /** The repo's bin/berth.js. */
+  readonly berthBin: string;
+  /** Interface replicas listen on (127.0.0.1: only the gateway talks to them). */
+  readonly host: string;
+  /** Environment every replica gets (PATH, HOME, ...); the service's own variables go on top. */
+  readonly baseEnv: Readonly<Record<string, string | undefined>>;
+}
+
+/** The `berth serve` arguments for a spec; port 0 lets serve pick a free port and say which in its `listening` line. */
+export function serveArgs(spec: ReplicaSpec, config: LaunchConfig): string[] {
+  const entry = isAbsolute(spec.entryScript) ? spec.entryScript : resolve(spec.sourceDir, spec.entryScript);
+  const args = [config.berthBin, 'serve', '--entry-script', entry, '--port', '0', '--host', config.host];
+  const opt = (flag: string, value: string | number | undefined): void => {
+    if (value !== undefined) args.push(flag, String(value));
+  };
+  opt('--model-dir', spec.modelDir);
+  opt('--python', spec.python);
+  opt('--worker-count', spec.workerCount);
+  opt('--scoring-timeout-ms', spec.scoringTimeoutMs);
+  opt('--max-concurrent-requests', spec.maxConcurrentRequests);
+  opt('--max-queue-wait-ms', spec.maxQueueWaitMs);
+  opt('--init-timeout-s', spec.initTimeoutS);
+  return args;
+}
+
+export interface Launched {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** Set when the process could not be put in its cgroup (the run goes on, watched by RSS only). */
+  readonly cgroupError?: string;
+}
+
+/** Spawns the run; throws when the process could not be created at all (no pid). */
+export function launchRun(spec: ReplicaSpec, config: LaunchConfig, logs: ReplicaLogPaths, cgroup: MemoryCgroup | undefined): Launched {
+  const fd = openRunLog(logs);
+  let child: ChildProcess;
+  try {
+    child = spawn(config.nodePath, serveArgs(spec, config), {
+      cwd: spec.sourceDir,
+      env: { ...config.baseEnv, ...spec.env },
+      // Its own process group: the whole tree can be signalled at once, and a Ctrl-C to the control plane's
+      // terminal does not reach replicas that should survive a control plane restart.
+      detached: true,
+      stdio: ['ignore', fd, fd],
+    });
+  } finally {
+    // The child holds its own copy of the descriptor.
+    closeFd(fd);
+  }
+  if (child.pid === undefined) {
+    // Spawn failures (ENOENT for the node path) arrive as an 'error' event; surface them synchronously instead.
+    child.on('error', () => undefined);
+    throw new Error(`could not start ${config.nodePath} in ${spec.sourceDir}`);
+  }
+  let cgroupError: string | undefined;
+  if (cgroup !== undefined) {
+    try {
+      // Node needs tens of milliseconds to boot before it can start Python workers, which then inherit the group.
+      cgroup.addProcess(child.pid);
+    } catch (err) {
+      cgroupError = `${(err as NodeJS.ErrnoException).code ?? String(err)} adding pid ${child.pid} to ${cgroup.path}`;
+    }
+  }
+  return { child, pid: child.pid, ...(cgroupError === undefined ? {} : { cgroupError }) };
+}

@@ -1,0 +1,38 @@
+// One-line, human messages for replica events and reports, worded like Kubernetes' where it has words for them.
+import { BerthError } from '../../errors/catalogue.js';
+import { formatInitError } from './init-error.js';
+import type { InitError, OomReport, Termination } from './types.js';
+
+export const mb = (bytes: number): number => Math.round(bytes / (1024 * 1024));
+
+export function oomMessage(oom: OomReport): string {
+  const by = oom.detectedBy === 'kernel' ? 'the kernel (memory cgroup limit)' : 'berth (process-tree RSS over the limit)';
+  return `Killed by SIGKILL for out-of-memory (OOMKilled) by ${by}: used ${mb(oom.usageBytes)} MB (peak), limit ${mb(oom.limitBytes)} MB; raise memory_gb (or memory_gb_limit) for the service`;
+}
+
+export function exitMessage(t: Termination): string {
+  const how = t.signal !== null ? `killed by ${t.signal}` : t.exitCode === null ? 'exited (code unknown: adopted process)' : `exited with code ${t.exitCode}`;
+  const init = t.initError === undefined ? '' : `; init() failed: ${formatInitError(t.initError)}`;
+  return `berth serve ${how} (${t.reason}) after ${Math.round(t.ranMs)} ms${t.wasReady ? '' : ', before it was ready'}${init}`;
+}
+
+export function backOffMessage(delayMs: number, restart: number, lastInitError: InitError | undefined): string {
+  const why = lastInitError === undefined ? '' : ` (last init() error: ${formatInitError(lastInitError)})`;
+  return `Back-off restarting failed replica: restart ${restart} in ${delayMs / 1000} s${why}`;
+}
+
+/** REPLICA_INIT_FAILED for the deploy operation: exception, file and line, and the command to read the logs. */
+export function initFailedError(serviceName: string, replicaId: string, e: InitError): BerthError {
+  return new BerthError('REPLICA_INIT_FAILED', {
+    service: serviceName,
+    replica: replicaId,
+    exception: `${e.exception}${e.message === '' ? '' : `: ${e.message}`}`,
+    file: e.file ?? '?',
+    line: e.line ?? '?',
+  });
+}
+
+/** REPLICA_OOM_KILLED: the limit, the usage seen and the advice to raise memory_gb. */
+export function oomKilledError(serviceName: string, replicaId: string, oom: OomReport): BerthError {
+  return new BerthError('REPLICA_OOM_KILLED', { service: serviceName, replica: replicaId, usageMb: mb(oom.usageBytes), limitMb: mb(oom.limitBytes) });
+}

@@ -1,0 +1,105 @@
+// A replica's log files: the current run, the previous run (`logs --previous`) and the start-up output (`logs --init`).
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync, fstatSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ReplicaLogPaths } from './types.js';
+
+const safe = (s: string): string => s.replace(/[^A-Za-z0-9_.-]/g, '_');
+
+/** `<logDir>/<service>/<replica>.log`, `.previous.log` and `.init.log`. */
+export function replicaLogPaths(logDir: string, serviceName: string, replicaId: string): ReplicaLogPaths {
+  const base = join(logDir, safe(serviceName), safe(replicaId));
+  return { current: `${base}.log`, previous: `${base}.previous.log`, init: `${base}.init.log` };
+}
+
+/**
+ * Prepares the files for a new run and returns an append-mode fd for its stdout and stderr. The replica writes to the
+ * file itself (not through a pipe to the supervisor) so it keeps logging, and keeps running, if the control plane dies.
+ */
+export function openRunLog(paths: ReplicaLogPaths): number {
+  mkdirSync(join(paths.current, '..'), { recursive: true });
+  if (existsSync(paths.current) && statSync(paths.current).size > 0) renameSync(paths.current, paths.previous);
+  return openSync(paths.current, 'a');
+}
+
+export function closeFd(fd: number): void {
+  try { closeSync(fd); } catch { /* already closed */ }
+}
+
+/** Reads a file from byte `offset` on; used to follow the run's output without re-reading it. */
+export function readFrom(path: string, offset: number): { text: string; size: number } {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return { text: '', size: offset };
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size <= offset) return { text: '', size };
+    const buf = Buffer.alloc(size - offset);
+    const n = readSync(fd, buf, 0, buf.length, offset);
+    return { text: buf.subarray(0, n).toString('utf8'), size: offset + n };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The port from `berth serve`'s `listening` log line, once it is there. */
+export function findListeningPort(text: string): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{') || !line.includes('"listening')) continue;
+    try {
+      const o = JSON.parse(line) as { msg?: unknown; port?: unknown };
+      if (typeof o.msg === 'string' && o.msg.startsWith('listening') && typeof o.port === 'number') return o.port;
+    } catch {
+      // A partly written line: the next read completes it.
+    }
+  }
+  return undefined;
+}
+
+/** Follows a run's log from the start until `berth serve` says which port it listens on. */
+export class ListeningFollower {
+  private offset = 0;
+  private partial = '';
+
+  constructor(private readonly path: string) {}
+
+  /** Bytes of the log read so far. */
+  get bytesRead(): number {
+    return this.offset;
+  }
+
+  /** Reads what was appended since the last call; the port once the `listening` line is there. */
+  poll(): number | undefined {
+    const { text, size } = readFrom(this.path, this.offset);
+    this.offset = size;
+    const all = this.partial + text;
+    const cut = all.lastIndexOf('\n') + 1;
+    this.partial = all.slice(cut);
+    return findListeningPort(all.slice(0, cut));
+  }
+}
+
+/** Keeps the run's output up to `bytes` (all of it when undefined) as the start-up log. */
+export function saveInitLog(paths: ReplicaLogPaths, bytes?: number): void {
+  if (!existsSync(paths.current)) return writeFileSync(paths.init, '');
+  if (bytes === undefined) return copyFileSync(paths.current, paths.init);
+  writeFileSync(paths.init, readFileSync(paths.current).subarray(0, bytes));
+}
+
+export type LogKind = 'current' | 'previous' | 'init';
+
+/** The text of one of a replica's logs, optionally only its last `tail` lines; '' when there is none. */
+export function readReplicaLog(paths: ReplicaLogPaths, kind: LogKind, tail?: number): string {
+  let text: string;
+  try {
+    text = readFileSync(paths[kind], 'utf8');
+  } catch {
+    return '';
+  }
+  if (tail === undefined) return text;
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines.slice(Math.max(0, lines.length - tail)).join('\n') + (lines.length > 0 ? '\n' : '');
+}

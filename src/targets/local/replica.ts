@@ -1,0 +1,299 @@
+// One supervised replica: starts runs of `berth serve`, waits for readiness, probes liveness, watches memory, restarts with back-off.
+import type { ChildProcess } from 'node:child_process';
+import { RestartBackoff } from './backoff.js';
+import { MemoryCgroup } from './cgroup.js';
+import { sleep, type TimerHandle } from './clock.js';
+import { EXIT_ENTRY_SCRIPT, formatInitError, parseInitError } from './init-error.js';
+import { launchRun, type Launched } from './launch.js';
+import { MemoryWatch } from './memory-watch.js';
+import { backOffMessage, exitMessage, oomMessage } from './messages.js';
+import { httpGet } from './probes.js';
+import { LivenessProber } from './liveness.js';
+import { killTree } from './proc-tree.js';
+import { readReplicaLog, replicaLogPaths, saveInitLog } from './replica-logs.js';
+import { createRun, stopRunTimers, stripUndefined, watchExit, type ReplicaContext, type ReplicaEventBody, type Run, type StartOutcome } from './run.js';
+import { defaultLivenessProbe, type AdoptionRecord, type InitError, type OomReport, type ReplicaEvent, type ReplicaLogPaths, type ReplicaSpec, type ReplicaState, type ReplicaStatus, type Termination, type TerminationReason } from './types.js';
+
+export type { ReplicaContext, StartOutcome } from './run.js';
+
+export class Replica {
+  readonly logs: ReplicaLogPaths;
+  private state: ReplicaState = 'Starting';
+  private run: Run | undefined;
+  private readonly backoff: RestartBackoff;
+  private restarts = 0;
+  private attempts = 0;
+  private lastTermination: Termination | undefined;
+  private lastInitError: InitError | undefined;
+  private restartTimer: TimerHandle | undefined;
+  private nextRestartAt: number | undefined;
+  private stopping = false;
+  private stopped: Promise<void> | undefined;
+  private cgroup: MemoryCgroup | undefined;
+  private cgroupNote: string | undefined;
+  private waiters: Array<(o: StartOutcome) => void> = [];
+
+  constructor(readonly spec: ReplicaSpec, private readonly ctx: ReplicaContext) {
+    this.logs = replicaLogPaths(ctx.logDir, spec.serviceName, spec.replicaId);
+    this.backoff = new RestartBackoff(ctx.backoff);
+  }
+
+  status(): ReplicaStatus {
+    const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
+    const r = this.run;
+    const limit = this.spec.memoryLimitBytes;
+    const enforcement = limit === undefined ? 'none' : this.cgroup === undefined ? 'rss' : this.cgroup.version === 2 ? 'cgroup-v2' : 'cgroup-v1';
+    return stripUndefined({
+      serviceName: this.spec.serviceName,
+      replicaId: this.spec.replicaId,
+      index: this.spec.index,
+      state: this.state,
+      pid: r?.ended === false ? r.pid : undefined,
+      port: r?.ended === false ? r.port : undefined,
+      url: r?.ended === false && r.port !== undefined ? this.url(r.port) : undefined,
+      restarts: this.restarts,
+      startedAt: iso(r?.startedAt),
+      readyAt: iso(r?.readyAt),
+      lastTermination: this.lastTermination,
+      lastInitError: this.lastInitError,
+      nextRestartAt: this.state === 'CrashLoopBackOff' ? iso(this.nextRestartAt) : undefined,
+      memory: stripUndefined({ enforcement, limitBytes: limit, cgroupPath: this.cgroup?.path, note: this.cgroupNote }),
+      logs: this.logs,
+    }) as ReplicaStatus;
+  }
+
+  /** What to store so a restarted control plane can adopt this replica; undefined while no run is up. */
+  adoptionRecord(): AdoptionRecord | undefined {
+    const r = this.run;
+    if (r === undefined || r.ended || r.port === undefined) return undefined;
+    return { pid: r.pid, port: r.port, ...(this.cgroup === undefined ? {} : { cgroupPath: this.cgroup.path }) };
+  }
+
+  /** Resolves at the next readiness or pre-ready termination (at once when already Ready or Stopped). */
+  waitForStart(): Promise<StartOutcome> {
+    if (this.state === 'Ready' && this.run?.port !== undefined) return Promise.resolve({ outcome: 'ready', url: this.url(this.run.port) });
+    if (this.state === 'Stopped') return Promise.resolve({ outcome: 'stopped' });
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Takes over a run left by a previous control plane; returns the problem (and takes nothing) when it is not there or not answering. */
+  async adopt(record: AdoptionRecord, verify: (r: AdoptionRecord) => Promise<string | undefined>): Promise<string | undefined> {
+    const problem = await verify(record);
+    if (problem !== undefined) return problem;
+    if (record.cgroupPath !== undefined) this.cgroup = MemoryCgroup.open(record.cgroupPath);
+    this.beginRun({ pid: record.pid, child: undefined, adopted: true, port: record.port });
+    this.emit({ type: 'Adopted', pid: record.pid, port: record.port, message: `Adopted running berth serve (pid ${record.pid}, port ${record.port})` });
+    return undefined;
+  }
+
+  /** SIGTERM (serve drains in-flight requests), SIGKILL after the grace period, then removes the cgroup. Idempotent. */
+  stop(): Promise<void> {
+    this.stopped ??= this.stopOnce();
+    return this.stopped;
+  }
+
+  private async stopOnce(): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer !== undefined) this.ctx.clock.clearTimeout(this.restartTimer);
+    const run = this.run;
+    if (run !== undefined && !run.ended) {
+      run.pending ??= { reason: 'Stopped' };
+      // A draining serve refuses new connections: probes would fail and kill it mid-drain. Memory stays watched.
+      run.liveness?.stop();
+      if (run.timer !== undefined) this.ctx.clock.clearTimeout(run.timer);
+      try { process.kill(run.pid, 'SIGTERM'); } catch { /* already gone */ }
+      const force = this.ctx.clock.setTimeout(() => this.killRun(run), this.ctx.stopGraceMs);
+      await run.exited;
+      this.ctx.clock.clearTimeout(force);
+    }
+    await this.cgroup?.remove((ms) => sleep(this.ctx.clock, ms));
+    this.setState('Stopped');
+    this.emit({ type: 'Stopped', message: 'Stopped' });
+    this.resolveWaiters({ outcome: 'stopped' });
+  }
+
+  /** Stops watching without touching the process (control plane shutting down, replicas kept for adoption). */
+  release(): AdoptionRecord | undefined {
+    const record = this.adoptionRecord();
+    this.stopping = true;
+    if (this.restartTimer !== undefined) this.ctx.clock.clearTimeout(this.restartTimer);
+    const run = this.run;
+    if (run !== undefined && !run.ended) {
+      stopRunTimers(run, this.ctx.clock);
+      run.child?.removeAllListeners('exit');
+      // While supervised, a child keeps the event loop alive (its exit must be seen); released, it must not.
+      run.child?.unref();
+      run.ended = true;
+      run.markExited();
+    }
+    return record;
+  }
+
+  private url(port: number): string {
+    return `http://${this.ctx.launch.host}:${port}`;
+  }
+
+  private emit(body: ReplicaEventBody): void {
+    const event = { ...body, time: new Date(this.ctx.clock.now()).toISOString(), serviceName: this.spec.serviceName, replicaId: this.spec.replicaId } as ReplicaEvent;
+    try {
+      this.ctx.sink(event);
+    } catch {
+      // A failing sink (a full disk under the store) must not stop supervision.
+    }
+  }
+
+  private setState(to: ReplicaState): void {
+    if (to === this.state) return;
+    const from = this.state;
+    this.state = to;
+    this.emit({ type: 'StateChanged', from, to, message: `${from} → ${to}` });
+  }
+
+  private resolveWaiters(outcome: StartOutcome): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w(outcome);
+  }
+
+  private ensureCgroup(): void {
+    const limit = this.spec.memoryLimitBytes;
+    if (limit === undefined || this.cgroup !== undefined || !this.ctx.cgroup.ok) return;
+    try {
+      this.cgroup = MemoryCgroup.create(this.ctx.cgroup, `berth-${this.spec.replicaId}`, limit);
+    } catch (err) {
+      this.cgroupNote = `could not create a memory cgroup (${(err as NodeJS.ErrnoException).code ?? String(err)}); the limit is enforced by RSS sampling`;
+    }
+  }
+
+  /** Starts a run now (the first one, or a restart when the back-off timer fires). */
+  start(): void {
+    this.restartTimer = undefined;
+    this.nextRestartAt = undefined;
+    if (this.stopping) return;
+    this.ensureCgroup();
+    this.cgroup?.resetPeak();
+    this.setState('Starting');
+    let launched: Launched;
+    try {
+      launched = launchRun(this.spec, this.ctx.launch, this.logs, this.cgroup);
+    } catch (err) {
+      // Not even a process: count it as a failed run so the back-off applies.
+      this.lastTermination = { reason: 'Error', exitCode: null, signal: null, at: new Date(this.ctx.clock.now()).toISOString(), ranMs: 0, wasReady: false };
+      this.emit({ type: 'Exited', termination: this.lastTermination, message: String(err) });
+      this.scheduleRestart(0);
+      return;
+    }
+    if (launched.cgroupError !== undefined) this.cgroupNote = launched.cgroupError;
+    this.attempts += 1;
+    this.beginRun({ pid: launched.pid, child: launched.child, adopted: false, port: undefined });
+    this.emit({ type: 'Started', pid: launched.pid, attempt: this.attempts, message: `Started berth serve (pid ${launched.pid}), attempt ${this.attempts}` });
+  }
+
+  private beginRun(init: { pid: number; child: ChildProcess | undefined; adopted: boolean; port: number | undefined }): void {
+    const run = createRun(init, this.ctx.clock.now(), this.logs.current);
+    this.run = run;
+    watchExit(run, this.ctx.clock, this.ctx.pollMs, (code, signal) => this.onExit(run, code, signal));
+    const limit = this.spec.memoryLimitBytes;
+    if (limit !== undefined) {
+      const onOom = (oom: OomReport): void => {
+        this.emit({ type: 'OOMKilled', oom, message: oomMessage(oom) });
+        this.terminate(run, 'OOMKilled', oom);
+      };
+      run.watch = new MemoryWatch({ pid: run.pid, limitBytes: limit, ...(this.cgroup ? { cgroup: this.cgroup } : {}), clock: this.ctx.clock, intervalMs: this.ctx.memorySampleMs, onOom }).start();
+    }
+    void this.pollReady(run);
+  }
+
+  private async pollReady(run: Run): Promise<void> {
+    if (run.ended || this.stopping) return;
+    if (this.ctx.clock.now() - run.startedAt > this.ctx.readyTimeoutMs) {
+      this.emit({ type: 'StartupTimeout', timeoutMs: this.ctx.readyTimeoutMs, message: `Not ready within ${this.ctx.readyTimeoutMs} ms; killing and restarting` });
+      this.terminate(run, 'StartupTimeout');
+      return;
+    }
+    run.port ??= run.follower.poll();
+    if (run.port !== undefined) {
+      const r = await httpGet(`${this.url(run.port)}/ready`, Math.max(1000, this.ctx.pollMs * 4), this.ctx.clock);
+      if (run.ended || this.stopping) return;
+      if (r.ok && r.status === 200) return this.onReady(run, run.port);
+    }
+    run.timer = this.ctx.clock.setTimeout(() => void this.pollReady(run), this.ctx.pollMs);
+  }
+
+  private onReady(run: Run, port: number): void {
+    run.readyAt = this.ctx.clock.now();
+    if (!run.adopted) saveInitLog(this.logs, run.follower.bytesRead);
+    this.lastInitError = undefined;
+    this.setState('Ready');
+    const startupMs = run.readyAt - run.startedAt;
+    this.emit({ type: 'Ready', url: this.url(port), port, startupMs, message: `Ready at ${this.url(port)} after ${startupMs} ms` });
+    this.resolveWaiters({ outcome: 'ready', url: this.url(port) });
+    const probe = this.spec.liveness ?? defaultLivenessProbe;
+    run.liveness = new LivenessProber({
+      url: this.url(port),
+      probe,
+      clock: this.ctx.clock,
+      onFailure: (detail, consecutive) => this.emit({
+        type: 'ProbeFailed', probe: 'liveness', consecutive, threshold: probe.failureThreshold, detail,
+        message: `Liveness probe failed: ${detail} (${consecutive}/${probe.failureThreshold})`,
+      }),
+      onThreshold: (consecutive) => {
+        this.emit({ type: 'LivenessKill', consecutive, message: `Liveness probe failed ${consecutive} times in a row; killing and restarting` });
+        this.terminate(run, 'LivenessProbeFailed');
+      },
+    }).start();
+  }
+
+  /** Kills the run's whole tree for `reason`; the exit handler finishes the bookkeeping. */
+  private terminate(run: Run, reason: TerminationReason, oom?: OomReport): void {
+    if (run.ended) return;
+    run.pending = { reason, ...(oom === undefined ? {} : { oom }) };
+    this.killRun(run);
+  }
+
+  private killRun(run: Run): void {
+    killTree(run.pid, 'SIGKILL', this.cgroup?.procs() ?? []);
+  }
+
+  private onExit(run: Run, code: number | null, signal: NodeJS.Signals | null): void {
+    if (run.ended) return;
+    run.ended = true;
+    stopRunTimers(run, this.ctx.clock);
+    // A kernel OOM kill between two samples (or of serve itself) shows only in the cgroup's counter.
+    if (run.pending === undefined && run.watch !== undefined) {
+      const oom = run.watch.check();
+      if (oom?.detectedBy === 'kernel') {
+        this.emit({ type: 'OOMKilled', oom, message: oomMessage(oom) });
+        run.pending = { reason: 'OOMKilled', oom };
+      }
+    }
+    // Workers left behind by a dead serve: the group (and the cgroup) must be empty before the next run.
+    killTree(run.pid, 'SIGKILL', this.cgroup?.procs() ?? []);
+    const wasReady = run.readyAt !== undefined;
+    const ranMs = this.ctx.clock.now() - run.startedAt;
+    const initError = !wasReady && code === EXIT_ENTRY_SCRIPT ? parseInitError(readReplicaLog(this.logs, 'current')) : undefined;
+    const reason: TerminationReason = run.pending?.reason ?? (code === 0 ? 'Completed' : 'Error');
+    const termination: Termination = stripUndefined({
+      reason, exitCode: code, signal, at: new Date(this.ctx.clock.now()).toISOString(), ranMs, wasReady, initError, oom: run.pending?.oom,
+    }) as Termination;
+    this.lastTermination = termination;
+    if (!wasReady && !run.adopted) saveInitLog(this.logs);
+    this.emit({ type: 'Exited', termination, message: exitMessage(termination) });
+    if (initError !== undefined) {
+      this.lastInitError = initError;
+      this.emit({ type: 'InitFailed', error: initError, attempt: this.attempts, message: `init() failed: ${formatInitError(initError)}` });
+    }
+    if (!wasReady && !this.stopping) this.resolveWaiters({ outcome: 'failed', termination });
+    run.markExited();
+    if (!this.stopping) this.scheduleRestart(ranMs);
+  }
+
+  private scheduleRestart(ranMs: number): void {
+    const delayMs = this.backoff.next(ranMs);
+    this.restarts += 1;
+    this.nextRestartAt = this.ctx.clock.now() + delayMs;
+    this.setState('CrashLoopBackOff');
+    this.emit({ type: 'BackOff', delayMs, restart: this.restarts, ...(this.lastInitError ? { lastInitError: this.lastInitError } : {}), message: backOffMessage(delayMs, this.restarts, this.lastInitError) });
+    this.restartTimer = this.ctx.clock.setTimeout(() => this.start(), delayMs);
+  }
+}

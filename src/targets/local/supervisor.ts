@@ -1,0 +1,165 @@
+// The local supervisor: runs, watches, restarts, stops and re-adopts the `berth serve` processes of every replica on this machine.
+import { defaultBackoff, type BackoffOptions } from './backoff.js';
+import { BerthError } from '../../errors/catalogue.js';
+import { detectMemoryCgroup, MemoryCgroup, type CgroupSupport } from './cgroup.js';
+import { sleep, systemClock, type Clock } from './clock.js';
+import { httpGet, probeSucceeded, describeProbe } from './probes.js';
+import { commandLine, isAlive, killTree } from './proc-tree.js';
+import { Replica, type StartOutcome } from './replica.js';
+import { readReplicaLog, replicaLogPaths, type LogKind } from './replica-logs.js';
+import type { AdoptionRecord, ReplicaEvent, ReplicaSpec, ReplicaStatus } from './types.js';
+
+export interface SupervisorOptions {
+  /** The repo's bin/berth.js, which replicas run as `node bin/berth.js serve ...`. */
+  readonly berthBin: string;
+  /** The Node.js binary (pass process.execPath). */
+  readonly nodePath: string;
+  /** Replica logs go to `<logDir>/<service>/<replica>.log` (+ `.previous.log`, `.init.log`). */
+  readonly logDir: string;
+  /** Environment every replica starts with (PATH, HOME, ...); a spec's env goes on top. */
+  readonly baseEnv: Readonly<Record<string, string | undefined>>;
+  /** Receives every event, stamped by `clock`. Must not throw. */
+  readonly onEvent?: (event: ReplicaEvent) => void;
+  readonly clock?: Clock;
+  /** Interface replicas listen on (default 127.0.0.1). */
+  readonly host?: string;
+  /** Restart back-off (default 10 s doubling to 5 min, reset after 10 min of running). */
+  readonly backoff?: Partial<BackoffOptions>;
+  /** A run not ready by then is killed and restarted (default 630 s: serve's 600 s init budget plus start-up). */
+  readonly readyTimeoutMs?: number;
+  /** Readiness polling period (default 100 ms). */
+  readonly readyPollMs?: number;
+  /** Memory sampling period (default 250 ms). */
+  readonly memorySampleMs?: number;
+  /** After SIGTERM, how long a replica may drain before SIGKILL (default 35 s: serve drains for up to 30 s). */
+  readonly stopGraceMs?: number;
+  /** `auto` (default) probes for a writable memory cgroup; `off` enforces limits by RSS sampling only. */
+  readonly cgroup?: { readonly mode: 'auto' | 'off'; readonly parent?: string };
+}
+
+export type AdoptResult =
+  | { readonly adopted: true; readonly status: ReplicaStatus }
+  | { readonly adopted: false; readonly detail: string; readonly status: ReplicaStatus };
+
+/** Checks that `record` still names a running berth serve that answers on its port; the problem, or undefined. */
+export async function verifyAdoptable(record: AdoptionRecord, host: string, clock: Clock = systemClock): Promise<string | undefined> {
+  if (!isAlive(record.pid)) return `process ${record.pid} is not running`;
+  const argv = commandLine(record.pid) ?? [];
+  // The pid may have been reused by something else since it was recorded.
+  if (!argv.includes('serve') || !argv.includes('--entry-script')) return `process ${record.pid} is not a berth serve (${argv.join(' ').slice(0, 120)})`;
+  const r = await httpGet(`http://${host}:${record.port}/`, 2000, clock);
+  return probeSucceeded(r) ? undefined : `process ${record.pid} does not answer on port ${record.port} (${describeProbe(r)})`;
+}
+
+export class Supervisor {
+  /** Whether replica memory limits can use a cgroup here, and if not why; detected once at construction. */
+  readonly cgroupSupport: CgroupSupport;
+  private readonly replicas = new Map<string, Replica>();
+  private readonly clock: Clock;
+  private readonly host: string;
+
+  constructor(private readonly options: SupervisorOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.host = options.host ?? '127.0.0.1';
+    this.cgroupSupport = options.cgroup?.mode === 'off'
+      ? { ok: false, why: 'cgroups are turned off by configuration' }
+      : detectMemoryCgroup(options.cgroup?.parent === undefined ? {} : { parent: options.cgroup.parent });
+  }
+
+  /** Starts a new replica; its first run begins at once. */
+  start(spec: ReplicaSpec): ReplicaStatus {
+    const replica = this.create(spec);
+    replica.start();
+    return replica.status();
+  }
+
+  /**
+   * Re-adopts a replica a previous control plane started: when `record`'s pid is alive, is a berth serve and answers on
+   * its port, it is watched from now on; otherwise a hung leftover is killed and a fresh run starts.
+   */
+  async adopt(spec: ReplicaSpec, record: AdoptionRecord): Promise<AdoptResult> {
+    const replica = this.create(spec);
+    const detail = await replica.adopt(record, (r) => verifyAdoptable(r, this.host, this.clock));
+    if (detail === undefined) return { adopted: true, status: replica.status() };
+    this.options.onEvent?.({
+      type: 'AdoptFailed', pid: record.pid, port: record.port, detail,
+      time: new Date(this.clock.now()).toISOString(), serviceName: spec.serviceName, replicaId: spec.replicaId,
+      message: `Could not adopt pid ${record.pid} on port ${record.port}: ${detail}; starting a new run`,
+    });
+    // Still a berth serve but not answering: kill it, so two copies never run.
+    if (isAlive(record.pid) && (commandLine(record.pid) ?? []).includes('serve')) killTree(record.pid, 'SIGKILL');
+    const leftover = record.cgroupPath === undefined ? undefined : MemoryCgroup.open(record.cgroupPath);
+    if (leftover !== undefined) {
+      killTree(record.pid, 'SIGKILL', leftover.procs());
+      await leftover.remove((ms) => sleep(this.clock, ms));
+    }
+    replica.start();
+    return { adopted: false, detail, status: replica.status() };
+  }
+
+  /** Stops one replica (graceful, then SIGKILL) and forgets it. */
+  async stop(replicaId: string): Promise<void> {
+    const replica = this.replicas.get(replicaId);
+    if (replica === undefined) return;
+    await replica.stop();
+    this.replicas.delete(replicaId);
+  }
+
+  /** Stops every replica, in parallel. */
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.replicas.keys()].map((id) => this.stop(id)));
+  }
+
+  /** Stops watching every replica but leaves the processes running, and returns what to store to adopt them later. */
+  releaseAll(): Map<string, AdoptionRecord> {
+    const records = new Map<string, AdoptionRecord>();
+    for (const [id, replica] of this.replicas) {
+      const record = replica.release();
+      if (record !== undefined) records.set(id, record);
+    }
+    this.replicas.clear();
+    return records;
+  }
+
+  get(replicaId: string): ReplicaStatus | undefined {
+    return this.replicas.get(replicaId)?.status();
+  }
+
+  list(serviceName?: string): ReplicaStatus[] {
+    return [...this.replicas.values()].filter((r) => serviceName === undefined || r.spec.serviceName === serviceName).map((r) => r.status());
+  }
+
+  /** Resolves at the replica's next readiness or pre-ready termination; at once when it is Ready. */
+  waitForStart(replicaId: string): Promise<StartOutcome> {
+    const replica = this.replicas.get(replicaId);
+    return replica === undefined ? Promise.resolve({ outcome: 'stopped' }) : replica.waitForStart();
+  }
+
+  adoptionRecord(replicaId: string): AdoptionRecord | undefined {
+    return this.replicas.get(replicaId)?.adoptionRecord();
+  }
+
+  /** A replica's log, also after it was stopped: `current`, `previous` (last run before) or `init` (start-up output). */
+  readLog(serviceName: string, replicaId: string, kind: LogKind, tail?: number): string {
+    return readReplicaLog(replicaLogPaths(this.options.logDir, serviceName, replicaId), kind, tail);
+  }
+
+  private create(spec: ReplicaSpec): Replica {
+    if (this.replicas.has(spec.replicaId)) throw new BerthError('INVALID_ARGUMENT', { detail: `replica ${spec.replicaId} is already supervised` });
+    const o = this.options;
+    const replica = new Replica(spec, {
+      clock: this.clock,
+      launch: { nodePath: o.nodePath, berthBin: o.berthBin, host: this.host, baseEnv: o.baseEnv },
+      logDir: o.logDir,
+      backoff: { ...defaultBackoff, ...o.backoff },
+      readyTimeoutMs: o.readyTimeoutMs ?? 630_000,
+      pollMs: o.readyPollMs ?? 100,
+      memorySampleMs: o.memorySampleMs ?? 250,
+      stopGraceMs: o.stopGraceMs ?? 35_000,
+      cgroup: this.cgroupSupport,
+      sink: (event) => o.onEvent?.(event),
+    });
+    this.replicas.set(spec.replicaId, replica);
+    return replica;
+  }
+}

@@ -1,0 +1,140 @@
+// The local target's data: what a replica should run (ReplicaSpec), what it is doing (ReplicaStatus) and what happened (ReplicaEvent).
+
+/** Kubernetes' liveness probe fields; seconds may be fractional (tests use short periods). */
+export interface ProbeConfig {
+  readonly periodS: number;
+  readonly timeoutS: number;
+  readonly failureThreshold: number;
+  readonly successThreshold: number;
+}
+
+export const defaultLivenessProbe: ProbeConfig = { periodS: 10, timeoutS: 2, failureThreshold: 3, successThreshold: 1 };
+
+export interface ReplicaSpec {
+  readonly serviceName: string;
+  /** Unique across services, e.g. `my-svc-0-ab12`; names the log files and the cgroup. */
+  readonly replicaId: string;
+  readonly index: number;
+  /** Relative paths are taken from `sourceDir`. */
+  readonly entryScript: string;
+  /** The replica's working directory (the snapshotted source dir). */
+  readonly sourceDir: string;
+  readonly modelDir?: string;
+  readonly python?: string;
+  readonly workerCount?: number;
+  readonly scoringTimeoutMs?: number;
+  readonly maxConcurrentRequests?: number;
+  readonly maxQueueWaitMs?: number;
+  readonly initTimeoutS?: number;
+  /** Enforced memory limit of the whole process tree; undefined = none. */
+  readonly memoryLimitBytes?: number;
+  /** Requested CPU cores (for scheduling and reports; not enforced). */
+  readonly cpu: number;
+  /** Environment variables of the service, on top of the supervisor's base environment. */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly liveness?: ProbeConfig;
+}
+
+export type ReplicaState = 'Starting' | 'Ready' | 'CrashLoopBackOff' | 'Stopped';
+
+/** Why a run ended, in Kubernetes' words where it has them. */
+export type TerminationReason = 'Completed' | 'Error' | 'OOMKilled' | 'LivenessProbeFailed' | 'StartupTimeout' | 'Stopped';
+
+/** The entry script's start-up failure, parsed from the exit-3 report of `berth serve`. */
+export interface InitError {
+  readonly exception: string;
+  readonly message: string;
+  readonly file?: string;
+  readonly line?: number;
+}
+
+export interface OomReport {
+  readonly limitBytes: number;
+  /** The highest usage seen: cgroup peak when a cgroup enforces the limit, else the sampled process-tree RSS. */
+  readonly usageBytes: number;
+  readonly rssPeakBytes: number;
+  readonly cgroupPeakBytes?: number;
+  /** `kernel`: the cgroup's OOM killer struck first; `sampler`: berth's RSS sampler saw the tree over the limit. */
+  readonly detectedBy: 'kernel' | 'sampler';
+}
+
+export interface Termination {
+  readonly reason: TerminationReason;
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly at: string;
+  readonly ranMs: number;
+  readonly wasReady: boolean;
+  readonly initError?: InitError;
+  readonly oom?: OomReport;
+}
+
+export type MemoryEnforcement = 'cgroup-v1' | 'cgroup-v2' | 'rss' | 'none';
+
+export interface ReplicaStatus {
+  readonly serviceName: string;
+  readonly replicaId: string;
+  readonly index: number;
+  readonly state: ReplicaState;
+  readonly pid?: number;
+  readonly port?: number;
+  readonly url?: string;
+  /** Restarts since the replica was created (or adopted). */
+  readonly restarts: number;
+  readonly startedAt?: string;
+  readonly readyAt?: string;
+  readonly lastTermination?: Termination;
+  /** The last init() error, kept across restarts while the replica crash-loops. */
+  readonly lastInitError?: InitError;
+  readonly nextRestartAt?: string;
+  readonly memory: {
+    readonly enforcement: MemoryEnforcement;
+    readonly limitBytes?: number;
+    readonly cgroupPath?: string;
+    /** Why a cgroup is not used when the machine has one (e.g. creating it failed). */
+    readonly note?: string;
+  };
+  readonly logs: ReplicaLogPaths;
+}
+
+export interface ReplicaLogPaths {
+  /** Output of the current (or last) run. */
+  readonly current: string;
+  /** Output of the run before it (`logs --previous`). */
+  readonly previous: string;
+  /** Start-up output of the last run that became ready or died trying (`logs --init`). */
+  readonly init: string;
+}
+
+interface EventBase {
+  /** ISO time from the supervisor's clock. */
+  readonly time: string;
+  readonly serviceName: string;
+  readonly replicaId: string;
+  /** One human line, like a Kubernetes event message. */
+  readonly message: string;
+}
+
+export type ReplicaEvent =
+  | EventBase & { readonly type: 'Started'; readonly pid: number; readonly attempt: number }
+  | EventBase & { readonly type: 'Ready'; readonly url: string; readonly port: number; readonly startupMs: number }
+  | EventBase & { readonly type: 'Exited'; readonly termination: Termination }
+  | EventBase & { readonly type: 'InitFailed'; readonly error: InitError; readonly attempt: number }
+  | EventBase & { readonly type: 'OOMKilled'; readonly oom: OomReport }
+  | EventBase & { readonly type: 'ProbeFailed'; readonly probe: 'liveness'; readonly consecutive: number; readonly threshold: number; readonly detail: string }
+  | EventBase & { readonly type: 'LivenessKill'; readonly consecutive: number }
+  | EventBase & { readonly type: 'StartupTimeout'; readonly timeoutMs: number }
+  | EventBase & { readonly type: 'BackOff'; readonly delayMs: number; readonly restart: number; readonly lastInitError?: InitError }
+  | EventBase & { readonly type: 'Adopted'; readonly pid: number; readonly port: number }
+  | EventBase & { readonly type: 'AdoptFailed'; readonly pid: number; readonly port: number; readonly detail: string }
+  | EventBase & { readonly type: 'Stopped' }
+  | EventBase & { readonly type: 'StateChanged'; readonly from: ReplicaState; readonly to: ReplicaState };
+
+export type ReplicaEventType = ReplicaEvent['type'];
+
+/** Where a running replica can be found again after the control plane restarts; store it with the replica. */
+export interface AdoptionRecord {
+  readonly pid: number;
+  readonly port: number;
+  readonly cgroupPath?: string;
+}
