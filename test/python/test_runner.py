@@ -150,6 +150,7 @@ class BodyModeTest(unittest.TestCase):
         self.assertEqual(meta["message"], "division by zero")
         self.assertIn('run_fails.py", line 9, in run', meta["traceback"])
         self.assertNotIn("berth_runner.py", meta["traceback"])
+        self.assertNotIn("_serve_loop", meta["traceback"])
         self.assertEqual(body, b"")
         code, _, err = w.finish()
         self.assertEqual(code, 0)

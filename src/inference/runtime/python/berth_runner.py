@@ -1,98 +1,43 @@
 # Python worker of `berth serve`: imports the entry script, calls init() once, then answers run() requests framed on fds 3/4 (see PROTOCOL.md).
 import gc
-import io
-import json
 import os
 import signal
-import struct
 import sys
 import time
-
-REQ_FD = 3  # requests, Node -> Python
-REP_FD = 4  # replies, Python -> Node
-EXIT_INIT_FAILED = 3
-EXIT_USAGE = 2  # started without fds 3/4 or without an entry script
-EXIT_PROTOCOL = 4  # a malformed frame arrived on fd 3
 
 RUNNER_FILE = os.path.abspath(__file__)
 RUNNER_DIR = os.path.dirname(RUNNER_FILE)
 SITE_DIR = os.path.join(RUNNER_DIR, "site")
-
-_HEAD = struct.Struct(">III")  # frame length, id, metaLen: the first 12 bytes of every frame
-_dumps = json.dumps
+BERTH_DIR = os.path.join(SITE_DIR, "berth")
 
 
-def _exit(code):
-    # os._exit: no waiting on threads the user's script may have started; flush what print() buffered first.
-    for s in (sys.stdout, sys.stderr):
-        try:
-            s.flush()
-        except Exception:
-            pass
-    os._exit(code)
+def _load_by_path(name, path, package_dir=None):
+    # Import a module (or, with package_dir, a package) from its file, whatever sys.path holds.
+    import importlib.util
 
-
-def _write_all(data, done=0):
-    # A blocking write normally takes everything at once; loop for the rare partial write (large replies).
-    total = len(data)
-    if done >= total:
-        return
-    view = memoryview(data)
-    write = os.write
-    try:
-        while done < total:
-            done += write(REP_FD, view[done:])
-    except BrokenPipeError:
-        _exit(0)  # Node is gone: nobody is left to answer
-
-
-def _control(obj):
-    meta = _dumps(obj).encode("utf-8")
-    _write_all(_HEAD.pack(len(meta) + 8, 0, len(meta)) + meta)
-
-
-def _meta_frame(rid, meta, body=b""):
-    m = _dumps(meta).encode("utf-8")
-    return _HEAD.pack(8 + len(m) + len(body), rid, len(m)) + m + body
-
-
-# --- tracebacks -------------------------------------------------------------------------------------------
-
-_ASYNCIO_DIR = None
-
-
-def _is_ours(filename):
-    # Frames of the runner and of the import machinery tell the user nothing: trim them from the front.
-    return (
-        filename == RUNNER_FILE
-        or filename.startswith("<frozen importlib")
-        or (_ASYNCIO_DIR is not None and filename.startswith(_ASYNCIO_DIR))
+    spec = importlib.util.spec_from_file_location(
+        name, path, submodule_search_locations=None if package_dir is None else [package_dir]
     )
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
 
 
-def _trimmed(tb):
-    while tb is not None and _is_ours(tb.tb_frame.f_code.co_filename):
-        tb = tb.tb_next
-    return tb
+# The channel to Node and the failure text are needed before sys.path is set up and the berth package can be
+# loaded: load these two standard-library-only modules of it on their own now, under the names its request
+# loop (berth._serve_loop) imports them by.
+_wire = _load_by_path("berth._wire", os.path.join(BERTH_DIR, "_wire.py"))
+_tracebacks = _load_by_path("berth._tracebacks", os.path.join(BERTH_DIR, "_tracebacks.py"))
+_tracebacks.trim_file(RUNNER_FILE)
+REQ_FD, REP_FD = _wire.REQ_FD, _wire.REP_FD
+_exit = _wire.exit_now
+_control = _wire.control
+_format_exc = _tracebacks.format_exc
+_safe_str = _tracebacks.safe_str
 
 
-def _format_exc(e):
-    import traceback
-
-    try:
-        return "".join(traceback.format_exception(type(e), e, _trimmed(e.__traceback__)))
-    except Exception:
-        return "%s: %s\n" % (type(e).__name__, _safe_str(e))
-
-
-def _safe_str(e):
-    try:
-        return str(e)
-    except Exception:
-        try:
-            return repr(e)
-        except Exception:
-            return "<unprintable %s>" % type(e).__name__
+# --- failure reporting ------------------------------------------------------------------------------------
 
 
 def _same_file(a, b):
@@ -134,7 +79,7 @@ def _init_failed(kind, entry, e=None, missing=None, message=None):
     except OSError:
         # No channel to Node (e.g. started by hand): say it on stderr instead.
         sys.stderr.write("berth runner: %s failed: %s\n%s" % (kind, msg.get("message"), msg.get("traceback", "")))
-    _exit(EXIT_INIT_FAILED)
+    _exit(_wire.EXIT_INIT_FAILED)
 
 
 # --- start-up -----------------------------------------------------------------------------------------------
@@ -149,7 +94,7 @@ def _check_fds():
                 "berth runner: fd %d is not open; this program is started by `berth serve`, which passes "
                 "requests on fd 3 and reads replies on fd 4\n" % fd
             )
-            _exit(EXIT_USAGE)
+            _exit(_wire.EXIT_USAGE)
         # Blocking I/O keeps the loop simple; not inheritable, so subprocesses the script spawns don't hold them.
         os.set_blocking(fd, True)
         os.set_inheritable(fd, False)
@@ -176,16 +121,7 @@ def _setup_paths(entry_dir):
 
 def _load_berth():
     # Load berth's own helper package by path, so an unrelated `berth` elsewhere on sys.path cannot shadow it.
-    import importlib.util
-
-    pkg = os.path.join(SITE_DIR, "berth")
-    spec = importlib.util.spec_from_file_location(
-        "berth", os.path.join(pkg, "__init__.py"), submodule_search_locations=[pkg]
-    )
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["berth"] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return _load_by_path("berth", os.path.join(BERTH_DIR, "__init__.py"), package_dir=BERTH_DIR)
 
 
 def _setup_logging():
@@ -240,10 +176,9 @@ def _import_entry(entry):
 
 def _wrap_async(fn):
     # Coroutine init()/run(): drive them on one event loop that lives as long as the worker.
-    global _ASYNCIO_DIR
     import asyncio
 
-    _ASYNCIO_DIR = os.path.dirname(asyncio.__file__)
+    _tracebacks.trim_prefix(os.path.dirname(asyncio.__file__))
     loop = _wrap_async.loop = getattr(_wrap_async, "loop", None) or asyncio.new_event_loop()
 
     def call(*args, **kwargs):
@@ -297,6 +232,7 @@ def main():
     sys.argv = [entry]
     _setup_paths(os.path.dirname(entry))
     berth = _load_berth()
+    from berth._serve_loop import serve
     _setup_logging()
 
     try:
@@ -345,173 +281,8 @@ def main():
     mode = "raw" if raw else ("headers" if wants_headers else "body")
     _control({"event": "ready", "mode": mode, "pid": os.getpid(), "init_ms": round(init_ms, 3),
               "python": sys.version.split()[0]})
-    _serve(run, mode, wants_headers, data_name, berth)
+    serve(run, mode, wants_headers, data_name, berth)
     _exit(0)
-
-
-# --- the request loop -----------------------------------------------------------------------------------------
-
-
-def _make_invoke(run, raw, wants_headers, data_name, berth):
-    """invoke(arg, meta) -> run()'s result, for every mode but the plain body one (which _serve inlines)."""
-    from_wire = berth.Headers._from_wire
-
-    def headers_of(arg, meta):
-        return arg.headers if raw else from_wire(meta.get("headers"))
-
-    if wants_headers and data_name is None:
-        def invoke(arg, meta):
-            return run(arg, request_headers=headers_of(arg, meta))
-    elif wants_headers:
-        def invoke(arg, meta):
-            return run(**{data_name: arg, "request_headers": headers_of(arg, meta)})
-    elif data_name is not None:
-        def invoke(arg, meta):
-            return run(**{data_name: arg})
-    else:
-        def invoke(arg, meta):
-            return run(arg)
-    return invoke
-
-
-def _make_request(berth):
-    Request = berth.Request
-    from_wire = berth.Headers._from_wire
-
-    def make(meta, body):
-        return Request(meta.get("method", "POST"), meta.get("path", "/score"), meta.get("query", ""),
-                       from_wire(meta.get("headers")), body, meta.get("remote_addr"))
-
-    return make
-
-
-def _run_error(rid, e):
-    return _meta_frame(rid, {"error": "run", "exception": type(e).__name__, "message": _safe_str(e),
-                             "traceback": _format_exc(e)})
-
-
-def _utf8_error(rid, e):
-    return _meta_frame(rid, {"error": "utf8", "message": _safe_str(e)})
-
-
-def _encode_error(rid, r, e):
-    # Reported as a run() failure: the classic server answered 500 for results json.dumps() could not encode.
-    msg = "run() returned a %s that cannot be encoded as JSON: %s" % (type(r).__name__, _safe_str(e))
-    return _meta_frame(rid, {"error": "run", "exception": type(e).__name__, "message": msg,
-                             "traceback": "%s: %s\n" % (type(e).__name__, msg)})
-
-
-_DROP_HEADERS = frozenset(("content-length", "transfer-encoding", "connection"))  # Node frames the body itself
-
-
-def _other_result(rid, r, enc, pack):
-    """Reply frame for anything but a dict, list or str result."""
-    if r is None:
-        return pack(10, rid, 0) + b"{}"  # the classic server answers {} when run() returns None
-    t = type(r)
-    if getattr(t, "_berth_response", False) is True:  # berth.Response / AMLResponse shim
-        status, headers, body = r._berth_payload()
-        for k in _DROP_HEADERS.intersection(headers):
-            del headers[k]
-        return _meta_frame(rid, {"status": status, "headers": headers}, body)
-    if hasattr(r, "status_code") and hasattr(r, "get_data") and hasattr(r, "headers"):
-        # A flask/werkzeug Response (a real SDK's AMLResponse): repeated headers become lists.
-        headers = {}
-        for k, v in r.headers.items():
-            k = k.lower()
-            if k in _DROP_HEADERS:
-                continue
-            if k in headers:
-                prev = headers[k]
-                headers[k] = (prev if isinstance(prev, list) else [prev]) + [str(v)]
-            else:
-                headers[k] = str(v)
-        return _meta_frame(rid, {"status": int(r.status_code), "headers": headers}, r.get_data())
-    try:
-        out = enc(r).encode()
-    except Exception as e:
-        return _encode_error(rid, r, e)
-    return pack(len(out) + 8, rid, 0) + out
-
-
-def _serve(run, mode, wants_headers, data_name, berth):
-    # Everything the loop touches is a local: this is the hot path.
-    read = io.open(REQ_FD, "rb", buffering=1 << 16, closefd=False).read
-    write = os.write
-    unpack = _HEAD.unpack
-    pack = _HEAD.pack
-    enc = berth._http.encode_json
-    decode = bytes.decode
-    loads = json.loads
-    raw = mode == "raw"
-    body_mode = mode == "body" and data_name is None
-    invoke = None if body_mode else _make_invoke(run, raw, wants_headers, data_name, berth)
-    make_request = _make_request(berth) if raw else None
-    other = _other_result
-    fd = REP_FD
-    dict_, list_, str_ = dict, list, str
-
-    while True:
-        head = read(12)
-        if len(head) < 12:
-            return  # EOF: Node closed the request channel
-        n, rid, mlen = unpack(head)
-        if n < 8 or mlen > n - 8:
-            sys.stderr.write("berth runner: malformed frame (length %d, metaLen %d)\n" % (n, mlen))
-            _exit(EXIT_PROTOCOL)
-        payload = read(n - 8)
-        if len(payload) < n - 8:
-            return
-
-        if body_mode:
-            if mlen:
-                payload = payload[mlen:]
-            try:
-                data = decode(payload)
-            except UnicodeDecodeError as e:
-                _write_all(_utf8_error(rid, e))
-                continue
-            try:
-                r = run(data)
-            except Exception as e:
-                _write_all(_run_error(rid, e))
-                continue
-        else:
-            if mlen:
-                meta = loads(payload[:mlen])
-                payload = payload[mlen:]
-            else:
-                meta = {}
-            if raw:
-                arg = make_request(meta, payload)
-            else:
-                try:
-                    arg = decode(payload)
-                except UnicodeDecodeError as e:
-                    _write_all(_utf8_error(rid, e))
-                    continue
-            try:
-                r = invoke(arg, meta)
-            except Exception as e:
-                _write_all(_run_error(rid, e))
-                continue
-
-        t = type(r)
-        if t is dict_ or t is list_ or t is str_:
-            try:
-                out = enc(r).encode()
-            except Exception as e:
-                _write_all(_encode_error(rid, r, e))
-                continue
-            frame = pack(len(out) + 8, rid, 0) + out
-        else:
-            frame = other(rid, r, enc, pack)
-        try:
-            k = write(fd, frame)
-        except BrokenPipeError:
-            return
-        if k != len(frame):
-            _write_all(frame, k)
 
 
 if __name__ == "__main__":
