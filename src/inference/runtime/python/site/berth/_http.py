@@ -83,16 +83,7 @@ class Headers(dict):
         if key not in self:
             return []
         v = self[key]
-        vs = list(v) if isinstance(v, list) else [v]
-        if type is None:
-            return vs
-        out = []
-        for x in vs:
-            try:
-                out.append(type(x))
-            except (ValueError, TypeError):
-                pass
-        return out
+        return _converted(list(v) if isinstance(v, list) else [v], type)
 
 
 class Args(dict):
@@ -122,16 +113,7 @@ class Args(dict):
         return v
 
     def getlist(self, key, type=None):
-        vs = list(self._lists.get(key, ()))
-        if type is None:
-            return vs
-        out = []
-        for x in vs:
-            try:
-                out.append(type(x))
-            except (ValueError, TypeError):
-                pass
-        return out
+        return _converted(list(self._lists.get(key, ())), type)
 
     def lists(self):
         return [(k, list(v)) for k, v in self._lists.items()]
@@ -450,3 +432,16 @@ class Response(object):
 
     def __repr__(self):
         return "<%s %d %r>" % (type(self).__name__, self.status_code, self.content_type)
+
+
+def _converted(values, type):
+    """getlist() semantics shared by headers and args: values `type` cannot convert are left out, as werkzeug does."""
+    if type is None:
+        return values
+    out = []
+    for x in values:
+        try:
+            out.append(type(x))
+        except (ValueError, TypeError):
+            pass
+    return out
