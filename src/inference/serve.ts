@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { BerthError } from '../errors/catalogue.js';
-import { flushLogsSync } from '../core/logger.js';
+import { flushLogger, flushLogsSync } from '../core/logger.js';
 import type { ServeSettings } from './settings.js';
 import { WorkerPool } from './pool/worker-pool.js';
 import { PythonWorker } from './runtime/python/python-worker.js';
@@ -93,6 +93,7 @@ export async function startServer(deps: ServeDeps): Promise<RunningServer> {
   const { port } = server.address() as AddressInfo;
   const url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`;
   log.info({ url, port }, `listening on ${url}`);
+  flushLogger(log); // supervisors and tests wait for this line
 
   const livePool = pool;
   return {

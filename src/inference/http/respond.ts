@@ -1,8 +1,9 @@
-// Writing responses: JSON error bodies from the catalogue, CORS headers, and the access log line.
+// Writing responses: JSON error bodies from the catalogue, request-id and CORS headers, and the access log line.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { BerthError, type ErrorCode, type ErrorParams } from '../../errors/catalogue.js';
 import { toHttpError } from '../../errors/http.js';
+import { createAccessLog, type AccessRecord } from './access-log.js';
 
 export interface Exchange {
   readonly req: IncomingMessage;
@@ -10,43 +11,51 @@ export interface Exchange {
   readonly path: string;
   readonly started: number;
   readonly requestId: string;
-  readonly idHeaders: Record<string, string>;
+  readonly clientRequestId: string | undefined;
 }
 
+/** Extra response headers as a flat [name, value, name, value, …] list, the form node:http takes without copying. */
+export type HeaderList = string[];
+
 export class Responder {
+  private readonly accessLog: (r: AccessRecord) => void;
+
   constructor(
-    private readonly log: Logger,
+    log: Logger,
     private readonly corsOrigins: readonly string[],
     private readonly onScored: (status: number, seconds: number) => void,
-  ) {}
+  ) {
+    this.accessLog = createAccessLog(log);
+  }
 
-  send(x: Exchange, status: number, headers: Record<string, string | number>, body: Buffer | string): void {
-    const cors = this.corsHeaders(x.req);
+  send(x: Exchange, status: number, contentType: string, body: Buffer | string, extra?: HeaderList): void {
     const bytes = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     // An explicit length spares chunked framing on every response.
-    const all = { ...headers, ...x.idHeaders, 'content-length': bytes };
-    x.res.writeHead(status, cors === undefined ? all : { ...all, ...cors });
+    const headers: string[] = ['content-type', contentType, 'content-length', String(bytes), 'x-request-id', x.requestId, 'x-ms-request-id', x.requestId];
+    if (x.clientRequestId !== undefined) headers.push('x-ms-client-request-id', x.clientRequestId);
+    if (extra !== undefined) for (const h of extra) headers.push(h);
+    if (this.corsOrigins.length > 0) this.addCors(x.req, headers);
+    x.res.writeHead(status, headers);
     x.res.end(body);
     const ms = performance.now() - x.started;
     if (x.path === '/score') this.onScored(status, ms / 1000);
-    this.log.info({ method: x.req.method, path: x.path, status, duration_ms: Math.round(ms * 100) / 100, bytes, request_id: x.requestId }, 'request');
+    this.accessLog({ method: x.req.method ?? '', path: x.path, status, durationMs: ms, bytes, requestId: x.requestId });
   }
 
-  sendError(x: Exchange, code: ErrorCode, params: ErrorParams = {}, extraHeaders: Record<string, string> = {}, extraBody: Record<string, unknown> = {}): void {
-    const { status, body } = toHttpError(new BerthError(code, params), x.requestId, extraBody);
-    this.send(x, status, { 'content-type': 'application/json', ...extraHeaders }, JSON.stringify(body));
+  sendError(x: Exchange, code: ErrorCode, params: ErrorParams = {}, extra?: HeaderList, extraBody: Record<string, unknown> = {}): void {
+    const { status, body } = toHttpError(new BerthError(code, params), x.requestId || undefined, extraBody);
+    this.send(x, status, 'application/json', JSON.stringify(body), extra);
   }
 
-  corsHeaders(req: IncomingMessage): Record<string, string> | undefined {
-    if (this.corsOrigins.length === 0) return undefined;
+  private addCors(req: IncomingMessage, headers: string[]): void {
     const origin = req.headers.origin;
-    if (origin === undefined) return undefined;
+    if (origin === undefined) return;
     const allowed = this.corsOrigins.includes('*') ? '*' : this.corsOrigins.includes(origin) ? origin : undefined;
-    if (allowed === undefined) return undefined;
-    return {
-      'access-control-allow-origin': allowed,
-      'access-control-allow-methods': 'GET, POST, OPTIONS',
-      'access-control-allow-headers': req.headers['access-control-request-headers'] ?? 'content-type, authorization, x-request-id',
-    };
+    if (allowed === undefined) return;
+    headers.push(
+      'access-control-allow-origin', allowed,
+      'access-control-allow-methods', 'GET, POST, OPTIONS',
+      'access-control-allow-headers', req.headers['access-control-request-headers'] ?? 'content-type, authorization, x-request-id',
+    );
   }
 }

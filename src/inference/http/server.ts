@@ -5,8 +5,9 @@ import type { ServeSettings } from '../settings.js';
 import type { WorkerPool, DispatchResult } from '../pool/worker-pool.js';
 import type { InferenceMetrics } from '../metrics.js';
 import { loadSwagger } from '../swagger.js';
+import type { ScoreRequest } from '../runtime/types.js';
 import { readRequestIds } from './request-ids.js';
-import { Responder, type Exchange } from './respond.js';
+import { Responder, type Exchange, type HeaderList } from './respond.js';
 
 export interface InferenceServerDeps {
   readonly settings: ServeSettings;
@@ -24,8 +25,10 @@ const ROUTES: Readonly<Record<string, readonly string[]>> = {
   '/swagger.json': ['GET'],
   '/metrics': ['GET'],
 };
-const TEXT = { 'content-type': 'text/plain; charset=utf-8' };
-const JSON_TYPE = { 'content-type': 'application/json' };
+const TEXT = 'text/plain; charset=utf-8';
+const JSON_TYPE = 'application/json';
+
+const CLOSE: HeaderList = ['connection', 'close'];
 
 export function createInferenceServer(deps: InferenceServerDeps): Server {
   const { settings, pool, metrics, log } = deps;
@@ -38,16 +41,16 @@ export function createInferenceServer(deps: InferenceServerDeps): Server {
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? '' : url.slice(q + 1);
-    const ids = readRequestIds(req.headers);
+    const ids = readRequestIds(req.rawHeaders);
     if ('tooLong' in ids) {
-      const x: Exchange = { req, res, path, started, requestId: '', idHeaders: {} };
+      const x: Exchange = { req, res, path, started, requestId: '', clientRequestId: undefined };
       return responder.sendError(x, 'REQUEST_ID_TOO_LONG', { header: ids.tooLong });
     }
-    const x: Exchange = { req, res, path, started, requestId: ids.requestId, idHeaders: ids.headers };
+    const x: Exchange = { req, res, path, started, requestId: ids.requestId, clientRequestId: ids.clientRequestId };
     const method = req.method ?? 'GET';
     const allowed = ROUTES[path];
     if (allowed === undefined) return responder.sendError(x, 'NOT_FOUND', { method, path });
-    if (!allowed.includes(method)) return responder.sendError(x, 'METHOD_NOT_ALLOWED', { method, path, allowed: allowed.join(', ') }, { allow: allowed.join(', ') });
+    if (!allowed.includes(method)) return responder.sendError(x, 'METHOD_NOT_ALLOWED', { method, path, allowed: allowed.join(', ') }, ['allow', allowed.join(', ')]);
 
     switch (path) {
       case '/': return responder.send(x, 200, TEXT, 'Healthy');
@@ -57,18 +60,17 @@ export function createInferenceServer(deps: InferenceServerDeps): Server {
       }
       case '/swagger.json': return responder.send(x, 200, JSON_TYPE, JSON.stringify(loadSwagger(settings.entryScript, new URLSearchParams(query).get('version'))));
       case '/metrics':
-        void metrics.registry.metrics().then((text) => responder.send(x, 200, { 'content-type': metrics.registry.contentType }, text));
+        void metrics.registry.metrics().then((text) => responder.send(x, 200, metrics.registry.contentType, text));
         return;
       default:
-        if (method === 'OPTIONS') return responder.send(x, 200, { allow: allowed.join(', ') }, '');
-        return score(x, method, query);
+        if (method === 'OPTIONS') return responder.send(x, 200, TEXT, '', ['allow', allowed.join(', ')]);
+        return score(x, method, query, ids.contentLength);
     }
   }
 
-  function score(x: Exchange, method: string, query: string): void {
-    if (deps.isDraining()) return responder.sendError(x, 'SHUTTING_DOWN', {}, { connection: 'close' });
-    const declared = Number(x.req.headers['content-length'] ?? 0);
-    if (declared > maxBytes) return responder.sendError(x, 'BODY_TOO_LARGE', { limit: maxBytes }, { connection: 'close' });
+  function score(x: Exchange, method: string, query: string, declared: number): void {
+    if (deps.isDraining()) return responder.sendError(x, 'SHUTTING_DOWN', {}, CLOSE);
+    if (declared > maxBytes) return responder.sendError(x, 'BODY_TOO_LARGE', { limit: maxBytes }, CLOSE);
     const chunks: Buffer[] = [];
     let size = 0;
     let rejected = false;
@@ -77,25 +79,37 @@ export function createInferenceServer(deps: InferenceServerDeps): Server {
       size += chunk.length;
       if (size > maxBytes) {
         rejected = true;
-        return responder.sendError(x, 'BODY_TOO_LARGE', { limit: maxBytes }, { connection: 'close' });
+        return responder.sendError(x, 'BODY_TOO_LARGE', { limit: maxBytes }, CLOSE);
       }
       chunks.push(chunk);
     });
     x.req.on('end', () => {
       if (rejected) return;
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-      void pool.dispatch({ requestId: x.requestId, method, path: x.path, query, headers: x.req.headers, body }).then((result) => respond(x, result));
+      const req = x.req;
+      // `headers` is a getter: node:http builds the header object only if the entry script asks for it.
+      const request: ScoreRequest = { requestId: x.requestId, method, path: x.path, query, body, get headers() { return req.headers; } };
+      pool.dispatch(request, (result) => respond(x, result));
     });
   }
 
   function respond(x: Exchange, result: DispatchResult): void {
     switch (result.kind) {
-      case 'ok':
-        return responder.send(x, result.status, { ...result.headers, 'x-ms-run-function-failed': 'False', 'x-ms-run-fn-exec-ms': result.execMs.toFixed(3) }, result.body);
+      case 'ok': {
+        const extra: HeaderList = ['x-ms-run-function-failed', 'False', 'x-ms-run-fn-exec-ms', result.execMs.toFixed(3)];
+        let contentType = JSON_TYPE;
+        for (const name in result.headers) {
+          const value = result.headers[name] as string | string[];
+          if (name === 'content-type') contentType = String(value);
+          else if (Array.isArray(value)) for (const v of value) extra.push(name, v);
+          else extra.push(name, value);
+        }
+        return responder.send(x, result.status, contentType, result.body, extra);
+      }
       case 'run_error': {
         log.error({ request_id: x.requestId, worker: result.workerId, exception: result.exception, traceback: result.traceback }, `run() raised ${result.exception}: ${result.message}`);
         const debug = settings.debug ? { exception: `${result.exception}: ${result.message}`, traceback: result.traceback } : {};
-        return responder.sendError(x, 'RUN_FAILED', { requestId: x.requestId }, { 'x-ms-run-function-failed': 'True', 'x-ms-run-fn-exec-ms': result.execMs.toFixed(3) }, debug);
+        return responder.sendError(x, 'RUN_FAILED', { requestId: x.requestId }, ['x-ms-run-function-failed', 'True', 'x-ms-run-fn-exec-ms', result.execMs.toFixed(3)], debug);
       }
       case 'bad_utf8': return responder.sendError(x, 'BODY_NOT_UTF8');
       case 'timeout':
@@ -105,7 +119,7 @@ export function createInferenceServer(deps: InferenceServerDeps): Server {
         log.error({ request_id: x.requestId, worker: result.workerId, reason: result.reason }, `worker ${result.workerId} died during request ${x.requestId}: ${result.reason}`);
         return responder.sendError(x, 'WORKER_DIED', { reason: `worker ${result.workerId} ${result.reason}` });
       case 'overloaded': {
-        const retryAfter = { 'retry-after': '1' };
+        const retryAfter = ['retry-after', '1'];
         return result.anyReady
           ? responder.sendError(x, 'OVERLOADED', { waitMs: settings.maxQueueWaitMs }, retryAfter)
           : responder.sendError(x, 'NOT_READY', {}, retryAfter);

@@ -60,16 +60,15 @@ export class WorkerPool {
   }
   get allReady(): boolean { return this.workers.length > 0 && this.workers.every((w) => w.phase === 'ready'); }
 
-  dispatch(request: ScoreRequest): Promise<DispatchResult> {
+  /** Runs the request on a free worker, or queues it; `done` is called exactly once with how it ended. */
+  dispatch(request: ScoreRequest, done: (result: DispatchResult) => void): void {
     const worker = this.queue.length === 0 ? this.pickWorker() : undefined;
     if (worker !== undefined) {
       this.options.onQueueWait?.(0);
-      return this.run(worker, request);
+      return this.run(worker, request, done);
     }
-    return new Promise<DispatchResult>((resolve) => {
-      this.queue.push({ request, enqueued: this.now(), resolve });
-      this.scheduleExpiry();
-    });
+    this.queue.push({ request, enqueued: this.now(), resolve: done });
+    this.scheduleExpiry();
   }
 
   /** Stops the workers once in-flight requests finished or `graceMs` passed. */
@@ -86,14 +85,14 @@ export class WorkerPool {
     await Promise.all(this.workers.map((w) => w.stop()));
   }
 
-  private async run(worker: Worker, request: ScoreRequest): Promise<DispatchResult> {
+  private run(worker: Worker, request: ScoreRequest, done: (result: DispatchResult) => void): void {
     this.running++;
-    try {
-      return await worker.execute(request, this.options.scoringTimeoutMs);
-    } finally {
+    worker.execute(request, this.options.scoringTimeoutMs, (outcome) => {
       this.running--;
+      // Feed the freed worker first, then answer: the worker computes while this process writes the response.
       this.drain();
-    }
+      done(outcome);
+    });
   }
 
   private pickWorker(): Worker | undefined {
@@ -113,7 +112,7 @@ export class WorkerPool {
       if (worker === undefined) return;
       const waiting = this.queue.shift()!;
       this.options.onQueueWait?.(this.now() - waiting.enqueued);
-      void this.run(worker, waiting.request).then(waiting.resolve);
+      this.run(worker, waiting.request, waiting.resolve);
     }
   }
 

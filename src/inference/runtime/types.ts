@@ -42,7 +42,8 @@ export interface Worker {
   readonly inFlight: number;
   /** Resolves once init() returned; rejects with a StartupError when the script cannot start. */
   start(): Promise<void>;
-  execute(request: ScoreRequest, timeoutMs: number): Promise<ScoreOutcome>;
+  /** Runs one request and calls `done` exactly once; callbacks, not promises, keep the hot path free of microtask hops. */
+  execute(request: ScoreRequest, timeoutMs: number, done: (outcome: ScoreOutcome) => void): void;
   /** Stops the worker; resolves when it is gone. */
   stop(): Promise<void>;
   /** Called once when the worker is gone for good (crash, kill, timeout recycle, stop). */

@@ -23,7 +23,7 @@ export interface RawRequest {
   json(): unknown;
 }
 
-type RunFunction = (input: unknown, requestHeaders: ScoreRequest['headers']) => unknown;
+type RunFunction = (input: unknown, requestHeaders?: ScoreRequest['headers']) => unknown;
 
 interface EntryModule {
   init?: () => unknown;
@@ -40,6 +40,8 @@ export class JsWorker implements Worker {
   private running = 0;
   private run: RunFunction | undefined;
   private raw = false;
+  /** run(input, requestHeaders) declares the second parameter; building the header object is skipped otherwise. */
+  private wantsHeaders = false;
 
   constructor(private readonly options: JsWorkerOptions) {}
 
@@ -78,32 +80,36 @@ export class JsWorker implements Worker {
     }
     this.run = mod.run;
     this.raw = mod.rawhttp === true || mod.run.rawhttp === true;
+    this.wantsHeaders = mod.run.length >= 2;
     this.state = 'ready';
   }
 
-  async execute(request: ScoreRequest, timeoutMs: number): Promise<ScoreOutcome> {
+  execute(request: ScoreRequest, timeoutMs: number, done: (outcome: ScoreOutcome) => void): void {
     const run = this.run;
-    if (run === undefined) return { kind: 'worker_died', reason: 'the JS entry script is not loaded', workerId: this.id };
+    if (run === undefined) return done({ kind: 'worker_died', reason: 'the JS entry script is not loaded', workerId: this.id });
     let input: unknown;
     if (this.raw) input = rawRequest(request);
     else if (request.method === 'GET') input = queryAsJsonInput(request.query);
-    else if (!isUtf8(request.body)) return { kind: 'bad_utf8', message: 'the request body is not valid UTF-8', workerId: this.id };
+    else if (!isUtf8(request.body)) return done({ kind: 'bad_utf8', message: 'the request body is not valid UTF-8', workerId: this.id });
     else input = request.body.toString('utf8');
 
     const started = performance.now();
-    this.running++;
+    let result: unknown;
     try {
-      const result = run(input, request.headers);
-      // A synchronous run() skips the promise machinery entirely: the common, fast case.
-      const settled = isPromiseLike(result) ? await withTimeout(result, timeoutMs) : result;
-      if (settled === TIMED_OUT) return { kind: 'timeout', timeoutMs, workerId: this.id };
-      return await encodeResult(settled, performance.now() - started);
+      result = this.wantsHeaders ? run(input, request.headers) : run(input);
     } catch (err) {
-      const e = err instanceof Error ? err : new Error(String(err));
-      return { kind: 'run_error', exception: e.name, message: e.message, traceback: e.stack ?? e.message, workerId: this.id, execMs: performance.now() - started };
-    } finally {
-      this.running--;
+      return done(runError(err, started));
     }
+    // A synchronous run() returning plain data is answered in this same tick: the common, fast case.
+    if (!isPromiseLike(result) && !(result instanceof Response)) return done(encodeData(result, performance.now() - started));
+    this.running++;
+    const settle = (outcome: ScoreOutcome): void => {
+      this.running--;
+      done(outcome);
+    };
+    withTimeout(Promise.resolve(result), timeoutMs)
+      .then((settled) => (settled === TIMED_OUT ? { kind: 'timeout' as const, timeoutMs, workerId: this.id } : encodeResult(settled, performance.now() - started)))
+      .then(settle, (err: unknown) => settle(runError(err, started)));
   }
 
   async stop(): Promise<void> {
@@ -125,13 +131,20 @@ function withTimeout(result: PromiseLike<unknown>, timeoutMs: number): Promise<u
 }
 
 async function encodeResult(result: unknown, execMs: number): Promise<ScoreOutcome> {
-  if (result instanceof Response) {
-    const headers: Record<string, string> = {};
-    result.headers.forEach((value, name) => { headers[name] = value; });
-    return { kind: 'ok', status: result.status, headers, body: Buffer.from(await result.arrayBuffer()), workerId: WORKER_ID, execMs };
-  }
+  if (!(result instanceof Response)) return encodeData(result, execMs);
+  const headers: Record<string, string> = {};
+  result.headers.forEach((value, name) => { headers[name] = value; });
+  return { kind: 'ok', status: result.status, headers, body: Buffer.from(await result.arrayBuffer()), workerId: WORKER_ID, execMs };
+}
+
+function encodeData(result: unknown, execMs: number): ScoreOutcome {
   const body = Buffer.from(JSON.stringify(result ?? null), 'utf8');
   return { kind: 'ok', status: 200, headers: JSON_HEADERS, body, workerId: WORKER_ID, execMs };
+}
+
+function runError(err: unknown, started: number): ScoreOutcome {
+  const e = err instanceof Error ? err : new Error(String(err));
+  return { kind: 'run_error', exception: e.name, message: e.message, traceback: e.stack ?? e.message, workerId: WORKER_ID, execMs: performance.now() - started };
 }
 
 function rawRequest(request: ScoreRequest): RawRequest {

@@ -123,20 +123,18 @@ export class PythonWorker implements Worker {
     });
   }
 
-  execute(request: ScoreRequest, timeoutMs: number): Promise<ScoreOutcome> {
+  execute(request: ScoreRequest, timeoutMs: number, done: (outcome: ScoreOutcome) => void): void {
     const requests = this.requests;
     if (requests === undefined || this.state !== 'ready' || this.current !== undefined) {
-      return Promise.resolve({ kind: 'worker_died', reason: 'the worker was not ready', workerId: this.id });
+      return done({ kind: 'worker_died', reason: 'the worker was not ready', workerId: this.id });
     }
     const id = this.nextId++;
-    return new Promise<ScoreOutcome>((resolve) => {
-      const timer = setTimeout(() => this.timeOut(timeoutMs), timeoutMs);
-      this.current = { id, started: performance.now(), resolve, timer };
-      const frame = encodeRequest(id, this.metaFor(request), this.inputFor(request));
-      requests.cork();
-      for (const part of frame) requests.write(part);
-      requests.uncork();
-    });
+    const timer = setTimeout(() => this.timeOut(timeoutMs), timeoutMs);
+    this.current = { id, started: performance.now(), resolve: done, timer };
+    const frame = encodeRequest(id, this.metaFor(request), this.inputFor(request));
+    requests.cork();
+    for (const part of frame) requests.write(part);
+    requests.uncork();
   }
 
   async stop(): Promise<void> {
