@@ -5,14 +5,13 @@ export type { Logger } from 'pino';
 
 const destinations: Array<ReturnType<typeof pino.destination>> = [];
 
-/** Lines are written in 4 KiB batches (one write per ~25 request lines, not one each) and at least every 250 ms. */
-const BATCH_BYTES = 4096;
-const FLUSH_EVERY_MS = 250;
-
+/**
+ * Lines are not held back in a batch: a process killed by SIGKILL (an out-of-memory kill) must not take its last
+ * lines with it, since those say why it died.
+ */
 export function createLogger(options: { name: string; level?: string; destination?: number | string }): Logger {
-  const destination = pino.destination({ dest: options.destination ?? 1, sync: false, minLength: BATCH_BYTES });
+  const destination = pino.destination({ dest: options.destination ?? 1, sync: false });
   destinations.push(destination);
-  setInterval(() => flushSoon(destination), FLUSH_EVERY_MS).unref();
   return pino({ name: options.name, level: options.level ?? 'info', base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
 }
 
