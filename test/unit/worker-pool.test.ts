@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { WorkerPool } from '../../src/inference/pool/worker-pool.js';
+import { WorkerPool, type DispatchResult } from '../../src/inference/pool/worker-pool.js';
 import type { ScoreOutcome, ScoreRequest, Worker, WorkerPhase } from '../../src/inference/runtime/types.js';
 
 const log = pino({ level: 'silent' });
@@ -16,15 +16,18 @@ class FakeWorker implements Worker {
   private exitListeners: Array<(reason: string) => void> = [];
   constructor(readonly id: number) {}
   async start(): Promise<void> { this.phase = 'ready'; }
-  execute(_r: ScoreRequest): Promise<ScoreOutcome> {
+  execute(_r: ScoreRequest, _timeoutMs: number, done: (o: ScoreOutcome) => void): void {
     this.inFlight++;
-    return new Promise((resolve) => this.pending.push((o) => { this.inFlight--; resolve(o); }));
+    this.pending.push((o) => { this.inFlight--; done(o); });
   }
   finish(): void { this.pending.shift()?.({ kind: 'ok', status: 200, headers: {}, body: Buffer.from(String(this.id)), workerId: this.id, execMs: 1 }); }
   die(): void { this.phase = 'stopped'; for (const l of this.exitListeners) l('killed by signal SIGKILL'); }
   async stop(): Promise<void> { this.phase = 'stopped'; }
   onExit(listener: (reason: string) => void): void { this.exitListeners.push(listener); }
 }
+
+/** The pool answers through a callback; a promise reads better in tests. */
+const dispatch = (pool: WorkerPool, id: string): Promise<DispatchResult> => new Promise((resolve) => pool.dispatch(request(id), resolve));
 
 const request = (id: string): ScoreRequest => ({ requestId: id, method: 'POST', path: '/score', query: '', headers: {}, body: Buffer.from('{}') });
 
@@ -40,11 +43,11 @@ function makePool(workerCount: number, maxQueueWaitMs = 1000, maxConcurrent = wo
 test('requests go to the idle worker; with all busy they queue and run in arrival order', async () => {
   const { pool, workers } = makePool(2);
   await pool.start();
-  const a = pool.dispatch(request('a'));
-  const b = pool.dispatch(request('b'));
+  const a = dispatch(pool, 'a');
+  const b = dispatch(pool, 'b');
   assert.deepEqual(workers.map((w) => w.inFlight), [1, 1]);
-  const c = pool.dispatch(request('c'));
-  const d = pool.dispatch(request('d'));
+  const c = dispatch(pool, 'c');
+  const d = dispatch(pool, 'd');
   assert.equal(pool.queued, 2);
   workers[1]!.finish();
   assert.equal(((await b) as { body: Buffer }).body.toString(), '2');
@@ -62,8 +65,8 @@ test('requests go to the idle worker; with all busy they queue and run in arriva
 test('the concurrency cap holds even with idle workers', async () => {
   const { pool, workers } = makePool(3, 1000, 1);
   await pool.start();
-  void pool.dispatch(request('a'));
-  void pool.dispatch(request('b'));
+  void dispatch(pool, 'a');
+  void dispatch(pool, 'b');
   assert.equal(workers.filter((w) => w.inFlight > 0).length, 1);
   assert.equal(pool.queued, 1);
   for (const w of workers) w.finish();
@@ -73,8 +76,8 @@ test('the concurrency cap holds even with idle workers', async () => {
 test('a queued request past the wait limit is answered overloaded, and only that one', async () => {
   const { pool, workers } = makePool(1, 30);
   await pool.start();
-  const busy = pool.dispatch(request('busy'));
-  const waiting = await pool.dispatch(request('late'));
+  const busy = dispatch(pool, 'busy');
+  const waiting = await dispatch(pool, 'late');
   assert.equal(waiting.kind, 'overloaded');
   assert.equal((waiting as { anyReady: boolean }).anyReady, true);
   workers[0]!.finish();
@@ -91,7 +94,7 @@ test('a worker that dies is replaced with a new one under the same id', async ()
   assert.equal(workers[1]!.id, 1);
   for (let i = 0; i < 100 && !pool.allReady; i++) await new Promise((r) => setTimeout(r, 5));
   assert.equal(pool.allReady, true);
-  const res = pool.dispatch(request('after'));
+  const res = dispatch(pool, 'after');
   workers[1]!.finish();
   assert.equal((await res).kind, 'ok');
   await pool.stop(0);
