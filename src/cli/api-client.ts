@@ -40,7 +40,7 @@ export class ApiClient {
   }
 
   /** A JSON call; resolves with the parsed body (undefined for 204), throws the server's error otherwise. */
-  async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, options: { json?: unknown; query?: Query } = {}): Promise<T> {
+  async call<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, options: { json?: unknown; query?: Query } = {}): Promise<T> {
     const hasBody = options.json !== undefined;
     const res = await this.transport(() =>
       fetch(this.url(path, options.query), {

@@ -9,9 +9,18 @@ import { flushLogsSync } from '../core/logger.js';
 
 const ctx: CliContext = {
   env: Object.freeze({ ...process.env }),
+  cwd: process.cwd(),
   out: (line) => process.stdout.write(line + '\n'),
   err: (line) => process.stderr.write(line + '\n'),
 };
+
+// `berth service logs S | head` closes the pipe early: that ends the command quietly, not with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
 
 const program = new Command('berth')
   .description('Deploy machine-learning models as web services, and explain every failure.')

@@ -2,14 +2,19 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { EnvSnapshot } from '../core/home.js';
 import type { Logger } from '../core/logger.js';
+import type { Clock } from '../targets/local/index.js';
 import { BerthError } from '../errors/catalogue.js';
 import { version } from '../core/version.js';
 import { createApiServer } from './api/server.js';
+import { environmentRoutes } from './api/environment-routes.js';
 import { modelRoutes } from './api/model-routes.js';
 import { openApiDocument, type OpenApiDocument } from './api/openapi.js';
 import { systemRoutes, type Status } from './api/system-routes.js';
 import { BlobStore } from './blobs.js';
+import { composeServices, type ServicesPart } from './compose-services.js';
+import { Environments } from './environments/environments.js';
 import { StoreModelUsage } from './model-usage.js';
 import { ModelRegistry } from './registry.js';
 import { acquireRunFile, processStart, publishRunFile, releaseRunFile, type RunInfo } from './runfile.js';
@@ -19,11 +24,23 @@ import { openStore, schemaVersion, type Db } from './store/db.js';
 export interface ControlPlane {
   readonly url: string;
   readonly registry: ModelRegistry;
-  /** Stops accepting requests, lets running ones finish for up to `graceMs`, closes the store, removes the run file. */
+  readonly services: ServicesPart;
+  readonly environments: Environments;
+  /**
+   * Stops accepting requests, lets running ones finish for up to `graceMs`, interrupts running operations, stops every
+   * replica (a graceful stop; replicas outlive only a crash of the control plane, and are adopted at the next start),
+   * closes the store, removes the run file.
+   */
   close(graceMs?: number): Promise<void>;
 }
 
-export async function startControlPlane(settings: ControlSettings, logger: Logger): Promise<ControlPlane> {
+export interface ControlPlaneOptions {
+  /** The environment replicas inherit (PATH, HOME, ...), snapshotted at the edge; empty when not given. */
+  readonly env?: EnvSnapshot;
+  readonly clock?: Clock;
+}
+
+export async function startControlPlane(settings: ControlSettings, logger: Logger, options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const { home } = settings;
   mkdirSync(home, { recursive: true, mode: 0o700 });
   const started_at = new Date().toISOString();
@@ -31,6 +48,8 @@ export async function startControlPlane(settings: ControlSettings, logger: Logge
   // The run file is the lock: nothing below (migrations, garbage collection) may run twice on one home.
   acquireRunFile(info);
   let db: Db | undefined;
+  let services: ServicesPart | undefined;
+  let environments: Environments | undefined;
   try {
     db = openStore(join(home, 'berth.db'));
     const store = db;
@@ -39,14 +58,22 @@ export async function startControlPlane(settings: ControlSettings, logger: Logge
     const registry = new ModelRegistry(store, blobs, usage);
     const recovered = await registry.recover();
     logger.info({ home, schema_version: schemaVersion(store), ...recovered }, 'store ready');
+    const clock = options.clock;
+    environments = new Environments({ db: store, root: join(home, 'envs'), env: options.env ?? {}, logger, ...(clock ? { now: () => clock.now() } : {}) });
+    const envs = environments;
+    logger.info({ resumed_builds: envs.recover() }, 'environments ready');
 
     let url = '';
+    services = await composeServices({ settings, db: store, registry, logger, env: options.env ?? {}, baseUrl: () => url, environments: envs, ...(options.clock ? { clock: options.clock } : {}) });
+    const part = services;
+    // Before the API answers: replicas that survived a crash are adopted, the rest restarted, interrupted changes settled.
+    await part.reconcile();
     let document: OpenApiDocument = {};
     const status = (): Status => {
       const c = registry.counts();
       return { version, pid: process.pid, url, home, started_at, schema_version: schemaVersion(store), models: { names: c.models, versions: c.versions }, services: usage.countServices() };
     };
-    const routes = [...systemRoutes(status, () => document), ...modelRoutes(registry)];
+    const routes = [...systemRoutes(status, () => document), ...modelRoutes(registry), ...environmentRoutes(envs), ...part.routes];
     document = openApiDocument(routes, version);
     const server = createApiServer(routes, { logger });
     const address = await listen(server, settings.port, settings.host);
@@ -57,18 +84,24 @@ export async function startControlPlane(settings: ControlSettings, logger: Logge
     return {
       url,
       registry,
+      services: part,
+      environments: envs,
       async close(graceMs = 5000) {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const timer = setTimeout(() => server.closeAllConnections(), graceMs);
         await closed;
         clearTimeout(timer);
+        await part.close();
+        await envs.close();
         store.close();
         releaseRunFile(home, process.pid);
         logger.info('control plane stopped');
       },
     };
   } catch (err) {
+    await services?.close().catch(() => undefined);
+    await environments?.close().catch(() => undefined);
     db?.close();
     releaseRunFile(home, process.pid);
     throw err;

@@ -20,6 +20,6 @@ export class StoreModelUsage implements ModelUsage {
   }
 
   countServices(): number {
-    return (this.db.prepare('SELECT COUNT(DISTINCT service) AS n FROM service_models').get() as { n: number }).n;
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM services').get() as { n: number }).n;
   }
 }

@@ -2,9 +2,40 @@
 import { z } from 'zod';
 import { parseOrThrow } from '../core/parse-settings.js';
 import { resolveHome, type EnvSnapshot } from '../core/home.js';
+// Only the capacity parser: the CLI loads these settings for every `up`, and the supervisor is not needed for that.
+import { parseCapacity, type CapacityOverride } from '../targets/local/resources.js';
 
 export const DEFAULT_PORT = 7070;
 export const DEFAULT_HOST = '127.0.0.1';
+/** How long a replica may wait for resources before its operation fails (DESIGN.md: 5 min). */
+export const DEFAULT_SCHEDULE_TIMEOUT_MS = 300_000;
+export const DEFAULT_RESTART_BACKOFF_MS = 10_000;
+/** DESIGN.md: replicas are removed after about 1 min of sustained low load. */
+export const DEFAULT_AUTOSCALE_STABILIZATION_MS = 60_000;
+
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `300`, `300s`, `1500ms`, `5m`, `1h` or `00:05:00` → milliseconds; a bare number is seconds. */
+export function parseDuration(text: string): number | undefined {
+  const t = text.trim();
+  const hms = /^(\d+):([0-5]\d):([0-5]\d)$/.exec(t);
+  if (hms) return (Number(hms[1]) * 3600 + Number(hms[2]) * 60 + Number(hms[3])) * 1000;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(t);
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * (UNIT_MS[m[2] ?? 's'] ?? 1000));
+}
+
+const durationMs = z
+  .union([z.number(), z.string()])
+  .transform((v, ctx) => {
+    const ms = typeof v === 'number' ? v : parseDuration(v);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration: write 300, 300s, 5m, 1500ms or 00:05:00` });
+      return z.NEVER;
+    }
+    return ms;
+  })
+  .pipe(z.number().int().positive('must be longer than 0'));
 
 const schema = z
   .object({
@@ -14,15 +45,28 @@ const schema = z
     port: z
       .union([z.number(), z.string().regex(/^\d+$/, 'must be a whole number').transform(Number)])
       .pipe(z.number().int().min(0).max(65535)),
+    /** Overrides of the detected capacity (`--capacity cpu=…,memory_gb=…,gpu=…`), already parsed. */
+    capacity: z.object({ cpu: z.number().optional(), memoryGb: z.number().optional(), gpu: z.number().optional() }).strict(),
+    /** As typed, so a detached `up` can hand it on to its child unchanged. */
+    capacityText: z.string().optional(),
+    scheduleTimeoutMs: durationMs,
+    /** Delay before a crashed replica's first restart; it doubles up to 5 min (DESIGN.md: 10 s). */
+    restartBackoffMs: durationMs,
+    /** How long utilization must stay below target before the autoscaler removes replicas (tests use a few seconds). */
+    autoscaleStabilizationMs: durationMs,
   })
   .strict();
 
-export type ControlSettings = Readonly<z.infer<typeof schema>>;
+export type ControlSettings = Readonly<Omit<z.infer<typeof schema>, 'capacity'>> & { readonly capacity: Readonly<CapacityOverride> };
 
 export interface ControlFlags {
   home?: string | undefined;
   host?: string | undefined;
   port?: string | number | undefined;
+  capacity?: string | undefined;
+  scheduleTimeout?: string | number | undefined;
+  restartBackoff?: string | number | undefined;
+  autoscaleStabilization?: string | number | undefined;
 }
 
 export function parseControlSettings(flags: ControlFlags, env: EnvSnapshot): ControlSettings {
@@ -30,6 +74,14 @@ export function parseControlSettings(flags: ControlFlags, env: EnvSnapshot): Con
     home: resolveHome(flags.home, env),
     host: flags.host ?? DEFAULT_HOST,
     port: flags.port ?? DEFAULT_PORT,
+    // parseCapacity throws INVALID_CAPACITY naming the bad part, which says more than a schema issue would.
+    capacity: flags.capacity === undefined ? {} : parseCapacity(flags.capacity),
+    ...(flags.capacity === undefined ? {} : { capacityText: flags.capacity }),
+    scheduleTimeoutMs: flags.scheduleTimeout ?? DEFAULT_SCHEDULE_TIMEOUT_MS,
+    restartBackoffMs: flags.restartBackoff ?? DEFAULT_RESTART_BACKOFF_MS,
+    autoscaleStabilizationMs: flags.autoscaleStabilization ?? DEFAULT_AUTOSCALE_STABILIZATION_MS,
   };
-  return Object.freeze(parseOrThrow(schema, raw, { port: '--port', host: '--host', home: '--home / BERTH_HOME' }));
+  const names = { port: '--port', host: '--host', home: '--home / BERTH_HOME', capacity: '--capacity', scheduleTimeoutMs: '--schedule-timeout', restartBackoffMs: '--restart-backoff', autoscaleStabilizationMs: '--autoscale-stabilization' };
+  const parsed = parseOrThrow(schema, raw, names);
+  return Object.freeze({ ...parsed, capacity: Object.freeze(parsed.capacity) });
 }

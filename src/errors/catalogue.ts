@@ -222,6 +222,93 @@ export const catalogue = {
     message: 'replica {replica} of service {service} was killed by SIGKILL for out-of-memory (OOMKilled): it used {usageMb} MB, its limit is {limitMb} MB',
     fix: 'Raise memory_gb (and memory_gb_limit when set) for the service, or make the model use less memory.',
   },
+  // --- services, operations and scoring through the control plane ----------------------------
+  SERVICE_NOT_FOUND: {
+    status: 404,
+    message: 'service {service} not found',
+    fix: 'List services with: berth service list',
+  },
+  SERVICE_EXISTS: {
+    status: 409,
+    message: 'service {service} already exists',
+    fix: 'Change it with: berth service update {service} ... (or delete it first: berth service delete {service})',
+  },
+  OPERATION_IN_PROGRESS: {
+    status: 409,
+    message: 'service {service} is busy: {kind} operation {operation} has been running since {since}',
+    fix: 'Wait for it to finish (berth operation show {operation}), then run the command again.',
+  },
+  OPERATION_NOT_FOUND: {
+    status: 404,
+    message: 'operation {operation} not found',
+    fix: 'Operation ids are printed by berth deploy --no-wait and shown by berth service show.',
+  },
+  OPERATION_INTERRUPTED: {
+    status: 500,
+    message: 'operation {operation} on service {service} was interrupted: {detail}',
+    fix: 'Check the service with berth service show {service}; it was brought back to its last committed version. Run the change again if it is still needed.',
+  },
+  REPLICA_START_FAILED: {
+    status: 500,
+    message: 'replica {replica} of service {service} ended before it was ready: {detail}',
+    fix: 'Read its start-up output with: berth service logs {service} --replica {replica} --init',
+  },
+  REPLICA_NOT_FOUND: {
+    status: 404,
+    message: 'service {service} has no replica {replica}',
+    fix: 'berth service show {service} lists its replicas; --replica takes an id or an index.',
+  },
+  NO_READY_REPLICA: {
+    status: 503,
+    message: 'service {service} has no ready replica (state {state})',
+    fix: 'See why with: berth service show {service} (and berth service events {service}); retry once a replica is ready.',
+  },
+  REPLICA_REQUEST_FAILED: {
+    status: 502,
+    message: 'the request to replica {replica} of service {service} failed: {detail}',
+    fix: 'The replica may have crashed or been killed mid-request; see berth service events {service}.',
+  },
+  SCORING_UNAUTHORIZED: {
+    status: 401,
+    message: 'unauthorized request to service {service}: {detail}',
+    fix: 'Send Authorization: Bearer <credential>: a key from berth service keys {service} (key auth) or a fresh token from berth service token {service} (token auth).',
+  },
+  SERVICE_OVERLOADED: {
+    status: 503,
+    message: 'service {service} is overloaded: no replica slot became free within {maxWaitMs} ms ({replicas} ready replica(s), {perReplica} request(s) at once each)',
+    fix: 'Retry after the Retry-After delay; allow more replicas (autoscale_max_replicas or num_replicas), more requests per replica (replica_max_concurrent_requests) or a longer wait (max_request_wait_time).',
+  },
+  AUTH_MODE_MISMATCH: {
+    status: 400,
+    message: 'service {service} uses {mode} auth: {detail}',
+    fix: 'Check the service\'s auth with berth service show {service}; change it with berth service update {service} (--token-auth, --no-auth).',
+  },
+  // --- environments ---------------------------------------------------------------------------
+  ENVIRONMENT_NOT_FOUND: {
+    status: 404,
+    message: 'environment {environment} not found',
+    fix: 'List environments with: berth env list (create one with berth env create --name NAME --file requirements.txt)',
+  },
+  ENVIRONMENT_SPEC_INVALID: {
+    status: 400,
+    message: 'invalid environment spec ({file}): {detail}',
+    fix: 'Correct the file or flag named in the message and run berth env create again.',
+  },
+  ENVIRONMENT_BUILD_FAILED: {
+    status: 500,
+    message: 'building environment {environment} failed: {reason}{tail}\nthe whole build log: berth env logs {environment}',
+    fix: 'Fix the requirement the log names and create a new version (berth env create); for a passing problem retry with: berth env build {environment}',
+  },
+  PACKAGE_INDEX_UNREACHABLE: {
+    status: 503,
+    message: 'building environment {environment} failed: the package index is unreachable: {indexes}; {reason}{tail}\nthe whole build log: berth env logs {environment}',
+    fix: 'Make the index reachable, or name one that is (--index-url / --extra-index-url), or a local wheelhouse (--find-links DIR --no-index) in the spec; then run: berth env build {environment}',
+  },
+  QUICKSTART_STEP_FAILED: {
+    status: 500,
+    message: 'the quickstart step `{command}` failed (its error is printed above)',
+    fix: 'Fix what the error above says, then run berth quickstart again: finished steps are not repeated.',
+  },
   INTERNAL: {
     status: 500,
     message: 'internal error: {detail}',

@@ -59,10 +59,10 @@ export interface RunningPlane {
   readonly startMs: number;
 }
 
-/** `berth up --detach --port 0`: returns once the control plane answers. */
-export async function up(home: string): Promise<RunningPlane> {
+/** `berth up --detach --port 0 [extra flags]`: returns once the control plane answers. */
+export async function up(home: string, extra: readonly string[] = []): Promise<RunningPlane> {
   const started = performance.now();
-  const out = await ok(['up', '--detach', '--port', '0', '--home', home], home);
+  const out = await ok(['up', '--detach', '--port', '0', '--home', home, ...extra], home);
   const startMs = performance.now() - started;
   const m = /running at (http:\/\/\S+) \(pid (\d+)/.exec(out);
   if (m === null) throw new Error(`unexpected berth up output: ${out}`);

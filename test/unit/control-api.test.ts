@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { startControlPlane, type ControlPlane } from '../../src/control/app.js';
 import { parseControlSettings } from '../../src/control/settings.js';
 import { runFilePath } from '../../src/control/runfile.js';
+import { migrations } from '../../src/control/store/migrations.js';
 
 const home = mkdtempSync(join(tmpdir(), 'berth-api-'));
 let plane: ControlPlane;
@@ -113,6 +114,6 @@ test('status reports version, pid, url and counts; the run file names this proce
   assert.equal(s.pid, process.pid);
   assert.equal(s.url, plane.url);
   assert.equal(s.services, 0);
-  assert.equal(s.schema_version, 1);
+  assert.equal(s.schema_version, migrations.length);
   assert.ok(existsSync(runFilePath(home)));
 });

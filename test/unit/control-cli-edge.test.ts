@@ -19,7 +19,7 @@ function throwsCode(fn: () => unknown, code: ErrorCode, message?: RegExp): void 
 
 test('control settings: defaults, flags over env, frozen, bad port named', () => {
   const s = parseControlSettings({}, { HOME: '/home/u' });
-  assert.deepEqual(s, { home: '/home/u/.berth', host: '127.0.0.1', port: 7070 });
+  assert.deepEqual(s, { home: '/home/u/.berth', host: '127.0.0.1', port: 7070, capacity: {}, scheduleTimeoutMs: 300_000, restartBackoffMs: 10_000, autoscaleStabilizationMs: 60_000 });
   assert.ok(Object.isFrozen(s));
   assert.equal(parseControlSettings({ home: '/x' }, { BERTH_HOME: '/y' }).home, '/x');
   assert.equal(parseControlSettings({}, { BERTH_HOME: '/y' }).home, '/y');
@@ -27,6 +27,8 @@ test('control settings: defaults, flags over env, frozen, bad port named', () =>
   throwsCode(() => parseControlSettings({ port: '70000' }, {}), 'INVALID_SETTINGS', /--port/);
   throwsCode(() => parseControlSettings({ port: 'abc' }, {}), 'INVALID_SETTINGS', /--port/);
   throwsCode(() => parseControlSettings({ port: '' }, {}), 'INVALID_SETTINGS', /--port/);
+  assert.equal(parseControlSettings({ autoscaleStabilization: '2s' }, {}).autoscaleStabilizationMs, 2000);
+  throwsCode(() => parseControlSettings({ autoscaleStabilization: 'soon' }, {}), 'INVALID_SETTINGS', /--autoscale-stabilization/);
 });
 
 test('client settings: --server over BERTH_SERVER over the default; trailing slash dropped; bad URL refused', () => {

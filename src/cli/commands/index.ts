@@ -7,7 +7,12 @@ import { registerUp } from './up.js';
 import { registerDown } from './down.js';
 import { registerStatus } from './status.js';
 import { registerModelCommands } from './model.js';
+import { registerDeploy } from './deploy.js';
+import { registerServiceCommands } from './service.js';
+import { registerOperationCommands } from './operation.js';
+import { registerReplicas } from './replicas.js';
+import { registerEnvCommands } from './env.js';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-export const commands: readonly RegisterCommand[] = [registerQuickstart, registerServe, registerUp, registerDown, registerStatus, registerModelCommands];
+export const commands: readonly RegisterCommand[] = [registerQuickstart, registerServe, registerUp, registerDown, registerStatus, registerModelCommands, registerDeploy, registerServiceCommands, registerOperationCommands, registerReplicas, registerEnvCommands];

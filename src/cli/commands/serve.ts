@@ -4,6 +4,8 @@ import type { CliContext } from '../context.js';
 import { parseServeSettings, type ServeInput } from '../../inference/settings.js';
 import { startServer } from '../../inference/serve.js';
 import { createLogger } from '../../core/logger.js';
+import { BerthError } from '../../errors/catalogue.js';
+import { resolveServeEnvironment, restartWithNodePath } from '../env-wait.js';
 
 /** Each setting's flag; the classic server's underscore spelling is accepted as a hidden alias. */
 const FLAGS: ReadonlyArray<readonly [key: string, flag: string, description: string]> = [
@@ -34,6 +36,8 @@ export function registerServe(program: Command, ctx: CliContext): void {
   }
   // The classic server's name for the CORS flag.
   cmd.addOption(new Option('--access_control_allow_origins <list>').hideHelp());
+  cmd.option('--env <name[:version]>', 'run in a berth environment: its python and variables (the control plane builds it if needed)');
+  cmd.option('--server <url>', 'control plane URL for --env (default $BERTH_SERVER, else the one running for $BERTH_HOME)');
 
   cmd.action(async (opts: Record<string, string | boolean | undefined>) => {
     const input: Record<string, ServeInput[string]> = { debug: opts.debug === true ? true : undefined };
@@ -43,9 +47,15 @@ export function registerServe(program: Command, ctx: CliContext): void {
       input[key] = (opts[key] ?? opts[camelOfSnake]) as string | undefined;
     }
     input.corsOrigins ??= opts.access_control_allow_origins as string | undefined;
-    const settings = parseServeSettings(input, ctx.env);
+    // --env: the environment's interpreter, and its variables over this process's own (workers inherit them).
+    if (typeof opts.env === 'string' && input.python !== undefined) throw new BerthError('INVALID_ARGUMENT', { detail: '--python and --env both choose the interpreter: give one of them' });
+    const runtime = typeof opts.env === 'string' ? await resolveServeEnvironment(opts.env, { server: opts.server as string | undefined }, ctx) : undefined;
+    if (runtime?.python !== undefined) input.python = runtime.python;
+    if (runtime !== undefined) await restartWithNodePath(runtime, ctx, process.argv);
+    const env = runtime === undefined ? ctx.env : { ...ctx.env, ...runtime.env };
+    const settings = parseServeSettings(input, env);
     const log = createLogger({ name: 'berth-serve' });
-    const running = await startServer({ settings, log, env: ctx.env, printError: ctx.err });
+    const running = await startServer({ settings, log, env, printError: ctx.err });
     const stop = (): void => {
       void running.shutdown().then(() => process.exit(0));
     };

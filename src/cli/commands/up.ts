@@ -21,8 +21,12 @@ export function registerUp(program: Command, ctx: CliContext): void {
     .option('--port <n>', 'port to listen on (default 7070; 0 picks a free one)')
     .option('--host <addr>', 'address to listen on (default 127.0.0.1)')
     .option('--home <dir>', 'where berth keeps its state (default $BERTH_HOME, else ~/.berth)')
+    .option('--capacity <cpu=…,memory_gb=…,gpu=…>', 'what replicas may use on this machine (default: detected cores, memory and nvidia-smi GPUs); any subset')
+    .option('--schedule-timeout <duration>', 'how long a replica waits for resources before its deployment fails: 300, 90s, 5m, 00:05:00 (default 5m)')
+    .option('--restart-backoff <duration>', 'delay before a crashed replica\'s first restart, doubling up to 5 min (default 10s)')
+    .option('--autoscale-stabilization <duration>', 'how long load must stay below target before the autoscaler removes replicas (default 60s)')
     .option('--detach', 'run in the background, log to $BERTH_HOME/logs/control-plane.log, return once it answers')
-    .action(async (opts: { port?: string; host?: string; home?: string; detach?: boolean }) => {
+    .action(async (opts: { port?: string; host?: string; home?: string; capacity?: string; scheduleTimeout?: string; restartBackoff?: string; autoscaleStabilization?: string; detach?: boolean }) => {
       const settings = parseControlSettings(opts, ctx.env);
       if (opts.detach === true) await startDetached(settings, ctx);
       else await runForeground(settings, ctx);
@@ -33,7 +37,7 @@ async function runForeground(settings: ControlSettings, ctx: CliContext): Promis
   const logger = createLogger({ name: 'berth-control' });
   // Loaded here, not at the top: every other command would otherwise pay for loading the store and the API.
   const { startControlPlane } = await import('../../control/app.js');
-  const plane = await startControlPlane(settings, logger);
+  const plane = await startControlPlane(settings, logger, { env: ctx.env });
   ctx.err(`berth control plane listening on ${plane.url} (home ${settings.home}, pid ${process.pid}); stop it with Ctrl-C or berth down`);
   const stop = (): void => {
     void plane.close().then(
@@ -62,7 +66,8 @@ async function startDetached(settings: ControlSettings, ctx: CliContext): Promis
   const log = join(logDir, 'control-plane.log');
   const fd = openSync(log, 'a');
   const logStart = fstatSync(fd).size; // earlier runs' lines are not this start's error
-  const args = [shipped('bin/berth.js'), 'up', '--port', String(settings.port), '--host', settings.host, '--home', settings.home];
+  const args = [shipped('bin/berth.js'), 'up', '--port', String(settings.port), '--host', settings.host, '--home', settings.home, '--schedule-timeout', `${settings.scheduleTimeoutMs}ms`, '--restart-backoff', `${settings.restartBackoffMs}ms`, '--autoscale-stabilization', `${settings.autoscaleStabilizationMs}ms`];
+  if (settings.capacityText !== undefined) args.push('--capacity', settings.capacityText);
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], env: { ...ctx.env } });
   closeSync(fd);
   child.unref();

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface ResponseSpec {
   readonly description: string;
@@ -24,7 +24,9 @@ export interface RouteInput<P, Q, B> {
 
 export type Reply =
   | { readonly status: number; readonly json?: unknown }
-  | { readonly status: number; readonly stream: Readable; readonly contentType: string; readonly headers?: Readonly<Record<string, string>> };
+  | { readonly status: number; readonly stream: Readable; readonly contentType: string; readonly headers?: Readonly<Record<string, string>> }
+  /** A body already in memory (the gateway's replies, metrics text), sent with its length. */
+  | { readonly status: number; readonly bytes: Buffer; readonly contentType: string; readonly headers?: Readonly<Record<string, string>> };
 
 export interface RouteSpec<P, Q, B> {
   readonly method: HttpMethod;

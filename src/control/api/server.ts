@@ -107,6 +107,10 @@ async function send(res: ServerResponse, reply: Reply): Promise<void> {
     await pipeline(reply.stream, res);
     return;
   }
+  if ('bytes' in reply) {
+    res.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': reply.bytes.length, ...reply.headers }).end(reply.bytes);
+    return;
+  }
   if (reply.json === undefined) {
     res.writeHead(reply.status).end();
     return;

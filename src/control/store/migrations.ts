@@ -44,4 +44,95 @@ export const migrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    description: 'services, operations, events, replicas',
+    sql: `
+      -- A service's committed desired state: the spec of its active generation. An update's spec lives in its
+      -- operation until the new generation is healthy, so a failed update leaves this row as it was.
+      CREATE TABLE services (
+        name TEXT PRIMARY KEY,
+        request TEXT NOT NULL,         -- JSON: the fields as given (updates merge over these)
+        spec TEXT NOT NULL,            -- JSON: the normalised spec, defaults filled, model versions resolved
+        generation INTEGER NOT NULL,
+        state TEXT NOT NULL,           -- Transitioning, Unschedulable, Failed, Deleting, or Settled (derived from replicas)
+        reason TEXT NOT NULL DEFAULT '',
+        primary_key TEXT NOT NULL,
+        secondary_key TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      ) STRICT;
+      CREATE TABLE operations (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('deploy', 'update', 'delete')),
+        service TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('Running', 'Succeeded', 'Failed')),
+        generation INTEGER,            -- the generation it creates (deploy, update)
+        spec TEXT,                     -- JSON: the normalised spec it rolls out (deploy, update)
+        progress TEXT NOT NULL DEFAULT '',
+        steps TEXT NOT NULL DEFAULT '[]',  -- JSON [{time, text}]: every progress line, so a follower misses none
+        error TEXT,                    -- JSON {code, message, fix} when Failed
+        started_at TEXT NOT NULL,
+        ended_at TEXT
+      ) STRICT;
+      -- At most one running operation per service: the store itself refuses a second one (→ 409).
+      CREATE UNIQUE INDEX operations_one_running ON operations(service) WHERE status = 'Running';
+      CREATE INDEX operations_by_service ON operations(service, started_at);
+      CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        service TEXT NOT NULL,
+        time TEXT NOT NULL,
+        type TEXT NOT NULL,
+        replica TEXT,                  -- NULL for service-level events
+        message TEXT NOT NULL,
+        data TEXT                      -- JSON: the event's own fields
+      ) STRICT;
+      CREATE INDEX events_by_service ON events(service, id);
+      -- The replicas the control plane placed, and where a running one can be found again (pid, port) after a restart.
+      CREATE TABLE replicas (
+        id TEXT PRIMARY KEY,
+        service TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        pid INTEGER,
+        port INTEGER,
+        cgroup_path TEXT,
+        created_at TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX replicas_by_service ON replicas(service, generation);
+    `,
+  },
+  {
+    version: 3,
+    description: 'environments and their builds',
+    sql: `
+      -- One row per environment name; latest_version is a counter, so a version number is never reused.
+      CREATE TABLE environments (
+        name TEXT PRIMARY KEY,
+        latest_version INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+      ) STRICT;
+      CREATE TABLE environment_versions (
+        name TEXT NOT NULL REFERENCES environments(name),
+        version INTEGER NOT NULL,
+        description TEXT NOT NULL,
+        spec TEXT NOT NULL,            -- JSON: the normalised spec, variables included
+        digest TEXT NOT NULL,          -- sha256 of the build spec (variables excluded): the build it shares
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (name, version)
+      ) STRICT;
+      CREATE INDEX environment_versions_by_digest ON environment_versions(digest);
+      -- One build per digest, whatever versions and services use it: state, counters and the failure to report.
+      CREATE TABLE environment_builds (
+        digest TEXT PRIMARY KEY,
+        state TEXT NOT NULL CHECK (state IN ('Building', 'Built', 'Failed')),
+        builds INTEGER NOT NULL,       -- how many times it was actually built: "never rebuilt" is this staying at 1
+        size INTEGER,
+        build_ms INTEGER,
+        started_at TEXT,
+        finished_at TEXT,
+        error TEXT                     -- JSON {code, params} when Failed
+      ) STRICT;
+    `,
+  },
 ];

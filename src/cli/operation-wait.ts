@@ -1,0 +1,40 @@
+// Follows an operation until it ends, printing each new progress line; a failed operation becomes its error (one line, a fix, non-zero exit).
+import type { Operation } from '../control/services/operations.js';
+import type { ServiceDetail } from '../control/services/view.js';
+import { fromHttpError } from '../errors/http.js';
+import type { ApiClient } from './api-client.js';
+import type { CliContext } from './context.js';
+import { printFields } from './output.js';
+
+export async function waitForOperation(api: ApiClient, op: Operation, ctx: CliContext, showProgress: boolean): Promise<Operation> {
+  let printed = 0;
+  let delay = 100;
+  for (;;) {
+    const cur = await api.call<Operation>('GET', `/v1/operations/${op.id}`);
+    // Every step, also those that came and went between two polls.
+    if (showProgress) for (const step of cur.steps.slice(printed)) ctx.out(`  ${step.text}`);
+    printed = cur.steps.length;
+    if (cur.status !== 'Running') return cur;
+    await new Promise((r) => setTimeout(r, delay));
+    // Quick at first (a deployment takes about a second), gentler while it waits for resources.
+    delay = Math.min(500, Math.round(delay * 1.5));
+  }
+}
+
+export const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+/** Throws the operation's error, as if the API had answered with it. */
+export function throwIfFailed(op: Operation): void {
+  if (op.status === 'Failed') throw fromHttpError(500, op.error ?? { code: 'INTERNAL', message: `operation ${op.id} failed` });
+}
+
+/** After a deploy or update: the state, where to score it, its key, and what to run next. */
+export function printOutcome(ctx: CliContext, op: Operation, svc: ServiceDetail): void {
+  const verb = op.kind === 'deploy' ? 'deployed' : 'updated';
+  ctx.out(`service ${svc.name} is ${svc.state}: ${svc.ready_replicas}/${svc.desired_replicas} replica(s) ready (${verb} in ${seconds(op.duration_ms)}, generation ${svc.generation})`);
+  printFields(ctx, [
+    ['scoring URI', svc.scoring_uri],
+    ...(svc.auth === 'key' ? [['primary key', svc.keys.primary] as const] : []),
+    ['try it', `berth service run ${svc.name} --data '{"data": [[1, 2, 3]]}'`],
+  ]);
+}

@@ -1,0 +1,119 @@
+// Part of the composition root: the gateway (routing set following the replicas), token authority, metrics and the autoscaler loop.
+import type { Logger } from '../core/logger.js';
+import { Autoscaler, type ScalableService } from '../autoscale/loop.js';
+import { TokenAuthority } from '../gateway/auth.js';
+import { Gateway, type Endpoint } from '../gateway/gateway.js';
+import { GatewayMetrics } from '../gateway/metrics.js';
+import { metricsRoutes, scoreRoutes } from '../gateway/score-routes.js';
+import type { Clock, Supervisor } from '../targets/local/index.js';
+import { authModeOf, serviceAuthRoutes } from './api/service-auth-routes.js';
+import type { Route } from './api/route.js';
+import type { EventLog } from './services/events.js';
+import type { OperationStore } from './services/operations.js';
+import type { Placements } from './services/placement.js';
+import type { ReplicaManager } from './services/replicas.js';
+import { ReplicaScaler } from './services/scaler.js';
+import type { ServiceRecord, ServiceStore } from './services/service-store.js';
+import type { ServiceViews, TrafficView } from './services/view.js';
+
+export interface GatewayPartDeps {
+  readonly home: string;
+  readonly clock: Clock;
+  readonly store: ServiceStore;
+  readonly ops: OperationStore;
+  readonly events: EventLog;
+  readonly supervisor: Supervisor;
+  readonly placements: Placements;
+  readonly replicas: ReplicaManager;
+  readonly views: ServiceViews;
+  readonly generationDir: (service: string, generation: number) => string;
+  readonly stabilizationMs: number;
+  readonly logger: Logger;
+}
+
+export interface GatewayPart {
+  readonly gateway: Gateway;
+  readonly routes: Route[];
+  /** Re-reads a service's routing set and settings; call after replica events and state changes. */
+  sync(service: string): void;
+  desired(service: string): number | undefined;
+  traffic(service: string): TrafficView;
+  /** Starts the autoscaler loop (after reconcile). */
+  start(): void;
+  /** Stops the loop (waiting for its scale actions). The gateway itself closes last, after the replicas are gone. */
+  stopAutoscaler(): Promise<void>;
+}
+
+export function composeGateway(d: GatewayPartDeps): GatewayPart {
+  const { store, supervisor, replicas, views } = d;
+  const tokens = TokenAuthority.fromHome(d.home, d.clock);
+  const routing = (name: string) => {
+    const svc = store.find(name);
+    if (svc === undefined) return undefined;
+    // Ready and not leaving; a replica of a new generation joins as soon as it is ready (an update switches over without a gap).
+    const endpoints: Endpoint[] = supervisor.list(name)
+      .filter((r) => r.state === 'Ready' && r.url !== undefined && !replicas.draining.has(r.replicaId))
+      .map((r) => ({ replicaId: r.replicaId, url: r.url! }));
+    const s = svc.spec;
+    return {
+      auth: authModeOf(svc), primaryKey: svc.primaryKey, secondaryKey: svc.secondaryKey,
+      maxConcurrent: s.replica_max_concurrent_requests, maxWaitMs: s.max_request_wait_time, scoringTimeoutMs: s.scoring_timeout_ms,
+      endpoints,
+      state: () => { const now = store.find(name); return now === undefined ? 'Deleting' : views.state(now).state; },
+    };
+  };
+  let autoscaler: Autoscaler | undefined;
+  const desired = (name: string): number | undefined => autoscaler?.view(name)?.desired;
+  const metrics = new GatewayMetrics(() => store.list().map((svc) => {
+    const now = gateway.snapshot(svc.name);
+    return {
+      service: svc.name,
+      desired: (svc.spec.autoscale_enabled ? desired(svc.name) : undefined) ?? svc.spec.replicas,
+      ready: now?.ready ?? 0, inFlight: now?.inFlight ?? 0, queued: now?.queued ?? 0,
+      utilization: autoscaler?.view(svc.name)?.utilization ?? null,
+    };
+  }));
+  const gateway = new Gateway({ routing, clock: d.clock, tokens, metrics });
+  const scaler = new ReplicaScaler({ store, ops: d.ops, events: d.events, supervisor, placements: d.placements, replicas, generationDir: d.generationDir, logger: d.logger });
+  autoscaler = new Autoscaler({
+    clock: d.clock,
+    stabilizationMs: d.stabilizationMs,
+    services: () => store.list().filter((s) => s.state === 'Settled' && d.ops.running(s.name) === undefined).map(scalable),
+    oldestWaitMs: (name) => gateway.snapshot(name)?.oldestWaitMs ?? 0,
+    sample: (name) => gateway.sample(name),
+    count: (name) => scaler.count(name),
+    scale: (svc, to) => scaler.scaleTo(svc.name, to),
+    record: (name, decision) => {
+      const { message, ...numbers } = decision;
+      d.events.add(name, { type: 'ScalingDecision', message, data: numbers });
+      views.refresh(name);
+    },
+    onError: (name, err) => d.logger.warn({ err, service: name }, 'autoscaler step failed'),
+  });
+  const scaling = autoscaler;
+  return {
+    gateway,
+    routes: [...scoreRoutes(gateway), ...metricsRoutes(metrics), ...serviceAuthRoutes({ store, events: d.events, tokens, onKeysChanged: (name) => gateway.sync(name) })],
+    sync: (name) => gateway.sync(name),
+    desired,
+    traffic: (name) => {
+      const w = gateway.stats(name);
+      const now = gateway.snapshot(name);
+      return {
+        window_s: w?.windowS ?? 0, requests: w?.requests ?? 0, request_rate: w?.ratePerS ?? 0, latency_p50_ms: w?.p50Ms ?? null, latency_p99_ms: w?.p99Ms ?? null,
+        in_flight: now?.inFlight ?? 0, queued: now?.queued ?? 0, utilization: scaling.view(name)?.utilization ?? null,
+      };
+    },
+    start: () => scaling.start(),
+    stopAutoscaler: () => scaling.stop(),
+  };
+}
+
+function scalable(svc: ServiceRecord): ScalableService {
+  const s = svc.spec;
+  return {
+    name: svc.name, generation: svc.generation, autoscale: s.autoscale_enabled, refreshSeconds: s.autoscale_refresh_seconds,
+    maxConcurrent: s.replica_max_concurrent_requests, maxWaitMs: s.max_request_wait_time,
+    minReplicas: s.autoscale_min_replicas, maxReplicas: s.autoscale_max_replicas, targetUtilization: s.autoscale_target_utilization,
+  };
+}

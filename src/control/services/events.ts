@@ -1,0 +1,66 @@
+// Service events: state changes, scheduling results, restarts, kills, with times; replica events from the supervisor land here too.
+import { z } from 'zod';
+import type { ReplicaEvent } from '../../targets/local/index.js';
+import type { Db } from '../store/db.js';
+
+export const serviceEventSchema = z.object({
+  id: z.number().int(),
+  time: z.string(),
+  type: z.string().describe('Kubernetes-like reason: Scheduled, FailedScheduling, Started, Ready, BackOff, OOMKilled, ...'),
+  replica: z.string().optional(),
+  message: z.string(),
+  data: z.record(z.string(), z.unknown()).optional(),
+});
+export type ServiceEvent = z.infer<typeof serviceEventSchema>;
+
+export interface NewEvent {
+  readonly type: string;
+  readonly message: string;
+  readonly replica?: string;
+  readonly data?: Readonly<Record<string, unknown>>;
+  readonly time?: string;
+}
+
+interface Row { id: number; time: string; type: string; replica: string | null; message: string; data: string | null }
+
+/** Events kept per service; older ones are dropped (a crash loop over days must not fill the disk). */
+const KEEP_PER_SERVICE = 5000;
+
+export class EventLog {
+  private inserted = 0;
+
+  constructor(private readonly db: Db, private readonly now: () => Date) {}
+
+  add(service: string, e: NewEvent): void {
+    this.db
+      .prepare('INSERT INTO events (service, time, type, replica, message, data) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(service, e.time ?? this.now().toISOString(), e.type, e.replica ?? null, e.message, e.data === undefined ? null : JSON.stringify(e.data));
+    // Pruning every insert would double the writes; every 100th keeps the table within a few percent of the bound.
+    if (++this.inserted % 100 === 0) {
+      this.db.prepare('DELETE FROM events WHERE service = ? AND id <= (SELECT id FROM events WHERE service = ? ORDER BY id DESC LIMIT 1 OFFSET ?)')
+        .run(service, service, KEEP_PER_SERVICE);
+    }
+  }
+
+  /** A supervisor event, with its own fields kept as data; never throws (the supervisor's sink must not). */
+  addReplicaEvent(e: ReplicaEvent): void {
+    const { time, serviceName, replicaId, type, message, ...data } = e;
+    try {
+      this.add(serviceName, { time, type, replica: replicaId, message, data });
+    } catch {
+      // The store is closing or the disk is full: losing one event is better than stopping supervision.
+    }
+  }
+
+  /** The last `limit` events of a service, oldest first; `after` gives only newer ones (for following). */
+  list(service: string, options: { limit?: number; after?: number } = {}): ServiceEvent[] {
+    const rows = this.db
+      .prepare('SELECT * FROM (SELECT id, time, type, replica, message, data FROM events WHERE service = ? AND id > ? ORDER BY id DESC LIMIT ?) ORDER BY id')
+      .all(service, options.after ?? 0, options.limit ?? 500) as Row[];
+    return rows.map((r) => ({
+      id: r.id, time: r.time, type: r.type, message: r.message,
+      ...(r.replica === null ? {} : { replica: r.replica }),
+      ...(r.data === null ? {} : { data: JSON.parse(r.data) as Record<string, unknown> }),
+    }));
+  }
+}

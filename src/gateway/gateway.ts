@@ -1,0 +1,196 @@
+// The scoring front door on the control plane's port: auth, a slot on the least-loaded ready replica (or a bounded wait), forwarding, error mapping, metrics.
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import { BerthError, isBerthError } from '../errors/catalogue.js';
+import { toHttpError } from '../errors/http.js';
+import type { Clock } from '../targets/local/index.js';
+import { authenticate, compileAuth, type AuthMode, type CompiledAuth, type TokenAuthority } from './auth.js';
+import type { GatewayMetrics } from './metrics.js';
+import { ReplicaPool, type Endpoint, type LoadSample } from './pool.js';
+import { RollingWindow, type WindowStats } from './rolling.js';
+import { prepareBody, upstreamHeaders, Upstreams, type RequestBody, type UpstreamReply } from './upstream.js';
+
+export type { Endpoint } from './pool.js';
+
+/** What the gateway needs to know about a service, read again whenever it may have changed (sync). */
+export interface ServiceRouting {
+  readonly auth: AuthMode;
+  readonly primaryKey: string;
+  readonly secondaryKey: string;
+  readonly maxConcurrent: number;
+  readonly maxWaitMs: number;
+  readonly scoringTimeoutMs: number;
+  /** Ready replicas that are not leaving. */
+  readonly endpoints: readonly Endpoint[];
+  /** The shown state, for the message of a 503 without ready replicas. */
+  readonly state: () => string;
+}
+
+export interface GatewayDeps {
+  /** undefined when there is no such service. */
+  readonly routing: (service: string) => ServiceRouting | undefined;
+  readonly clock: Clock;
+  readonly tokens: TokenAuthority;
+  readonly metrics?: GatewayMetrics;
+}
+
+export interface GatewayReply {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly contentType: string;
+  readonly body: Buffer | Readable;
+}
+
+interface Entry {
+  routing: ServiceRouting;
+  auth: CompiledAuth;
+  readonly pool: ReplicaPool;
+  readonly window: RollingWindow;
+  /** URLs that refused a connection: kept out until the replica set no longer lists them (a restart gets a new port). */
+  refused: Set<string>;
+}
+
+/** Attempts per request: the first, and retries on other replicas after a refused connection. */
+const MAX_ATTEMPTS = 3;
+/** Time a replica gets on top of its own scoring timeout, so its 504 (which names the timeout) arrives first. */
+const TIMEOUT_MARGIN_MS = 2000;
+
+export class Gateway {
+  private readonly entries = new Map<string, Entry>();
+  private readonly upstreams = new Upstreams();
+
+  constructor(private readonly d: GatewayDeps) {}
+
+  /** Re-reads a service's routing facts (replica set, limits, keys) after anything that may have changed them. */
+  sync(service: string): void {
+    const routing = this.d.routing(service);
+    const entry = this.entries.get(service);
+    if (routing === undefined) {
+      if (entry === undefined) return;
+      this.entries.delete(service);
+      entry.pool.close(new BerthError('SERVICE_NOT_FOUND', { service }));
+      this.d.metrics?.forget(service);
+      return;
+    }
+    const limits = { maxConcurrent: routing.maxConcurrent, maxWaitMs: routing.maxWaitMs };
+    let e = entry;
+    if (e === undefined) {
+      const pool = new ReplicaPool(service, limits, this.d.clock, { onLeave: (m) => this.upstreams.forget(m.url), state: () => this.entries.get(service)?.routing.state() ?? 'unknown' });
+      e = { routing, auth: compileAuth(routing.auth, routing.primaryKey, routing.secondaryKey), pool, window: new RollingWindow(() => this.d.clock.now()), refused: new Set() };
+      this.entries.set(service, e);
+    } else {
+      const was = e.routing;
+      if (was.auth !== routing.auth || was.primaryKey !== routing.primaryKey || was.secondaryKey !== routing.secondaryKey) e.auth = compileAuth(routing.auth, routing.primaryKey, routing.secondaryKey);
+      e.routing = routing;
+      e.pool.setLimits(limits);
+    }
+    const listed = new Set(routing.endpoints.map((x) => x.url));
+    e.refused = new Set([...e.refused].filter((u) => listed.has(u)));
+    const refused = e.refused;
+    e.pool.setMembers(routing.endpoints.filter((x) => !refused.has(x.url)));
+  }
+
+  /** Answers one scoring (or swagger) request; never throws: failures are JSON error replies with the request id. */
+  async handle(service: string, path: '/score' | '/swagger.json', req: IncomingMessage, requestId: string): Promise<GatewayReply> {
+    const started = performance.now();
+    let entry: Entry | undefined;
+    const waited = { ms: undefined as number | undefined };
+    try {
+      entry = this.entry(service);
+      if (path === '/score') await authenticate(entry.auth, req.headers.authorization, service, this.d.tokens);
+      const body = await prepareBody(req);
+      const headers = upstreamHeaders(req, requestId, body, entry.auth.mode === 'none');
+      const url = req.url ?? '';
+      const q = url.indexOf('?');
+      const query = q < 0 ? '' : url.slice(q);
+      const reply = await this.send(entry, req.method === 'GET' ? 'GET' : 'POST', path + query, headers, body, waited);
+      // A run() that raised is the service's failure, not the gateway's: 502, as the classic front door answers.
+      const status = reply.status === 500 ? 502 : reply.status;
+      this.record(entry, status, started, waited.ms);
+      return { ...reply, status };
+    } catch (err) {
+      if (!req.complete) req.resume(); // an unread body is discarded, so the connection can carry the next request
+      const { status, body } = toHttpError(err, requestId);
+      const headers: Record<string, string> = {};
+      if (isBerthError(err) && (err.code === 'SERVICE_OVERLOADED' || err.code === 'NO_READY_REPLICA')) {
+        headers['retry-after'] = String(Math.max(1, Math.ceil((entry?.routing.maxWaitMs ?? 1000) / 1000)));
+      }
+      if (status === 401) headers['www-authenticate'] = `Bearer realm="berth", error="invalid_token"`;
+      // A request turned away after its wait waited all of it: that belongs in the queue-wait histogram too.
+      if (isBerthError(err) && err.code === 'SERVICE_OVERLOADED') waited.ms = (waited.ms ?? 0) + Number(err.params.waitMs ?? 0);
+      if (entry !== undefined) this.record(entry, status, started, waited.ms);
+      return { status, headers, contentType: 'application/json; charset=utf-8', body: Buffer.from(JSON.stringify(body)) };
+    }
+  }
+
+  /** Takes replicas out of routing, then resolves once the requests already on them have finished (or after `maxMs`). */
+  drain(service: string, replicaIds: readonly string[], maxMs: number): Promise<void> {
+    const entry = this.entries.get(service);
+    return entry === undefined ? Promise.resolve() : entry.pool.drain(replicaIds, maxMs);
+  }
+
+  /** The load since the previous sample, for the autoscaler; undefined for a service no request has reached yet and no sync made. */
+  sample(service: string): LoadSample | undefined {
+    return this.entry(service, false)?.pool.sample();
+  }
+
+  /** Requests in flight and queued now, and the ready count, without resetting the sample. */
+  snapshot(service: string): { ready: number; inFlight: number; queued: number; oldestWaitMs: number } | undefined {
+    return this.entries.get(service)?.pool.snapshot();
+  }
+
+  /** Rate and latency over the last minute, for `service show`. */
+  stats(service: string): WindowStats | undefined {
+    return this.entries.get(service)?.window.stats();
+  }
+
+  async close(): Promise<void> {
+    for (const [service, e] of this.entries) e.pool.close(new BerthError('SHUTTING_DOWN', { service }));
+    this.entries.clear();
+    await this.upstreams.close();
+  }
+
+  private entry(service: string): Entry;
+  private entry(service: string, required: false): Entry | undefined;
+  private entry(service: string, required = true): Entry | undefined {
+    let e = this.entries.get(service);
+    if (e === undefined) {
+      this.sync(service);
+      e = this.entries.get(service);
+    }
+    if (e === undefined && required) throw new BerthError('SERVICE_NOT_FOUND', { service });
+    return e;
+  }
+
+  /** Gets a slot and sends; a replica that refuses the connection leaves routing and the request goes to another one. */
+  private async send(e: Entry, method: 'GET' | 'POST', path: string, headers: Record<string, string | string[]>, body: RequestBody, waited: { ms: number | undefined }): Promise<UpstreamReply> {
+    const timeoutMs = e.routing.scoringTimeoutMs + TIMEOUT_MARGIN_MS;
+    for (let attempt = 1; ; attempt++) {
+      const got = e.pool.acquire();
+      const lease = got instanceof Promise ? await got : got;
+      waited.ms = (waited.ms ?? 0) + lease.waitedMs;
+      let released = false;
+      const done = (): void => {
+        if (released) return;
+        released = true;
+        e.pool.release(lease);
+      };
+      const r = await this.upstreams.attempt(lease.member.url, method, path, headers, body, timeoutMs, done);
+      if (r.ok) return r.reply;
+      const replica = lease.member.replicaId;
+      if (r.kind === 'refused') {
+        e.refused.add(lease.member.url);
+        e.pool.remove(replica);
+        if (attempt < MAX_ATTEMPTS) continue;
+      }
+      if (r.kind === 'timeout') throw new BerthError('SCORING_TIMEOUT', { timeoutMs }, { cause: r.error });
+      throw new BerthError('REPLICA_REQUEST_FAILED', { service: e.pool.service, replica, detail: r.detail }, { cause: r.error });
+    }
+  }
+
+  private record(e: Entry, status: number, started: number, waitedMs: number | undefined): void {
+    const ms = performance.now() - started;
+    e.window.record(ms);
+    this.d.metrics?.observe(e.pool.service, status, ms / 1000, waitedMs === undefined ? undefined : waitedMs / 1000);
+  }
+}

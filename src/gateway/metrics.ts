@@ -1,0 +1,99 @@
+// Prometheus metrics of the gateway and the autoscaler, in their own registry: requests, latency, queue wait, 503/504, replicas, utilization.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const WAIT_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+/** What the gauges read at scrape time, one row per service. */
+export interface ServiceGauges {
+  readonly service: string;
+  readonly desired: number;
+  readonly ready: number;
+  /** Percent, from the autoscaler's last sample; null before the first. */
+  readonly utilization: number | null;
+  readonly inFlight: number;
+  readonly queued: number;
+}
+
+type Child = { inc(): void };
+type Observer = { observe(v: number): void };
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'service' | 'code'>;
+  private readonly latency: Histogram<'service'>;
+  private readonly queueWait: Histogram<'service'>;
+  private readonly overloaded: Counter<'service'>;
+  private readonly timeouts: Counter<'service'>;
+  // Label children are cached so the hot path does no label lookup.
+  private readonly children = new Map<string, { codes: Map<number, Child>; latency: Observer; wait: Observer; overloaded: Child; timeouts: Child }>();
+
+  constructor(gauges: () => readonly ServiceGauges[]) {
+    const registers = [this.registry];
+    this.requests = new Counter({ name: 'berth_gateway_requests_total', help: 'Scoring requests through the gateway, by service and HTTP status.', labelNames: ['service', 'code'], registers });
+    this.latency = new Histogram({ name: 'berth_gateway_request_duration_seconds', help: 'Scoring latency at the gateway, arrival to response (queue wait included).', labelNames: ['service'], buckets: LATENCY_BUCKETS, registers });
+    this.queueWait = new Histogram({ name: 'berth_gateway_queue_wait_seconds', help: 'Time requests waited for a free replica slot.', labelNames: ['service'], buckets: WAIT_BUCKETS, registers });
+    this.overloaded = new Counter({ name: 'berth_gateway_overloaded_total', help: '503s: no replica slot within max_request_wait_time, or no ready replica.', labelNames: ['service'], registers });
+    this.timeouts = new Counter({ name: 'berth_gateway_timeouts_total', help: '504s: scoring timeouts (the replica\'s or the gateway\'s).', labelNames: ['service'], registers });
+    const gauge = (name: string, help: string, value: (g: ServiceGauges) => number | null): void => {
+      new Gauge({
+        name, help, labelNames: ['service'], registers,
+        collect() {
+          this.reset();
+          for (const g of gauges()) {
+            const v = value(g);
+            if (v !== null) this.set({ service: g.service }, v);
+          }
+        },
+      });
+    };
+    gauge('berth_service_replicas_desired', 'Replicas the service should have (the autoscaler\'s count when it scales).', (g) => g.desired);
+    gauge('berth_service_replicas_ready', 'Replicas in routing.', (g) => g.ready);
+    gauge('berth_service_utilization_ratio', 'Busy replicas ÷ replicas at the last autoscaler sample (0–1).', (g) => (g.utilization === null ? null : g.utilization / 100));
+    gauge('berth_gateway_in_flight', 'Requests on replicas now.', (g) => g.inFlight);
+    gauge('berth_gateway_queue_length', 'Requests waiting for a replica slot now.', (g) => g.queued);
+  }
+
+  /** One finished request: its status, total latency and time in the queue (undefined when it never got that far). */
+  observe(service: string, status: number, seconds: number, waitedSeconds: number | undefined): void {
+    const c = this.child(service);
+    let code = c.codes.get(status);
+    if (code === undefined) c.codes.set(status, (code = this.requests.labels(service, String(status))));
+    code.inc();
+    c.latency.observe(seconds);
+    if (waitedSeconds !== undefined) c.wait.observe(waitedSeconds);
+    if (status === 503) c.overloaded.inc();
+    else if (status === 504) c.timeouts.inc();
+  }
+
+  /** Drops a deleted service's series. */
+  forget(service: string): void {
+    const c = this.children.get(service);
+    if (c === undefined) return;
+    for (const status of c.codes.keys()) this.requests.remove(service, String(status));
+    this.latency.remove(service);
+    this.queueWait.remove(service);
+    this.overloaded.remove(service);
+    this.timeouts.remove(service);
+    this.children.delete(service);
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  private child(service: string) {
+    let c = this.children.get(service);
+    if (c === undefined) {
+      c = {
+        codes: new Map(),
+        latency: this.latency.labels(service),
+        wait: this.queueWait.labels(service),
+        overloaded: this.overloaded.labels(service),
+        timeouts: this.timeouts.labels(service),
+      };
+      this.children.set(service, c);
+    }
+    return c;
+  }
+}

@@ -1,0 +1,54 @@
+// A small rolling window of recent request latencies per service, for `berth service show`: rate, p50 and p99 over the last minute.
+
+export interface WindowStats {
+  /** The span the figures cover (shorter than the window while it fills, or when the buffer holds less than it at high rates). */
+  readonly windowS: number;
+  readonly requests: number;
+  readonly ratePerS: number;
+  readonly p50Ms: number | null;
+  readonly p99Ms: number | null;
+}
+
+/** The last `capacity` requests no older than `windowMs`: a fixed ring, so a busy service costs no more memory than an idle one. */
+export class RollingWindow {
+  private readonly at: Float64Array;
+  private readonly ms: Float64Array;
+  private next = 0;
+  private size = 0;
+  private readonly startedAt: number;
+
+  constructor(private readonly now: () => number, private readonly windowMs = 60_000, capacity = 4096) {
+    this.at = new Float64Array(capacity);
+    this.ms = new Float64Array(capacity);
+    this.startedAt = now();
+  }
+
+  record(latencyMs: number): void {
+    this.at[this.next] = this.now();
+    this.ms[this.next] = latencyMs;
+    this.next = (this.next + 1) % this.at.length;
+    if (this.size < this.at.length) this.size += 1;
+  }
+
+  stats(): WindowStats {
+    const now = this.now();
+    const from = now - this.windowMs;
+    const recent: number[] = [];
+    let oldest = now;
+    for (let i = 0; i < this.size; i++) {
+      const t = this.at[i]!;
+      if (t < from) continue;
+      recent.push(this.ms[i]!);
+      if (t < oldest) oldest = t;
+    }
+    // With a full ring the oldest kept request bounds the span; otherwise the window does (or the time since start).
+    const spanMs = this.size === this.at.length && recent.length === this.size ? now - oldest : Math.min(this.windowMs, now - this.startedAt);
+    const windowS = Math.max(spanMs, 1000) / 1000;
+    recent.sort((a, b) => a - b);
+    const rank = (p: number): number | null => (recent.length === 0 ? null : recent[Math.min(recent.length - 1, Math.ceil(p * recent.length) - 1)]!);
+    return { windowS: round(windowS, 1), requests: recent.length, ratePerS: round(recent.length / windowS, 2), p50Ms: nullRound(rank(0.5)), p99Ms: nullRound(rank(0.99)) };
+  }
+}
+
+const round = (v: number, digits: number): number => Number(v.toFixed(digits));
+const nullRound = (v: number | null): number | null => (v === null ? null : round(v, 2));

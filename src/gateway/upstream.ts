@@ -1,0 +1,150 @@
+// One attempt of one request on one replica, over a kept-alive undici pool per replica URL; failures say whether anything was sent.
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import { Pool, type Dispatcher } from 'undici';
+
+/** Request bodies with a known length up to this are read before dispatch: retryable on another replica, and cheapest to send. */
+export const BUFFER_LIMIT = 1024 * 1024;
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) and those the gateway sets itself. */
+const DROP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length']);
+
+/**
+ * A request body too large to buffer, handed to undici as an async iterable rather than a stream: undici destroys a
+ * stream body when the attempt fails, which would end the client's request; an iterable is only read once connected.
+ */
+export class StreamedBody implements AsyncIterable<Buffer> {
+  /** Whether any of it was read: after that, a failed attempt cannot be repeated. */
+  started = false;
+
+  constructor(private readonly req: IncomingMessage) {}
+
+  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    this.started = true;
+    return this.req.iterator({ destroyOnReturn: false }) as AsyncIterator<Buffer>;
+  }
+}
+
+export type RequestBody = Buffer | StreamedBody | null;
+
+/** Reads the whole body when its length is known and small; otherwise wraps it for streaming. */
+export async function prepareBody(req: IncomingMessage): Promise<RequestBody> {
+  if (req.method === 'GET' || req.method === 'HEAD') return null;
+  const length = Number(req.headers['content-length'] ?? Number.NaN);
+  if (!(length <= BUFFER_LIMIT)) return new StreamedBody(req);
+  if (length === 0) return Buffer.alloc(0);
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.once('error', reject);
+    req.once('close', () => { if (!req.complete) reject(new Error('the client closed the request before sending its body')); });
+  });
+}
+
+/**
+ * The headers a replica gets: the client's, less hop-by-hop ones, with the request id set. A key or token the gateway
+ * checked is its own credential and stays with it; without auth the header is the service's business and passes.
+ */
+export function upstreamHeaders(req: IncomingMessage, requestId: string, body: RequestBody, keepAuthorization: boolean): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !DROP.has(k) && (keepAuthorization || k !== 'authorization')) out[k] = v;
+  // A known length lets the replica refuse an oversized body before reading it; chunked is used otherwise.
+  if (Buffer.isBuffer(body)) out['content-length'] = String(body.length);
+  else if (req.headers['content-length'] !== undefined) out['content-length'] = req.headers['content-length'];
+  out['x-request-id'] = requestId;
+  return out;
+}
+
+export interface UpstreamReply {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly contentType: string;
+  /** Small bodies are read whole (the slot frees at once); large ones stream, and `done` fires when they end. */
+  readonly body: Buffer | Readable;
+}
+
+export type AttemptResult =
+  | { readonly ok: true; readonly reply: UpstreamReply }
+  /** refused: the connection was refused, nothing was sent (retry elsewhere); timeout: no answer in time; failed: anything else. */
+  | { readonly ok: false; readonly kind: 'refused' | 'timeout' | 'failed'; readonly detail: string; readonly error: unknown };
+
+const REFUSED = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT']);
+const TIMEOUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+export class Upstreams {
+  private readonly pools = new Map<string, Pool>();
+
+  /**
+   * Sends one request to `url`. `done` is called exactly once when the replica is finished with it: at once for a
+   * failure or a buffered body, when a streamed body ends or breaks otherwise.
+   */
+  async attempt(url: string, method: 'GET' | 'POST', path: string, headers: Record<string, string | string[]>, body: RequestBody, timeoutMs: number, done: () => void): Promise<AttemptResult> {
+    let res: Dispatcher.ResponseData;
+    // undici takes async iterables as bodies (its types list only streams), and reads them only once connected.
+    const payload = body instanceof StreamedBody ? (body as unknown as Readable) : body === null || body.length === 0 ? null : body;
+    try {
+      res = await this.pool(url).request({ method, path, headers, body: payload, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    } catch (err) {
+      done();
+      return failure(err, body instanceof StreamedBody && body.started);
+    }
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined && !DROP.has(k)) out[k] = Array.isArray(v) ? v.join(', ') : v;
+    const contentType = out['content-type'] ?? 'application/octet-stream';
+    delete out['content-type'];
+    const length = Number(res.headers['content-length'] ?? Number.NaN);
+    if (length <= BUFFER_LIMIT) {
+      try {
+        const bytes = Buffer.from(await res.body.arrayBuffer());
+        return { ok: true, reply: { status: res.statusCode, headers: out, contentType, body: bytes } };
+      } catch (err) {
+        return failure(err, true);
+      } finally {
+        done();
+      }
+    }
+    let finished = false;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      done();
+    };
+    res.body.once('end', finish);
+    res.body.once('close', finish);
+    res.body.once('error', finish);
+    return { ok: true, reply: { status: res.statusCode, headers: out, contentType, body: res.body } };
+  }
+
+  /** Closes the connections to a replica that left routing with nothing in flight. */
+  forget(url: string): void {
+    const p = this.pools.get(url);
+    if (p === undefined) return;
+    this.pools.delete(url);
+    void p.close().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map((p) => p.destroy().catch(() => undefined)));
+  }
+
+  private pool(url: string): Pool {
+    let p = this.pools.get(url);
+    if (p === undefined) {
+      // The gateway never sends a replica more than its concurrency limit, so connections stay few; they are kept alive.
+      p = new Pool(url, { connections: 256, keepAliveTimeout: 30_000, pipelining: 1 });
+      this.pools.set(url, p);
+    }
+    return p;
+  }
+}
+
+function failure(err: unknown, sent: boolean): AttemptResult {
+  const code = (err as { code?: string }).code ?? '';
+  const detail = `${(err as Error).message}${code === '' ? '' : ` (${code})`}`;
+  if (!sent && REFUSED.has(code)) return { ok: false, kind: 'refused', detail, error: err };
+  if (TIMEOUT.has(code)) return { ok: false, kind: 'timeout', detail, error: err };
+  return { ok: false, kind: 'failed', detail, error: err };
+}

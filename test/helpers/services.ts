@@ -1,0 +1,84 @@
+// Helpers for service integration tests: a control plane with small capacity and short timeouts, CLI calls, polling, and cleanup of replicas.
+import { readdirSync, readFileSync } from 'node:fs';
+import { berth, down, isAlive, tempDir, up, type CliRun, type RunningPlane } from './control-plane.js';
+import type { ServiceDetail } from '../../src/control/services/view.js';
+import type { ServiceEvent } from '../../src/control/services/events.js';
+
+export { fixture } from './serve-process.js';
+
+export interface Plane extends RunningPlane {
+  /** `berth ARGS` against this plane. */
+  cli(args: readonly string[], timeoutMs?: number): Promise<CliRun>;
+  /** Like cli(), but fails unless it exits 0. */
+  ok(args: readonly string[], timeoutMs?: number): Promise<string>;
+  show(name: string): Promise<ServiceDetail>;
+  events(name: string): Promise<ServiceEvent[]>;
+}
+
+/** Starts a control plane in a fresh home; `berth up` flags default to a fixed, small capacity and a 3 s schedule timeout. */
+export async function startPlane(extra: readonly string[] = ['--capacity', 'cpu=4,memory_gb=8,gpu=1', '--schedule-timeout', '3s'], home = tempDir('berth-svc-')): Promise<Plane> {
+  const running = await up(home, extra);
+  return withCli(running);
+}
+
+export function withCli(running: RunningPlane): Plane {
+  const { home } = running;
+  const cli = (args: readonly string[], timeoutMs = 60_000): Promise<CliRun> => berth(args, { home, timeoutMs });
+  const ok = async (args: readonly string[], timeoutMs?: number): Promise<string> => {
+    const r = await cli(args, timeoutMs);
+    if (r.code !== 0) throw new Error(`berth ${args.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
+    return r.stdout;
+  };
+  return {
+    ...running,
+    cli,
+    ok,
+    show: async (name) => JSON.parse(await ok(['service', 'show', name, '-o', 'json'])) as ServiceDetail,
+    events: async (name) => JSON.parse(await ok(['service', 'events', name, '-o', 'json', '--limit', '1000'])) as ServiceEvent[],
+  };
+}
+
+/** Polls `check` until it returns a value other than undefined (bounded); the value is returned. */
+export async function until<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Pids of processes whose command line mentions `home` (replicas run scripts snapshotted under it). */
+export function processesUnder(home: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(home + '/')) out.push(Number(name));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+/** Stops the plane (which stops its replicas), then kills whatever of the home still runs, e.g. after a test killed the plane. */
+export async function stopPlane(plane: Plane): Promise<void> {
+  if (isAlive(plane.pid)) await down(plane.home).catch(() => undefined);
+  for (const pid of processesUnder(plane.home)) {
+    for (const target of [-pid, pid]) {
+      try { process.kill(target, 'SIGKILL'); } catch { /* gone */ }
+    }
+  }
+}
+
+/** POSTs a body to a scoring URI, with `Authorization: Bearer <key>` when a key (or token) is given. */
+export async function score(uri: string, body: unknown, key?: string): Promise<{ status: number; text: string }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...(key === undefined ? {} : { authorization: `Bearer ${key}` }) };
+  const res = await fetch(uri, { method: 'POST', body: JSON.stringify(body), headers, signal: AbortSignal.timeout(30_000) });
+  return { status: res.status, text: await res.text() };
+}
+
+/** The `Authorization` header for a service's primary key. */
+export const bearer = (key: string): { authorization: string } => ({ authorization: `Bearer ${key}` });
