@@ -163,7 +163,7 @@ async function main() {
       `| first added replica ready | ${s1(summary.firstAddedReplicaReadyMs)} after the step began | — |`,
       `| 503s during the step | ${summary.step503} of ${summary.stepRequests} (${summary.step503Share === null ? '—' : (summary.step503Share * 100).toFixed(2)}%) | ≤ ${TARGETS.step503Share * 100}% |`,
       `| other failures | ${summary.otherFailures} | 0 |`,
-      `| scale-down | ${summary.scaleDowns.map((d) => `${d.message} at ${d.afterStepEndMs < 0 ? `${s1(d.afterStepStartMs)} into the step` : `${s1(d.afterStepEndMs)} after it`}`).join('; ') || 'none'}; 1 replica again ${s1(summary.backToOneReplicaAfterStepMs)} after the step | after ${o.stabilization} below target |`,
+      `| scale-down | ${summary.scaleDowns.map((d) => `${d.message}, ${d.afterStepEndMs < 0 ? `${s1(d.afterStepStartMs)} into the step` : `${s1(d.afterStepEndMs)} after the step`}`).join('; ') || 'none'}; 1 replica again ${s1(summary.backToOneReplicaAfterStepMs)} after the step | after ${o.stabilization} below target |`,
       `| latency p50 / p99 (before / during / after the step) | ${lat(l.base)} · ${lat(l.step)} · ${lat(l.tail)} | — |`,
     ].join('\n');
     const results = { date: new Date().toISOString(), cpus: os.availableParallelism(), options: o, summary, checks: checks.map(([what, target, pass]) => ({ what, target, pass })), decisions, timeline, markdown };

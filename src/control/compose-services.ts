@@ -19,6 +19,9 @@ import { reconcile, type ReconcileReport } from './services/reconcile.js';
 import { ReplicaManager } from './services/replicas.js';
 import { ServiceStore } from './services/service-store.js';
 import { ServiceViews } from './services/view.js';
+import { Diagnoser } from './services/diagnosis.js';
+import { diagnoseRoutes } from './api/diagnose-routes.js';
+import { debugRoutes } from './api/debug-routes.js';
 import type { ControlSettings } from './settings.js';
 import type { Db } from './store/db.js';
 
@@ -106,7 +109,12 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
   };
   o.logger.info({ capacity: { cpu: capacity.cpu, memory_gb: capacity.memoryGb, gpu: capacity.gpu }, source: capacity.source, gpus: capacity.gpuDetection, memory_limits: supervisor.cgroupSupport }, 'local target ready');
   return {
-    routes: [...serviceRoutes({ manager, views, ops, events, logs: new ServiceLogs(store, supervisor, logDir) }), ...gw.routes],
+    routes: [...serviceRoutes({ manager, views, ops, events, logs: new ServiceLogs(store, supervisor, logDir) }), ...gw.routes,
+      ...diagnoseRoutes(new Diagnoser({
+        store, views, ops, events, logs: new ServiceLogs(store, supervisor, logDir), supervisor, now, requests: (name) => gw.gateway.recent(name),
+        capacity: () => ({ capacity: placements.capacity, used: placements.used() }), ...(envs === undefined ? {} : { environments: envs }),
+      })),
+      ...debugRoutes({ store, generationDir: (service, generation) => manager.generationDir(service, generation), mountable: (refs) => o.registry.mountable(refs) })],
     capacity,
     supervisor,
     async reconcile() {

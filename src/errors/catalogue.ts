@@ -222,6 +222,21 @@ export const catalogue = {
     message: 'replica {replica} of service {service} was killed by SIGKILL for out-of-memory (OOMKilled): it used {usageMb} MB, its limit is {limitMb} MB',
     fix: 'Raise memory_gb (and memory_gb_limit when set) for the service, or make the model use less memory.',
   },
+  REPLICA_LIVENESS_FAILED: {
+    status: 500,
+    message: 'replica {replica} of service {service} failed {failures} liveness probes in a row (GET / did not answer within {timeoutS} s) and was restarted',
+    fix: 'Find what blocks the server (berth service logs {service} --previous); if it is only slow, loosen the probe (--liveness-timeout-s, --liveness-failure-threshold).',
+  },
+  DEBUGGER_NOT_AVAILABLE: {
+    status: 400,
+    message: 'debugpy is not importable by {python}, the interpreter of service {service}, so --inspect cannot start a Python debugger',
+    fix: 'Install it: {how}; or run without --inspect.',
+  },
+  MODEL_PATH_NOT_FOUND: {
+    status: 500,
+    message: 'init() of service {service} cannot find {requested}; mounted: {mounted}',
+    fix: 'Attach the model the script asks for (berth service update {service} --model NAME:VERSION), or change the path in init() to a mounted one; berth diagnose {service} shows both.',
+  },
   // --- services, operations and scoring through the control plane ----------------------------
   SERVICE_NOT_FOUND: {
     status: 404,

@@ -144,6 +144,11 @@ export class Gateway {
     return this.entries.get(service)?.window.stats();
   }
 
+  /** Read-only: the last minute's requests with status, latency and queue wait, for `berth diagnose`. */
+  recent(service: string): ReturnType<RollingWindow['recent']> {
+    return this.entries.get(service)?.window.recent() ?? [];
+  }
+
   async close(): Promise<void> {
     for (const [service, e] of this.entries) e.pool.close(new BerthError('SHUTTING_DOWN', { service }));
     this.entries.clear();
@@ -190,7 +195,7 @@ export class Gateway {
 
   private record(e: Entry, status: number, started: number, waitedMs: number | undefined): void {
     const ms = performance.now() - started;
-    e.window.record(ms);
+    e.window.record(ms, status, waitedMs);
     this.d.metrics?.observe(e.pool.service, status, ms / 1000, waitedMs === undefined ? undefined : waitedMs / 1000);
   }
 }

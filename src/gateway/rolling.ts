@@ -20,14 +20,35 @@ export class RollingWindow {
   constructor(private readonly now: () => number, private readonly windowMs = 60_000, capacity = 4096) {
     this.at = new Float64Array(capacity);
     this.ms = new Float64Array(capacity);
+    this.statuses = new Uint16Array(capacity);
+    this.waits = new Float64Array(capacity);
     this.startedAt = now();
   }
 
-  record(latencyMs: number): void {
+  /** Status and queue wait are kept for `recent()` (berth diagnose); -1 = no queue wait known. */
+  private readonly statuses: Uint16Array;
+  private readonly waits: Float64Array;
+
+  record(latencyMs: number, status = 0, waitMs = -1): void {
+    this.statuses[this.next] = status;
+    this.waits[this.next] = waitMs;
     this.at[this.next] = this.now();
     this.ms[this.next] = latencyMs;
     this.next = (this.next + 1) % this.at.length;
     if (this.size < this.at.length) this.size += 1;
+  }
+
+  /** Read-only: the requests still in the window, oldest first (for `berth diagnose`). */
+  recent(): { atMs: number; status: number; ms: number; waitMs?: number }[] {
+    const from = this.now() - this.windowMs;
+    const out: { atMs: number; status: number; ms: number; waitMs?: number }[] = [];
+    for (let i = 0; i < this.size; i++) {
+      const at = this.at[i]!;
+      if (at < from) continue;
+      const w = this.waits[i]!;
+      out.push({ atMs: at, status: this.statuses[i]!, ms: this.ms[i]!, ...(w >= 0 ? { waitMs: w } : {}) });
+    }
+    return out.sort((a, b) => a.atMs - b.atMs);
   }
 
   stats(): WindowStats {

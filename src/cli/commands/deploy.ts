@@ -48,5 +48,6 @@ export async function finish(api: ApiClient, ctx: CliContext, operation: Operati
   if (json) printJson(ctx, { operation: done, service: svc });
   else if (done.status === 'Succeeded' && svc !== undefined) printOutcome(ctx, done, svc);
   else if (svc !== undefined) ctx.out(`${done.kind} failed after ${seconds(done.duration_ms)}; service ${svc.name} is ${svc.state}${svc.state === 'Healthy' ? ` (generation ${svc.generation} keeps serving)` : ''}`);
+  if (done.status === 'Failed' && !json) ctx.out(`see what is wrong, with the evidence and the fix: berth diagnose ${done.service}`);
   throwIfFailed(done);
 }

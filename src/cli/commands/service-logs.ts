@@ -40,6 +40,9 @@ export function registerServiceLogs(service: Command, ctx: CliContext): void {
         if (many && chunk.text === '') ctx.out('(empty)');
       }
       if (logs.length === 0) ctx.err(`service ${name} has no replicas; name a replaced one with --replica ID`);
+      // On stderr, so `berth service logs S | grep ...` stays clean.
+      const shown = await api.call<{ state: string }>('GET', `/v1/services/${encodeURIComponent(name)}`).catch(() => undefined);
+      if (shown !== undefined && shown.state !== 'Healthy') ctx.err(`hint: service ${name} is ${shown.state}; see what is wrong with: berth diagnose ${name}`);
       if (opts.follow !== true) return;
       const offsets = new Map(logs.map((c) => [c.replica, c.size]));
       for (;;) {

@@ -217,6 +217,21 @@ def _analyse_run(run):
     return wants_headers, (first.name if first.kind != inspect.Parameter.VAR_KEYWORD else None)
 
 
+def _start_debugger():
+    """`berth service debug --inspect`: debugpy listens before the entry script loads, so breakpoints in init() hit.
+
+    debugpy is imported only when asked for; the runner itself stays stdlib-only.
+    """
+    port = os.environ.get("BERTH_DEBUGPY_PORT")
+    if not port:
+        return
+    import debugpy
+
+    debugpy.listen(("127.0.0.1", int(port)))
+    sys.stderr.write("berth: debugpy listens on 127.0.0.1:%s; attach your debugger (the entry script waits for it)\n" % port)
+    debugpy.wait_for_client()
+
+
 def main():
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Node owns the lifecycle (Ctrl-C reaches the whole group)
     signal.signal(signal.SIGTERM, lambda signum, frame: _exit(0))
@@ -234,6 +249,7 @@ def main():
     berth = _load_berth()
     from berth._serve_loop import serve
     _setup_logging()
+    _start_debugger()
 
     try:
         mod = _import_entry(entry)
