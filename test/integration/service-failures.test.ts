@@ -79,6 +79,8 @@ test('a memory hog under a low limit is OOMKilled: in the events, in show, and i
   await plane.ok(['deploy', '--name', 'hog', '--entry-script', 'leak_score.py', '--source-dir', fixture('.'), '--memory-gb', '0.15', '--replicas', '1']);
   const first = (await plane.show('hog')).replicas[0]!;
   assert.equal(first.memory.limit_mb, 154);
+  // A small request first: its access line is in this run's log before the kill, so --previous can show it.
+  assert.match(await plane.ok(['service', 'run', 'hog', '--data', '{"mb": 1}']), /held_mb/);
   // The request that crosses the limit fails (the replica dies under it): only what berth reports about it matters.
   for (let i = 0; i < 5 && !(await plane.events('hog')).some((e) => e.type === 'OOMKilled'); i++) {
     const r = await plane.cli(['service', 'run', 'hog', '--data', '{"mb": 200}']);
