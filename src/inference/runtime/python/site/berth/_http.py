@@ -72,12 +72,7 @@ class Headers(dict):
             v = self[key]
         except KeyError:
             return default
-        if type is not None:
-            try:
-                return type(v)
-            except (ValueError, TypeError):
-                return default
-        return v
+        return _typed(v, type, default)
 
     def getlist(self, key, type=None):
         if key not in self:
@@ -104,13 +99,7 @@ class Args(dict):
     def get(self, key, default=None, type=None):
         if key not in self:
             return default
-        v = dict.__getitem__(self, key)
-        if type is not None:
-            try:
-                return type(v)
-            except (ValueError, TypeError):
-                return default
-        return v
+        return _typed(dict.__getitem__(self, key), type, default)
 
     def getlist(self, key, type=None):
         return _converted(list(self._lists.get(key, ())), type)
@@ -445,3 +434,13 @@ def _converted(values, type):
         except (ValueError, TypeError):
             pass
     return out
+
+
+def _typed(value, type, default):
+    """get() semantics shared by headers and args: the value converted by `type`, or `default` when it cannot be."""
+    if type is None:
+        return value
+    try:
+        return type(value)
+    except (ValueError, TypeError):
+        return default
