@@ -1,30 +1,21 @@
 // Part of the composition root: the gateway (routing set following the replicas), token authority, metrics and the autoscaler loop.
+import type { ReplicaControlDeps } from './services/replica-control.js';
 import type { Logger } from '../core/logger.js';
 import { Autoscaler, type ScalableService } from '../autoscale/loop.js';
 import { TokenAuthority } from '../gateway/auth.js';
 import { Gateway, type Endpoint } from '../gateway/gateway.js';
 import { GatewayMetrics } from '../gateway/metrics.js';
 import { metricsRoutes, scoreRoutes } from '../gateway/score-routes.js';
-import type { Clock, Supervisor } from '../targets/local/index.js';
+import type { Clock } from '../targets/local/index.js';
 import { authModeOf, serviceAuthRoutes } from './api/service-auth-routes.js';
 import type { Route } from './api/route.js';
-import type { EventLog } from './services/events.js';
-import type { OperationStore } from './services/operations.js';
-import type { Placements } from './services/placement.js';
-import type { ReplicaManager } from './services/replicas.js';
 import { ReplicaScaler } from './services/scaler.js';
-import type { ServiceRecord, ServiceStore } from './services/service-store.js';
+import type { ServiceRecord } from './services/service-store.js';
 import type { ServiceViews, TrafficView } from './services/view.js';
 
-export interface GatewayPartDeps {
+export interface GatewayPartDeps extends ReplicaControlDeps {
   readonly home: string;
   readonly clock: Clock;
-  readonly store: ServiceStore;
-  readonly ops: OperationStore;
-  readonly events: EventLog;
-  readonly supervisor: Supervisor;
-  readonly placements: Placements;
-  readonly replicas: ReplicaManager;
   readonly views: ServiceViews;
   readonly generationDir: (service: string, generation: number) => string;
   readonly stabilizationMs: number;

@@ -1,25 +1,18 @@
 // At control plane start: brings the stored desired state and what runs on this machine together (adopt, restart, finish, clean).
+import type { ReplicaControlDeps } from './replica-control.js';
 import { readFileSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../core/logger.js';
 import { BerthError } from '../../errors/catalogue.js';
-import type { Supervisor } from '../../targets/local/index.js';
-import type { EventLog } from './events.js';
 import type { ServiceManager } from './manager.js';
-import { operationError, type OperationStore } from './operations.js';
-import { requestOf, type Placements } from './placement.js';
+import { operationError } from './operations.js';
+import { requestOf } from './placement.js';
 import { ReplicaManager, type Generation } from './replicas.js';
-import type { ReplicaRecord, ServiceRecord, ServiceStore } from './service-store.js';
+import type { ReplicaRecord, ServiceRecord } from './service-store.js';
 import { removeGeneration } from './snapshot.js';
 
-export interface ReconcileDeps {
-  readonly store: ServiceStore;
-  readonly ops: OperationStore;
-  readonly events: EventLog;
-  readonly supervisor: Supervisor;
-  readonly placements: Placements;
-  readonly replicas: ReplicaManager;
+export interface ReconcileDeps extends ReplicaControlDeps {
   readonly manager: ServiceManager;
   readonly logger: Logger;
 }

@@ -1,19 +1,12 @@
 // The autoscaler's hands: adds replicas of a service's running generation where they fit, or drains and removes some.
+import type { ReplicaControlDeps } from './replica-control.js';
 import type { Logger } from '../../core/logger.js';
-import { formatResources, type Supervisor } from '../../targets/local/index.js';
-import type { EventLog } from './events.js';
-import type { OperationStore } from './operations.js';
-import { requestOf, type Placements } from './placement.js';
+import { formatResources } from '../../targets/local/index.js';
+import { requestOf } from './placement.js';
 import { ReplicaManager, type Generation } from './replicas.js';
-import type { ReplicaRecord, ServiceRecord, ServiceStore } from './service-store.js';
+import type { ReplicaRecord, ServiceRecord } from './service-store.js';
 
-export interface ScalerDeps {
-  readonly store: ServiceStore;
-  readonly ops: OperationStore;
-  readonly events: EventLog;
-  readonly supervisor: Supervisor;
-  readonly placements: Placements;
-  readonly replicas: ReplicaManager;
+export interface ScalerDeps extends ReplicaControlDeps {
   readonly generationDir: (service: string, generation: number) => string;
   readonly logger: Logger;
 }
