@@ -73,7 +73,9 @@ export function unschedulableRule(input: DiagnoseInput): Finding[] {
 
 export function livenessRule(input: DiagnoseInput): Finding[] {
   const probes = input.events.filter((e) => e.type === 'ProbeFailed' && inWindow(input, e));
-  const kills = input.events.filter((e) => (e.type === 'LivenessKill' || (e.type === 'Exited' && /LivenessProbeFailed/.test(JSON.stringify(e.data ?? {})))) && inWindow(input, e));
+  // Each kill emits LivenessKill and then Exited (reason LivenessProbeFailed): count the Exited ones only when no LivenessKill is there.
+  const killEvents = input.events.filter((e) => e.type === 'LivenessKill' && inWindow(input, e));
+  const kills = killEvents.length > 0 ? killEvents : input.events.filter((e) => e.type === 'Exited' && /LivenessProbeFailed/.test(JSON.stringify(e.data ?? {})) && inWindow(input, e));
   if (probes.length === 0 && kills.length === 0) return [];
   const s = input.spec;
   const lastProbe = probes[probes.length - 1];

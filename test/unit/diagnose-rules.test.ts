@@ -119,3 +119,12 @@ test('409: the running operation and since when; liveness failures', () => {
   assert.equal(d.findings[1]!.cause, `update operation op-1 has been running since ${at(90)} (90 s)`);
   assert.ok(d.findings[0]!.evidence.includes('1 failed probe(s) and 1 liveness kill(s) in the window'));
 });
+
+test('a liveness kill is counted once: its LivenessKill and the Exited that follows are one kill', () => {
+  const exited = (time: string) => ({ time, type: 'Exited', replica: 'svc-1-0-aa', message: 'killed', data: { termination: { reason: 'LivenessProbeFailed' } } });
+  const probe = { time: at(30), type: 'ProbeFailed', replica: 'svc-1-0-aa', message: 'GET / timed out' };
+  const both = diagnose(healthy({ events: [probe, { time: at(10), type: 'LivenessKill', replica: 'svc-1-0-aa', message: 'killed after 3 failures' }, exited(at(10))] })).findings[0]!;
+  assert.equal(both.evidence[0], '1 failed probe(s) and 1 liveness kill(s) in the window');
+  const exitedOnly = diagnose(healthy({ events: [probe, exited(at(10))] })).findings[0]!;
+  assert.equal(exitedOnly.evidence[0], '1 failed probe(s) and 1 liveness kill(s) in the window');
+});
