@@ -1,16 +1,17 @@
 // `npm run bench:serve`: berth serve vs Flask/gunicorn (Python) and vs raw node:http (JS) under the same load.
-import { execFileSync, fork } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, pollUntil, HOST } from './lib/http.mjs';
 import { USAGE, parseOptions } from './lib/options.mjs';
-import { cpuSplit, installCleanupHandlers, processTree, startProcess, tailFile, trackChild, treeCpuByProcess, treeCpuSeconds, treeRss } from './lib/procs.mjs';
+import { cpuSplit, installCleanupHandlers, processTree, startProcess, tailFile, treeCpuByProcess, treeCpuSeconds, treeRss } from './lib/procs.mjs';
 import { formatProfile, summariseProfile } from './lib/cpuprofile.mjs';
 import { busyPct, irqPct, machineCpu, waitForQuiet } from './lib/machine.mjs';
 import { NOISY_OTHER_CPU_PCT, combineRounds, consoleReport, evaluateChecks, markdownReport } from './lib/report.mjs';
 import { scenarios, verifyAnswer } from './lib/targets.mjs';
+import { runLoad } from './lib/run-load.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
@@ -44,32 +45,6 @@ function environment(opts) {
   };
 }
 
-/** Run the load generator in a separate process; `onMeasureStart` fires when the measured window begins. */
-function runLoad(cfg, timeoutMs) {
-  return new Promise((resolve, reject) => {
-    const child = fork(path.join(repoRoot, 'bench/lib/loadgen.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    trackChild(child);
-    let settled = false;
-    const finish = (fn, v) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      fn(v);
-    };
-    const timer = setTimeout(() => {
-      try { child.kill('SIGKILL'); } catch { /* gone */ }
-      finish(reject, new Error(`load generator did not finish within ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.on('message', (msg) => {
-      if (msg?.phase === 'measure-start') return cfg.onMeasureStart?.();
-      if (msg?.ok) finish(resolve, msg.result);
-      else if (msg && !msg.ok) finish(reject, new Error(`load generator failed: ${msg.error}`));
-    });
-    child.once('exit', (code, signal) => finish(reject, new Error(`load generator exited (${code ?? signal}) without a result`)));
-    const { onMeasureStart: _omit, ...plain } = cfg;
-    child.send(plain);
-  });
-}
 
 /** Start one target, wait for readiness, verify its answer, measure RSS/CPU and load it; always stops it. */
 async function measureTarget(scenario, target, opts, logDir) {

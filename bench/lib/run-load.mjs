@@ -6,7 +6,7 @@ import { trackChild } from './procs.mjs';
 
 const loadgen = path.join(path.dirname(fileURLToPath(import.meta.url)), 'loadgen.mjs');
 
-/** `cfg`: { url, method, body, headers, connections, warmupS, durationS, requestTimeoutS, overallRate? }. */
+/** `cfg`: { url, method, body, headers, connections, warmupS, durationS, requestTimeoutS, overallRate?, onMeasureStart? }; the load runs in its own process. */
 export function runLoad(cfg, timeoutMs) {
   return new Promise((resolve, reject) => {
     const child = fork(loadgen, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -23,11 +23,12 @@ export function runLoad(cfg, timeoutMs) {
       finish(reject, new Error(`load generator did not finish within ${timeoutMs} ms`));
     }, timeoutMs);
     child.on('message', (msg) => {
-      if (msg?.phase === 'measure-start') return;
+      if (msg?.phase === 'measure-start') return cfg.onMeasureStart?.();
       if (msg?.ok) finish(resolve, msg.result);
       else if (msg && !msg.ok) finish(reject, new Error(`load generator failed: ${msg.error}`));
     });
     child.once('exit', (code, signal) => finish(reject, new Error(`load generator exited (${code ?? signal}) without a result`)));
-    child.send(cfg);
+    const { onMeasureStart: _omit, ...plain } = cfg; // a function cannot cross the IPC channel
+    child.send(plain);
   });
 }
