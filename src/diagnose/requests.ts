@@ -1,7 +1,7 @@
 // Rules for failing requests: run() raising (502), scoring timeouts (504), and overload (503) with the replica count the load needs.
 import { calculateReplicas } from '../autoscale/calculator.js';
 import { accessLines, iso, jsonRecords, quantile, round, type AccessLine, type LogRecord } from './logs.js';
-import type { DiagnoseInput, DiagRequest, Finding } from './types.js';
+import type { DiagnoseInput, Finding } from './types.js';
 
 export interface RequestFacts {
   readonly from: number;

@@ -1,34 +1,20 @@
 // berth diagnose against real replicas, continued: a failed environment build and replicas failing their liveness probe.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanup, isAlive, tempDir } from '../helpers/control-plane.js';
+import { isAlive, tempDir } from '../helpers/control-plane.js';
 import { SYSTEM_PYTHON } from '../helpers/env-wheel.js';
-import { fixture, startPlane, stopPlane, until, type Plane } from '../helpers/services.js';
-import type { DiagnosisView } from '../../src/cli/commands/diagnose.js';
+import { until } from '../helpers/services.js';
+import { useDiagnosePlane } from '../helpers/diagnose-plane.js';
 
-let plane: Plane;
-before(async () => {
-  plane = await startPlane(['--capacity', 'cpu=16,memory_gb=16,gpu=1', '--schedule-timeout', '60s', '--restart-backoff', '500ms']);
-});
-after(async () => {
-  if (plane !== undefined) await stopPlane(plane);
-  cleanup();
-});
-
-const deploy = (name: string, script: string, extra: readonly string[] = []) =>
-  plane.cli(['deploy', '--name', name, '--entry-script', script, '--source-dir', fixture('.'), '--no-auth', ...extra]);
-
-async function diagnosis(name: string): Promise<DiagnosisView> {
-  return JSON.parse(await plane.ok(['diagnose', name, '--since', '15m', '-o', 'json'])) as DiagnosisView;
-}
+const { plane: currentPlane, deploy, diagnosis } = useDiagnosePlane();
 
 test('a failed environment build: the package manager\'s error line as evidence, and the fix', async () => {
   const req = join(tempDir('berth-req-'), 'requirements.txt');
   writeFileSync(req, 'definitely-not-a-package==9.9\n');
   // --no-index: pip looks nowhere, so nothing touches the network and the build fails at once.
-  assert.equal((await plane.cli(['env', 'create', '--name', 'broken', '--file', req, '--python', SYSTEM_PYTHON, '--no-index'], 120_000)).code, 1);
+  assert.equal((await currentPlane().cli(['env', 'create', '--name', 'broken', '--file', req, '--python', SYSTEM_PYTHON, '--no-index'], 120_000)).code, 1);
   const r = await deploy('env-broken', 'env_score.py', ['--env', 'broken', '--replicas', '1']);
   assert.equal(r.code, 1);
   assert.match(r.stdout + r.stderr, /berth diagnose env-broken/);
@@ -44,7 +30,7 @@ test('a failed environment build: the package manager\'s error line as evidence,
   assert.match(f.fix, /berth env create/);
   assert.match(f.fix, /berth service update env-broken --env NAME:VERSION/);
   assert.match(f.fix, /berth env build broken:1/);
-  const text = await plane.ok(['diagnose', 'env-broken']);
+  const text = await currentPlane().ok(['diagnose', 'env-broken']);
   assert.match(text, /1\. \[critical\] ENVIRONMENT_BUILD_FAILED: .*\n {3}cause: .*No matching distribution found for definitely-not-a-package==9\.9\n {3}evidence:\n[\s\S]*ERROR: Could not find a version[\s\S]*\n {3}fix: /);
 });
 
@@ -54,12 +40,12 @@ test('replicas failing liveness probes: the failed probes and the kill as eviden
   assert.equal((await deploy('stuck', 'sum_score.py', flags)).code, 0);
   const healthy = await diagnosis('stuck');
   assert.deepEqual(healthy.findings, [], 'answering probes is no problem');
-  const pid = (await plane.show('stuck')).replicas[0]?.pid;
+  const pid = (await currentPlane().show('stuck')).replicas[0]?.pid;
   assert.ok(pid !== undefined);
   // Freeze the replica's `berth serve`: GET / is no longer answered, the probes time out and the replica is killed.
   process.kill(pid, 'SIGSTOP');
   try {
-    await until(async () => ((await plane.events('stuck')).some((e) => e.type === 'LivenessKill') ? true : undefined), 20_000, 'a liveness kill');
+    await until(async () => ((await currentPlane().events('stuck')).some((e) => e.type === 'LivenessKill') ? true : undefined), 20_000, 'a liveness kill');
   } finally {
     // The kill takes the frozen process with it; continue it anyway should it still be there.
     if (isAlive(pid)) {
@@ -67,8 +53,8 @@ test('replicas failing liveness probes: the failed probes and the kill as eviden
     }
   }
   // The replica restarts with a new process, which answers its probes again.
-  await until(async () => { const s = await plane.show('stuck'); return s.state === 'Healthy' && s.replicas[0]?.pid !== pid ? true : undefined; }, 30_000, 'a restarted, healthy replica');
-  const events = await plane.events('stuck');
+  await until(async () => { const s = await currentPlane().show('stuck'); return s.state === 'Healthy' && s.replicas[0]?.pid !== pid ? true : undefined; }, 30_000, 'a restarted, healthy replica');
+  const events = await currentPlane().events('stuck');
   const failed = events.filter((e) => e.type === 'ProbeFailed');
   assert.ok(failed.length >= 2, JSON.stringify(events.map((e) => e.type)));
   const d = await diagnosis('stuck');
@@ -81,6 +67,6 @@ test('replicas failing liveness probes: the failed probes and the kill as eviden
   assert.ok(f.evidence.some((e) => /^\S+ ProbeFailed stuck-\S+: Liveness probe failed: .* \(2\/2\)$/.test(e)), f.evidence.join('\n'));
   assert.ok(f.evidence.some((e) => /^\S+ LivenessKill stuck-\S+: Liveness probe failed 2 times in a row; killing and restarting$/.test(e)), f.evidence.join('\n'));
   assert.match(f.fix, /berth service update stuck --liveness-timeout-s N --liveness-failure-threshold N/);
-  const text = await plane.ok(['diagnose', 'stuck']);
+  const text = await currentPlane().ok(['diagnose', 'stuck']);
   assert.match(text, /\[error\] REPLICA_LIVENESS_FAILED: /);
 });

@@ -1,27 +1,12 @@
 // berth diagnose against real replicas: each failure is named with the right cause and evidence, and a healthy service gets none.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cleanup } from '../helpers/control-plane.js';
-import { fixture, score, startPlane, stopPlane, until, type Plane } from '../helpers/services.js';
-import type { DiagnosisView } from '../../src/cli/commands/diagnose.js';
+import { score, until } from '../helpers/services.js';
+import { useDiagnosePlane } from '../helpers/diagnose-plane.js';
 
-let plane: Plane;
-before(async () => {
-  plane = await startPlane(['--capacity', 'cpu=16,memory_gb=16,gpu=1', '--schedule-timeout', '60s', '--restart-backoff', '500ms']);
-});
-after(async () => {
-  if (plane !== undefined) await stopPlane(plane);
-  cleanup();
-});
+const { plane: currentPlane, deploy, diagnosis } = useDiagnosePlane();
 
-const deploy = (name: string, script: string, extra: readonly string[] = []) =>
-  plane.cli(['deploy', '--name', name, '--entry-script', script, '--source-dir', fixture('.'), '--no-auth', ...extra]);
-
-async function diagnosis(name: string): Promise<DiagnosisView> {
-  return JSON.parse(await plane.ok(['diagnose', name, '--since', '15m', '-o', 'json'])) as DiagnosisView;
-}
-
-const uri = async (name: string): Promise<string> => (await plane.show(name)).scoring_uri;
+const uri = async (name: string): Promise<string> => (await currentPlane().show(name)).scoring_uri;
 
 test('a healthy service: no problems found, with its key numbers', async () => {
   assert.equal((await deploy('fine', 'sum_score.py')).code, 0);
@@ -31,7 +16,7 @@ test('a healthy service: no problems found, with its key numbers', async () => {
   assert.deepEqual(d.findings, []);
   assert.match(d.summary, /^no problems found in the last 15 min: fine is Healthy, 1\/1 replica\(s\) ready$/);
   assert.equal(d.numbers.requests, 5);
-  const text = await plane.ok(['diagnose', 'fine']);
+  const text = await currentPlane().ok(['diagnose', 'fine']);
   assert.match(text, /no problems found/);
   assert.match(text, /requests: 5 .*errors: none/);
 });
@@ -40,7 +25,7 @@ test('init() crashing: CrashLoopBackOff with exception, file and line and the la
   const r = await deploy('crashy', 'init_fails.py');
   assert.equal(r.code, 1);
   assert.match(r.stdout, /berth diagnose crashy/);
-  const logs = await plane.cli(['service', 'logs', 'crashy', '--init']);
+  const logs = await currentPlane().cli(['service', 'logs', 'crashy', '--init']);
   assert.match(logs.stderr, /hint: service crashy is Failed; see what is wrong with: berth diagnose crashy/);
   assert.doesNotMatch(logs.stdout, /berth diagnose/);
   const [f] = (await diagnosis('crashy')).findings;
@@ -49,7 +34,7 @@ test('init() crashing: CrashLoopBackOff with exception, file and line and the la
   assert.match(f.cause, /ValueError: bad init at .*init_fails\.py:6/);
   assert.ok(f.evidence.some((e) => /InitFailed event/.test(e)), f.evidence.join('\n'));
   assert.ok(f.evidence.some((e) => /ValueError: bad init/.test(e) && e.startsWith('  ')), 'last output lines');
-  const text = await plane.ok(['diagnose', 'crashy']);
+  const text = await currentPlane().ok(['diagnose', 'crashy']);
   assert.match(text, /1\. \[critical\] REPLICA_INIT_FAILED: .*\n {3}cause: .*\n {3}evidence:\n[\s\S]*\n {3}fix: /);
 });
 
@@ -107,7 +92,7 @@ test('OOMKilled under a low memory limit: limit, peak and a suggested memory_gb'
   const u = await uri('hog');
   await until(async () => {
     await score(u, { mb: 60 }).catch(() => undefined);
-    return (await plane.events('hog')).some((e) => e.type === 'OOMKilled') ? true : undefined;
+    return (await currentPlane().events('hog')).some((e) => e.type === 'OOMKilled') ? true : undefined;
   }, 30_000, 'an OOM kill');
   const f = (await diagnosis('hog')).findings.find((x) => x.code === 'REPLICA_OOM_KILLED');
   assert.ok(f);
@@ -118,7 +103,7 @@ test('OOMKilled under a low memory limit: limit, peak and a suggested memory_gb'
 test('Unschedulable: the short resource, requested vs free', async () => {
   assert.equal((await deploy('gpu-a', 'sum_score.py', ['--gpu', '1'])).code, 0);
   assert.equal((await deploy('gpu-b', 'sum_score.py', ['--gpu', '1', '--no-wait'])).code, 0);
-  await until(async () => ((await plane.show('gpu-b')).state === 'Unschedulable' ? true : undefined), 10_000, 'Unschedulable');
+  await until(async () => ((await currentPlane().show('gpu-b')).state === 'Unschedulable' ? true : undefined), 10_000, 'Unschedulable');
   const d = await diagnosis('gpu-b');
   const f = d.findings.find((x) => x.code === 'SCHEDULING_TIMEOUT');
   assert.ok(f, JSON.stringify(d.findings));
@@ -133,7 +118,7 @@ test('Unschedulable: the short resource, requested vs free', async () => {
 
 test('409 while a slow init() deploy runs: the running operation and since when', async () => {
   assert.equal((await deploy('slowinit', 'slow_init.py', ['--no-wait'])).code, 0);
-  const update = await plane.cli(['service', 'update', 'slowinit', '--replicas', '2']);
+  const update = await currentPlane().cli(['service', 'update', 'slowinit', '--replicas', '2']);
   assert.equal(update.code, 1);
   assert.match(update.stderr, /is busy/);
   const f = (await diagnosis('slowinit')).findings.find((x) => x.code === 'OPERATION_IN_PROGRESS');
@@ -147,7 +132,7 @@ test('service debug runs the snapshot in the foreground and answers /score; --in
   const { createServer } = await import('node:net');
   const { berthBin } = await import('../helpers/control-plane.js');
   const port = await new Promise<number>((resolve) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); }); });
-  const child = spawn(process.execPath, [berthBin, 'service', 'debug', 'fine', '--port', String(port)], { env: { ...process.env, BERTH_HOME: plane.home, BERTH_SERVER: '' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, [berthBin, 'service', 'debug', 'fine', '--port', String(port)], { env: { ...process.env, BERTH_HOME: currentPlane().home, BERTH_SERVER: '' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (out += b.toString()));
@@ -160,7 +145,7 @@ test('service debug runs the snapshot in the foreground and answers /score; --in
     try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ }
     await new Promise((r) => child.once('exit', r));
   }
-  const inspect = await plane.cli(['service', 'debug', 'fine', '--inspect', '--port', String(port)]);
+  const inspect = await currentPlane().cli(['service', 'debug', 'fine', '--inspect', '--port', String(port)]);
   assert.notEqual(inspect.code, 0);
   assert.match(inspect.stderr, /debugpy is not importable by python3/);
   assert.match(inspect.stderr, /fix: Install it: python3 -m pip install debugpy/);
