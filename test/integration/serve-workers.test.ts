@@ -72,6 +72,21 @@ describe('berth serve worker behaviour', () => {
     }
   });
 
+  test('a request waiting behind one that times out never ran: it is served by the replacement worker, not failed', async () => {
+    const server = await startServe(['--entry-script', fixture('sleep_score.py'), '--scoring-timeout-ms', '400', '--max-queue-wait-ms', '5000']);
+    try {
+      const firstPid = ((await post(`${server.url}/score`, '{"seconds": 0}')).json as Json).pid;
+      const slow = post(`${server.url}/score`, '{"seconds": 30}');
+      await waitForBusy(server.url);
+      const waiting = await post(`${server.url}/score`, '{"seconds": 0}');
+      assert.equal((await slow).status, 504);
+      assert.equal(waiting.status, 200, waiting.text);
+      assert.notEqual((waiting.json as Json).pid, firstPid, 'answered by the new worker');
+    } finally {
+      await server.stop();
+    }
+  });
+
   test('two workers serve two requests at once, each worker calling init() once', async () => {
     const server = await startServe(['--entry-script', fixture('sleep_score.py'), '--worker-count', '2']);
     try {
@@ -90,8 +105,11 @@ describe('berth serve worker behaviour', () => {
     try {
       const busy = post(`${server.url}/score`, '{"seconds": 1.5}');
       await waitForBusy(server.url);
+      let busyDone = false;
+      void busy.then(() => { busyDone = true; });
       const rejected = await post(`${server.url}/score`, '{"seconds": 0}');
       assert.equal(rejected.status, 503);
+      assert.equal(busyDone, false, 'the 503 comes when the wait limit passes, not when the busy request ends');
       assert.equal((rejected.json as Json).code, 'OVERLOADED');
       assert.ok(rejected.headers.get('retry-after'));
       assert.equal((await busy).status, 200);

@@ -10,6 +10,7 @@ const log = pino({ level: 'silent' });
 /** A worker whose requests finish when the test says so. */
 class FakeWorker implements Worker {
   readonly capacity = 1;
+  readonly prefetch = 0;
   phase: WorkerPhase = 'starting';
   inFlight = 0;
   readonly pending: Array<(o: ScoreOutcome) => void> = [];

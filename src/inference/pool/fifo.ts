@@ -9,6 +9,12 @@ export class Fifo<T> {
 
   peek(): T | undefined { return this.items[this.head]; }
 
+  /** Puts an item back at the front (a request whose worker died before starting it keeps its place). */
+  unshift(item: T): void {
+    if (this.head > 0) this.items[--this.head] = item;
+    else this.items.unshift(item);
+  }
+
   shift(): T | undefined {
     if (this.head >= this.items.length) return undefined;
     const item = this.items[this.head];

@@ -3,7 +3,10 @@ import type { Logger } from 'pino';
 import { Fifo } from './fifo.js';
 import type { ScoreOutcome, ScoreRequest, Worker, WorkerPhase } from '../runtime/types.js';
 
-export type DispatchResult = ScoreOutcome | { readonly kind: 'overloaded'; readonly waitMs: number; readonly anyReady: boolean };
+/** How a request ended, as the HTTP layer sees it: the pool turns `expired` into `overloaded` and retries `requeue`. */
+export type DispatchResult =
+  | Exclude<ScoreOutcome, { readonly kind: 'expired' | 'requeue' }>
+  | { readonly kind: 'overloaded'; readonly waitMs: number; readonly anyReady: boolean };
 
 export interface WorkerPoolOptions {
   readonly workerCount: number;
@@ -65,7 +68,7 @@ export class WorkerPool {
     const worker = this.queue.length === 0 ? this.pickWorker() : undefined;
     if (worker !== undefined) {
       this.options.onQueueWait?.(0);
-      return this.run(worker, request, done);
+      return this.run(worker, request, done, this.now());
     }
     this.queue.push({ request, enqueued: this.now(), resolve: done });
     this.scheduleExpiry();
@@ -85,24 +88,46 @@ export class WorkerPool {
     await Promise.all(this.workers.map((w) => w.stop()));
   }
 
-  private run(worker: Worker, request: ScoreRequest, done: (result: DispatchResult) => void): void {
+  /** `enqueued`: when the request arrived; a request sent ahead to a busy worker may wait only what is left of its budget. */
+  private run(worker: Worker, request: ScoreRequest, done: (result: DispatchResult) => void, enqueued: number): void {
     this.running++;
+    const ahead = worker.inFlight >= worker.capacity;
+    const budget = ahead ? Math.max(0, enqueued + this.options.maxQueueWaitMs - this.now()) : undefined;
     worker.execute(request, this.options.scoringTimeoutMs, (outcome) => {
       this.running--;
+      if (outcome.kind === 'requeue') {
+        // Its worker died before starting it: it goes back to the front, keeping its arrival time.
+        this.queue.unshift({ request, enqueued, resolve: done });
+        clearTimeout(this.expiryTimer);
+        this.expiryTimer = undefined;
+        this.scheduleExpiry();
+        return this.drain();
+      }
       // Feed the freed worker first, then answer: the worker computes while this process writes the response.
       this.drain();
+      if (outcome.kind === 'expired') return done({ kind: 'overloaded', waitMs: this.now() - enqueued, anyReady: true });
       done(outcome);
-    });
+    }, budget);
   }
 
+  /**
+   * A free worker within the concurrency limit, least busy first; else a busy one with room to take a request
+   * ahead, so it starts the next request without waiting for this process to hand it over.
+   */
   private pickWorker(): Worker | undefined {
-    if (this.running >= this.options.maxConcurrent) return undefined;
-    let best: Worker | undefined;
+    let free: Worker | undefined;
+    let ahead: Worker | undefined;
+    let runningNow = 0;
     for (const w of this.workers) {
-      if (w.phase !== 'ready' || w.inFlight >= w.capacity) continue;
-      if (best === undefined || w.inFlight < best.inFlight) best = w;
+      runningNow += Math.min(w.inFlight, w.capacity);
+      if (w.phase !== 'ready') continue;
+      if (w.inFlight < w.capacity) {
+        if (free === undefined || w.inFlight < free.inFlight) free = w;
+      } else if (w.inFlight < w.capacity + w.prefetch && (ahead === undefined || w.inFlight < ahead.inFlight)) {
+        ahead = w;
+      }
     }
-    return best;
+    return free !== undefined && runningNow < this.options.maxConcurrent ? free : ahead;
   }
 
   /** Hands queued requests to free workers, oldest first. */
@@ -112,7 +137,7 @@ export class WorkerPool {
       if (worker === undefined) return;
       const waiting = this.queue.shift()!;
       this.options.onQueueWait?.(this.now() - waiting.enqueued);
-      this.run(worker, waiting.request, waiting.resolve);
+      this.run(worker, waiting.request, waiting.resolve, waiting.enqueued);
     }
   }
 

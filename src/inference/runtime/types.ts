@@ -18,7 +18,11 @@ export type ScoreOutcome =
   | { readonly kind: 'run_error'; readonly exception: string; readonly message: string; readonly traceback: string; readonly workerId: number; readonly execMs: number }
   | { readonly kind: 'bad_utf8'; readonly message: string; readonly workerId: number }
   | { readonly kind: 'timeout'; readonly timeoutMs: number; readonly workerId: number }
-  | { readonly kind: 'worker_died'; readonly reason: string; readonly workerId: number };
+  | { readonly kind: 'worker_died'; readonly reason: string; readonly workerId: number }
+  /** Sent ahead to a busy worker, it waited past its queue-wait budget and was never run. */
+  | { readonly kind: 'expired'; readonly waitedMs: number; readonly workerId: number }
+  /** Sent ahead to a worker that died before reaching it: it never ran, so it can go to another worker. */
+  | { readonly kind: 'requeue'; readonly workerId: number };
 
 export type WorkerPhase = 'starting' | 'ready' | 'stopped' | 'failed';
 
@@ -37,13 +41,18 @@ export interface StartupFailure {
 export interface Worker {
   readonly id: number;
   readonly phase: WorkerPhase;
-  /** How many requests it takes at once. */
+  /** How many requests it runs at once. */
   readonly capacity: number;
+  /** How many more it accepts to start as soon as a running one ends (0: none); each waits at most its budget. */
+  readonly prefetch: number;
   readonly inFlight: number;
   /** Resolves once init() returned; rejects with a StartupError when the script cannot start. */
   start(): Promise<void>;
-  /** Runs one request and calls `done` exactly once; callbacks, not promises, keep the hot path free of microtask hops. */
-  execute(request: ScoreRequest, timeoutMs: number, done: (outcome: ScoreOutcome) => void): void;
+  /**
+   * Runs one request and calls `done` exactly once; callbacks, not promises, keep the hot path free of microtask hops.
+   * `waitBudgetMs` is given when the worker is busy (a request sent ahead): past it, the request is answered `expired`.
+   */
+  execute(request: ScoreRequest, timeoutMs: number, done: (outcome: ScoreOutcome) => void, waitBudgetMs?: number): void;
   /** Stops the worker; resolves when it is gone. */
   stop(): Promise<void>;
   /** Called once when the worker is gone for good (crash, kill, timeout recycle, stop). */

@@ -36,6 +36,8 @@ const WORKER_ID = 1;
 
 export class JsWorker implements Worker {
   readonly id = WORKER_ID;
+  /** In-process: nothing to gain from sending requests ahead. */
+  readonly prefetch = 0;
   private state: WorkerPhase = 'starting';
   private running = 0;
   private run: RunFunction | undefined;

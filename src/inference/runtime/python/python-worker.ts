@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { shipped } from '../../../core/paths.js';
 import { encodeRequest, FrameDecoder, type ReplyFrame } from './frames.js';
 import { queryAsJsonInput } from '../query-input.js';
+import { InFlightQueue } from './in-flight.js';
 import { StartupError, type ScoreOutcome, type ScoreRequest, type StartupFailure, type Worker, type WorkerPhase } from '../types.js';
 
 export interface PythonWorkerOptions {
@@ -21,21 +22,16 @@ export interface PythonWorkerOptions {
 
 type RunMode = 'body' | 'headers' | 'raw';
 
-interface InFlight {
-  readonly id: number;
-  readonly started: number;
-  readonly resolve: (outcome: ScoreOutcome) => void;
-  readonly timer: NodeJS.Timeout;
-}
-
 const runnerPath = shipped('src/inference/runtime/python/berth_runner.py');
 const STOP_GRACE_MS = 2000;
 
 export class PythonWorker implements Worker {
   readonly capacity = 1;
+  /** One request waits in the pipe behind the running one, so under load the worker never sleeps between requests. */
+  readonly prefetch = 1;
   private child: ChildProcess | undefined;
   private requests: Writable | undefined;
-  private current: InFlight | undefined;
+  private readonly inflight: InFlightQueue;
   private nextId = 1;
   private mode: RunMode = 'body';
   private state: WorkerPhase = 'starting';
@@ -44,11 +40,13 @@ export class PythonWorker implements Worker {
   /** Set when Node itself killed the worker, so the exit is reported with that reason. */
   private killReason: string | undefined;
 
-  constructor(private readonly options: PythonWorkerOptions) {}
+  constructor(private readonly options: PythonWorkerOptions) {
+    this.inflight = new InFlightQueue(options.id, (timeoutMs) => this.timeOut(timeoutMs));
+  }
 
   get id(): number { return this.options.id; }
   get phase(): WorkerPhase { return this.state; }
-  get inFlight(): number { return this.current === undefined ? 0 : 1; }
+  get inFlight(): number { return this.inflight.length; }
   get pid(): number | undefined { return this.child?.pid; }
 
   onExit(listener: (reason: string) => void): void { this.exitListeners.push(listener); }
@@ -99,39 +97,53 @@ export class PythonWorker implements Worker {
           startupFailure = meta as unknown as StartupFailure;
         }
       });
-      (child.stdio[4] as Readable).on('data', (chunk: Buffer) => decoder.push(chunk));
+      const replies = child.stdio[4] as Readable;
+      replies.on('data', (chunk: Buffer) => decoder.push(chunk));
 
-      child.on('error', (err) => {
-        startupFailure = { kind: 'spawn', exception: 'SpawnError', message: `cannot start ${python}: ${err.message}` };
-      });
       this.exited = new Promise<void>((done) => {
-        // 'exit', not 'close': a grandchild the script forked may hold stdout open long after the worker died.
-        // setImmediate lets a reply already in the pipe be read first.
-        child.on('exit', (code, signal) => setImmediate(() => {
+        let finished = false;
+        const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
+          if (finished) return;
+          finished = true;
           clearTimeout(initTimer);
           const wasReady = this.state === 'ready';
           this.state = wasReady || startupFailure === undefined ? 'stopped' : 'failed';
           const reason = this.killReason ?? (signal !== null ? `killed by signal ${signal}` : `exited with code ${code ?? 'unknown'}`);
-          this.failCurrent(reason);
+          this.inflight.failAll(reason);
           if (!wasReady) {
             reject(new StartupError(startupFailure ?? { kind: 'init', exception: 'WorkerExited', message: `the worker ${reason} before init() finished` }, id));
           }
           for (const listener of this.exitListeners) listener(reason);
           done();
-        }));
+        };
+        child.on('error', (err) => {
+          startupFailure = { kind: 'spawn', exception: 'SpawnError', message: `cannot start ${python}: ${err.message}` };
+          // A process that never started emits no 'exit'.
+          if (child.pid === undefined) finish(null, null);
+        });
+        // 'exit', not 'close': a grandchild the script forked may hold stdout open long after the worker died.
+        // The reply pipe, which forked children close, is read to its end first: a reply written just before
+        // dying must reach its request, and what was sent ahead must be known not to have started.
+        child.on('exit', (code, signal) => {
+          if (replies.readableEnded || replies.destroyed) return finish(code, signal);
+          replies.once('close', () => finish(code, signal));
+          setTimeout(() => finish(code, signal), 500).unref();
+        });
       });
     });
   }
 
-  execute(request: ScoreRequest, timeoutMs: number, done: (outcome: ScoreOutcome) => void): void {
+  execute(request: ScoreRequest, timeoutMs: number, done: (outcome: ScoreOutcome) => void, waitBudgetMs?: number): void {
     const requests = this.requests;
-    if (requests === undefined || this.state !== 'ready' || this.current !== undefined) {
+    if (requests === undefined || this.state !== 'ready' || this.inflight.length >= this.capacity + this.prefetch) {
       return done({ kind: 'worker_died', reason: 'the worker was not ready', workerId: this.id });
     }
     const id = this.nextId++;
-    const timer = setTimeout(() => this.timeOut(timeoutMs), timeoutMs);
-    this.current = { id, started: performance.now(), resolve: done, timer };
-    const frame = encodeRequest(id, this.metaFor(request), this.inputFor(request));
+    // A request sent ahead carries its deadline (CLOCK_MONOTONIC, shared with the worker), past which it is skipped.
+    const sentAhead = this.inflight.length > 0 && waitBudgetMs !== undefined;
+    const deadlineNs = sentAhead ? Number(process.hrtime.bigint()) + Math.round(waitBudgetMs * 1e6) : undefined;
+    this.inflight.add(id, done, timeoutMs, sentAhead ? waitBudgetMs : undefined);
+    const frame = encodeRequest(id, this.metaFor(request, deadlineNs), this.inputFor(request));
     requests.cork();
     for (const part of frame) requests.write(part);
     requests.uncork();
@@ -149,10 +161,11 @@ export class PythonWorker implements Worker {
     }
   }
 
-  private metaFor(request: ScoreRequest): string | undefined {
-    if (this.mode === 'body') return undefined;
-    if (this.mode === 'headers') return JSON.stringify({ headers: request.headers });
-    return JSON.stringify({ method: request.method, path: request.path, query: request.query, headers: request.headers });
+  private metaFor(request: ScoreRequest, deadlineNs: number | undefined): string | undefined {
+    const deadline = deadlineNs === undefined ? {} : { deadline_ns: deadlineNs };
+    if (this.mode === 'body') return deadlineNs === undefined ? undefined : JSON.stringify(deadline);
+    if (this.mode === 'headers') return JSON.stringify({ headers: request.headers, ...deadline });
+    return JSON.stringify({ method: request.method, path: request.path, query: request.query, headers: request.headers, ...deadline });
   }
 
   /** An undecorated run() gets a GET's query parameters as a JSON object string, as the classic server does. */
@@ -162,42 +175,23 @@ export class PythonWorker implements Worker {
   }
 
   private reply(frame: ReplyFrame): void {
-    const current = this.current;
-    if (current === undefined || current.id !== frame.id) return; // a late reply for a request already timed out
-    this.current = undefined;
-    clearTimeout(current.timer);
-    const execMs = performance.now() - current.started;
     const meta = frame.meta;
     const workerId = this.id;
-    if (meta === undefined) {
-      current.resolve({ kind: 'ok', status: 200, headers: JSON_HEADERS, body: frame.body, workerId, execMs });
-    } else if (meta.error === 'run') {
-      current.resolve({ kind: 'run_error', exception: String(meta.exception), message: String(meta.message), traceback: String(meta.traceback), workerId, execMs });
-    } else if (meta.error === 'utf8') {
-      current.resolve({ kind: 'bad_utf8', message: String(meta.message), workerId });
-    } else {
-      const headers = (meta.headers ?? {}) as Record<string, string>;
-      current.resolve({ kind: 'ok', status: Number(meta.status ?? 200), headers, body: frame.body, workerId, execMs });
-    }
+    this.inflight.settle(frame.id, (execMs, waitedMs): ScoreOutcome => {
+      if (meta === undefined) return { kind: 'ok', status: 200, headers: JSON_HEADERS, body: frame.body, workerId, execMs };
+      if (meta.error === 'run') return { kind: 'run_error', exception: String(meta.exception), message: String(meta.message), traceback: String(meta.traceback), workerId, execMs };
+      if (meta.error === 'utf8') return { kind: 'bad_utf8', message: String(meta.message), workerId };
+      if (meta.error === 'expired') return { kind: 'expired', waitedMs, workerId };
+      return { kind: 'ok', status: Number(meta.status ?? 200), headers: (meta.headers ?? {}) as Record<string, string>, body: frame.body, workerId, execMs };
+    });
   }
 
   private timeOut(timeoutMs: number): void {
-    const current = this.current;
-    if (current === undefined) return;
-    this.current = undefined;
     this.state = 'stopped'; // never dispatch to it again, even before its exit is seen
-    current.resolve({ kind: 'timeout', timeoutMs, workerId: this.id });
+    this.inflight.timeOutHead();
     // The only way to stop a run() that overran is to kill its process; the pool starts a new worker.
     this.killReason = `recycled after a scoring timeout of ${timeoutMs} ms`;
     this.child?.kill('SIGKILL');
-  }
-
-  private failCurrent(reason: string): void {
-    const current = this.current;
-    if (current === undefined) return;
-    this.current = undefined;
-    clearTimeout(current.timer);
-    current.resolve({ kind: 'worker_died', reason, workerId: this.id });
   }
 
   private tagOutput(stream: Readable | null, name: 'stdout' | 'stderr'): void {

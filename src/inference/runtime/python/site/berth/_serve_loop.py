@@ -3,6 +3,7 @@ import io
 import json
 import os
 import sys
+import time
 
 from ._tracebacks import format_exc, safe_str, trim_file
 from ._wire import EXIT_PROTOCOL, HEAD, REP_FD, REQ_FD, exit_now, meta_frame, write_all
@@ -48,6 +49,11 @@ def _make_request(berth):
 def _run_error(rid, e):
     return meta_frame(rid, {"error": "run", "exception": type(e).__name__, "message": safe_str(e),
                             "traceback": format_exc(e)})
+
+
+def _expired(rid):
+    # A request queued behind a busy run() whose queue-wait budget ran out: Node has answered 503 already.
+    return meta_frame(rid, {"error": "expired"})
 
 
 def _utf8_error(rid, e):
@@ -108,6 +114,7 @@ def serve(run, mode, wants_headers, data_name, berth):
     other = _other_result
     fd = REP_FD
     dict_, list_, str_ = dict, list, str
+    monotonic_ns = time.monotonic_ns
 
     while True:
         head = read(12)
@@ -122,7 +129,10 @@ def serve(run, mode, wants_headers, data_name, berth):
             return
 
         if body_mode:
-            if mlen:
+            if mlen:  # only a request sent ahead to this busy worker carries meta here: its deadline
+                if monotonic_ns() > loads(payload[:mlen]).get("deadline_ns", 1 << 63):
+                    write_all(_expired(rid))
+                    continue
                 payload = payload[mlen:]
             try:
                 data = decode(payload)
@@ -138,6 +148,9 @@ def serve(run, mode, wants_headers, data_name, berth):
             if mlen:
                 meta = loads(payload[:mlen])
                 payload = payload[mlen:]
+                if monotonic_ns() > meta.get("deadline_ns", 1 << 63):
+                    write_all(_expired(rid))
+                    continue
             else:
                 meta = {}
             if raw:

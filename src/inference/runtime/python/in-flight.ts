@@ -1,0 +1,81 @@
+// The requests one Python worker holds, in the order it answers them: the running one (scoring timer) and those sent ahead (queue-wait expiry).
+import type { ScoreOutcome } from '../types.js';
+
+/** Node answers a request sent ahead 503 a little after its deadline, so the worker (same clock) has surely skipped it. */
+const EXPIRY_MARGIN_MS = 50;
+
+interface Entry {
+  readonly id: number;
+  readonly done: (outcome: ScoreOutcome) => void;
+  readonly timeoutMs: number;
+  readonly sentAt: number;
+  started: number;
+  timer: NodeJS.Timeout | undefined;
+  expiry: NodeJS.Timeout | undefined;
+  /** Answered 503 already (its wait budget ran out); the worker's reply for it is dropped. */
+  abandoned: boolean;
+}
+
+export class InFlightQueue {
+  private readonly entries: Entry[] = [];
+
+  constructor(
+    private readonly workerId: number,
+    /** Called when the running request overruns its scoring timeout; the worker must be killed. */
+    private readonly onOverrun: (timeoutMs: number) => void,
+  ) {}
+
+  get length(): number { return this.entries.length; }
+
+  add(id: number, done: (outcome: ScoreOutcome) => void, timeoutMs: number, waitBudgetMs: number | undefined): void {
+    const entry: Entry = { id, done, timeoutMs, sentAt: performance.now(), started: 0, timer: undefined, expiry: undefined, abandoned: false };
+    this.entries.push(entry);
+    if (this.entries.length === 1) return this.begin(entry);
+    if (waitBudgetMs !== undefined) entry.expiry = setTimeout(() => this.expire(entry), waitBudgetMs + EXPIRY_MARGIN_MS);
+  }
+
+  /** The worker's reply for the request at the head; `outcome` builds how it ended from its run time. */
+  settle(id: number, outcome: (execMs: number, waitedMs: number) => ScoreOutcome): void {
+    const head = this.entries[0];
+    if (head === undefined || head.id !== id) return; // a reply for a request already timed out
+    this.entries.shift();
+    clearTimeout(head.timer);
+    clearTimeout(head.expiry);
+    const now = performance.now();
+    if (!head.abandoned) head.done(outcome(now - head.started, head.started - head.sentAt));
+    const next = this.entries[0];
+    if (next !== undefined) this.begin(next);
+  }
+
+  /** The running request overran: it is answered 504 and leaves; the worker is being killed. */
+  timeOutHead(): void {
+    const head = this.entries.shift();
+    if (head === undefined) return;
+    clearTimeout(head.expiry);
+    if (!head.abandoned) head.done({ kind: 'timeout', timeoutMs: head.timeoutMs, workerId: this.workerId });
+  }
+
+  /** The worker is gone: the running request failed with it; those sent ahead never ran and can go elsewhere. */
+  failAll(reason: string): void {
+    const entries = this.entries.splice(0);
+    entries.forEach((e, i) => {
+      clearTimeout(e.timer);
+      clearTimeout(e.expiry);
+      if (e.abandoned) return;
+      e.done(i === 0 && e.started > 0 ? { kind: 'worker_died', reason, workerId: this.workerId } : { kind: 'requeue', workerId: this.workerId });
+    });
+  }
+
+  private begin(entry: Entry): void {
+    clearTimeout(entry.expiry);
+    entry.started = performance.now();
+    // Even an abandoned head gets a timer: if the worker did start it after all, an overrun still recycles the worker.
+    entry.timer = setTimeout(() => this.onOverrun(entry.timeoutMs), entry.timeoutMs);
+  }
+
+  private expire(entry: Entry): void {
+    if (this.entries[0] === entry || entry.abandoned) return; // it started in time
+    entry.abandoned = true;
+    entry.done({ kind: 'expired', waitedMs: performance.now() - entry.sentAt, workerId: this.workerId });
+  }
+}
