@@ -55,6 +55,12 @@ describe('berth serve start-up failures', () => {
     assert.match(bad.stderr, /--worker-count/);
   });
 
+  test('a Python interpreter that cannot be started: exit 3 naming it, at once', async () => {
+    const run = await runServeToExit(['--entry-script', fixture('sum_score.py'), '--python', '/nonexistent/python3'], { timeoutMs: 10_000 });
+    assert.equal(run.code, 3);
+    assert.match(run.stderr, /cannot start the Python interpreter \/nonexistent\/python3/);
+  });
+
   test('a JS entry script whose init() throws exits 3 too', async () => {
     const run = await runServeToExit(['--entry-script', fixture('init_fails.mjs')]);
     assert.equal(run.code, 3);
