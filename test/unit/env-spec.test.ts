@@ -87,9 +87,9 @@ test('conda constraints: prefix, exact and ranges, segment by segment', () => {
 });
 
 test('package.json: file: dependencies become absolute; Python-only flags and two files are refused', async () => {
-  const spec = await specOf({ package_json: '{"dependencies": {"local": "file:../lib", "left-pad": "^1.3.0"}}', base_dir: '/work/app' });
+  const spec = await specOf({ package_json: '{"dependencies": {"local": "file:../lib", "left-pad": "^1.3.0"}}', base_dir: '/srv/app' });
   assert.ok(spec.build.kind === 'node');
-  assert.deepEqual(spec.build.package_json.dependencies, { local: 'file:/work/lib', 'left-pad': '^1.3.0' });
+  assert.deepEqual(spec.build.package_json.dependencies, { local: 'file:/srv/lib', 'left-pad': '^1.3.0' });
   await assert.rejects(specOf({ package_json: '{}', system_site_packages: true }), /system_site_packages applies to Python environments only/);
   await assert.rejects(specOf({ package_json: '{}', requirements: 'x' }), /give one file/);
   await assert.rejects(specOf({ package_json: '[1]' }), /not a JSON object/);
