@@ -30,6 +30,26 @@ const JSON_TYPE = 'application/json';
 
 const CLOSE: HeaderList = ['connection', 'close'];
 
+/**
+ * A scoring request whose header object node:http builds only if the entry script asks for it. A class, not an
+ * object literal with a getter: a per-request accessor closure made every young-generation GC take 3-5 ms
+ * (objects it held survived), which was the p99 of the whole server.
+ */
+class HttpScoreRequest implements ScoreRequest {
+  constructor(
+    private readonly req: IncomingMessage,
+    readonly requestId: string,
+    readonly method: string,
+    readonly path: string,
+    readonly query: string,
+    readonly body: Buffer,
+  ) {}
+
+  get headers(): IncomingMessage['headers'] {
+    return this.req.headers;
+  }
+}
+
 export function createInferenceServer(deps: InferenceServerDeps): Server {
   const { settings, pool, metrics, log } = deps;
   const responder = new Responder(log, settings.corsOrigins, (status, seconds) => metrics.observeRequest(status, seconds));
@@ -86,10 +106,7 @@ export function createInferenceServer(deps: InferenceServerDeps): Server {
     x.req.on('end', () => {
       if (rejected) return;
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-      const req = x.req;
-      // `headers` is a getter: node:http builds the header object only if the entry script asks for it.
-      const request: ScoreRequest = { requestId: x.requestId, method, path: x.path, query, body, get headers() { return req.headers; } };
-      pool.dispatch(request, (result) => respond(x, result));
+      pool.dispatch(new HttpScoreRequest(x.req, x.requestId, method, x.path, query, body), (result) => respond(x, result));
     });
   }
 
