@@ -4,32 +4,7 @@ import assert from 'node:assert/strict';
 import { Placements } from '../../src/control/services/placement.js';
 import { OperationStore, busy } from '../../src/control/services/operations.js';
 import { openStore } from '../../src/control/store/db.js';
-import type { Clock } from '../../src/targets/local/index.js';
-
-/** A clock whose time moves only when `advance` is called. */
-function fakeClock(): Clock & { advance(ms: number): Promise<void> } {
-  let now = 1_000_000;
-  let timers: Array<{ at: number; fn: () => void; id: number }> = [];
-  let next = 0;
-  return {
-    now: () => now,
-    setTimeout: (fn, ms) => { next += 1; timers.push({ at: now + ms, fn, id: next }); return next; },
-    clearTimeout: (h) => { timers = timers.filter((t) => t.id !== h); },
-    async advance(ms) {
-      const end = now + ms;
-      for (;;) {
-        await new Promise((r) => setImmediate(r));
-        const due = timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0];
-        if (due === undefined) break;
-        timers = timers.filter((t) => t !== due);
-        now = due.at;
-        due.fn();
-      }
-      now = end;
-      await new Promise((r) => setImmediate(r));
-    },
-  };
-}
+import { fakeClock } from '../helpers/fake-clock.js';
 
 const gpu = { cpu: 0.1, memoryGb: 0.5, gpu: 1 };
 
