@@ -115,6 +115,7 @@ def serve(run, mode, wants_headers, data_name, berth):
     fd = REP_FD
     dict_, list_, str_ = dict, list, str
     monotonic_ns = time.monotonic_ns
+    no_meta = {}  # shared and never written: meta is only read
 
     while True:
         head = read(12)
@@ -128,12 +129,17 @@ def serve(run, mode, wants_headers, data_name, berth):
         if len(payload) < n - 8:
             return
 
+        if mlen:
+            meta = loads(payload[:mlen])
+            payload = payload[mlen:]
+            # A request sent ahead to this busy worker carries a deadline: past it, Node has answered 503 already.
+            if monotonic_ns() > meta.get("deadline_ns", 1 << 63):
+                write_all(_expired(rid))
+                continue
+        else:
+            meta = no_meta
+
         if body_mode:
-            if mlen:  # only a request sent ahead to this busy worker carries meta here: its deadline
-                if monotonic_ns() > loads(payload[:mlen]).get("deadline_ns", 1 << 63):
-                    write_all(_expired(rid))
-                    continue
-                payload = payload[mlen:]
             try:
                 data = decode(payload)
             except UnicodeDecodeError as e:
@@ -145,14 +151,6 @@ def serve(run, mode, wants_headers, data_name, berth):
                 write_all(_run_error(rid, e))
                 continue
         else:
-            if mlen:
-                meta = loads(payload[:mlen])
-                payload = payload[mlen:]
-                if monotonic_ns() > meta.get("deadline_ns", 1 << 63):
-                    write_all(_expired(rid))
-                    continue
-            else:
-                meta = {}
             if raw:
                 arg = make_request(meta, payload)
             else:
