@@ -24,6 +24,9 @@ const FLAGS: ReadonlyArray<readonly [key: string, flag: string, description: str
   ['corsOrigins', 'cors-origins <list>', 'comma-separated origins allowed by CORS [env AML_CORS_ORIGINS]'],
 ];
 
+/** The classic server's spelling of a flag: `worker-count <n>` → `worker_count` (also commander's attribute name for it). */
+const classicName = (flag: string): string => flag.split(' ')[0]!.replace(/-/g, '_');
+
 export function registerServe(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('serve')
@@ -31,8 +34,8 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--debug', 'put run() exceptions and tracebacks in 500 responses');
   for (const [, flag, description] of FLAGS) {
     cmd.option(`--${flag}`, description);
-    const underscored = flag.replace(/^([a-z-]+)/, (name) => name.replace(/-/g, '_'));
-    if (underscored !== flag) cmd.addOption(new Option(`--${underscored}`).hideHelp());
+    const alias = classicName(flag);
+    if (alias !== flag.split(' ')[0]) cmd.addOption(new Option(`--${alias} ${flag.split(' ')[1] ?? ''}`.trim()).hideHelp());
   }
   // The classic server's name for the CORS flag.
   cmd.addOption(new Option('--access_control_allow_origins <list>').hideHelp());
@@ -41,11 +44,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
 
   cmd.action(async (opts: Record<string, string | boolean | undefined>) => {
     const input: Record<string, ServeInput[string]> = { debug: opts.debug === true ? true : undefined };
-    for (const [key, flag] of FLAGS) {
-      const snake = flag.split(' ')[0]!.replace(/-/g, '_');
-      const camelOfSnake = snake; // commander keeps underscores as they are
-      input[key] = (opts[key] ?? opts[camelOfSnake]) as string | undefined;
-    }
+    for (const [key, flag] of FLAGS) input[key] = (opts[key] ?? opts[classicName(flag)]) as string | undefined;
     input.corsOrigins ??= opts.access_control_allow_origins as string | undefined;
     // --env: the environment's interpreter, and its variables over this process's own (workers inherit them).
     if (typeof opts.env === 'string' && input.python !== undefined) throw new BerthError('INVALID_ARGUMENT', { detail: '--python and --env both choose the interpreter: give one of them' });
