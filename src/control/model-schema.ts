@@ -1,5 +1,6 @@
 // The rules for model names, versions, tags and file paths: one definition shared by the API and the CLI's edge checks.
 import { z } from 'zod';
+import { formatNameVersion, parseKeyValues } from '../core/key-values.js';
 import { BerthError } from '../errors/catalogue.js';
 
 /** The classic service's model-name rule (DESIGN.md "Models"). */
@@ -73,19 +74,12 @@ export function parseModelRef(text: string, opts: { requireVersion?: boolean } =
 }
 
 export function formatModelRef(ref: ModelRef): string {
-  return ref.version === undefined ? ref.name : `${ref.name}:${ref.version}`;
+  return formatNameVersion(ref);
 }
 
 /** Parses repeated `--tag k=v` values into an object; a repeated key or a missing `=` is an error. */
 export function parseTags(values: readonly string[]): Record<string, string> {
-  const tags: Record<string, string> = {};
-  for (const text of values) {
-    const eq = text.indexOf('=');
-    if (eq <= 0) throw new BerthError('INVALID_ARGUMENT', { detail: `invalid tag "${text}": write tags as key=value` });
-    const key = text.slice(0, eq);
-    if (key in tags) throw new BerthError('INVALID_ARGUMENT', { detail: `tag "${key}" is given twice` });
-    tags[key] = text.slice(eq + 1);
-  }
+  const tags = parseKeyValues(values, 'tag', 'tags as key=value');
   const checked = tagsSchema.safeParse(tags);
   if (!checked.success) {
     throw new BerthError('INVALID_ARGUMENT', { detail: `invalid tags: ${checked.error.issues[0]?.message ?? 'invalid'}` });

@@ -1,5 +1,6 @@
 // The rules for environment names, references, create requests and the resource as the API returns it: one definition for API and CLI.
 import { isAbsolute } from 'node:path';
+import { formatNameVersion, parseKeyValues } from '../../core/key-values.js';
 import { z } from 'zod';
 import { BerthError } from '../../errors/catalogue.js';
 import { MODEL_NAME_PATTERN, descriptionSchema } from '../model-schema.js';
@@ -142,19 +143,12 @@ export function parseEnvRef(text: string): EnvRef {
 }
 
 export function formatEnvRef(ref: EnvRef): string {
-  return ref.version === undefined ? ref.name : `${ref.name}:${ref.version}`;
+  return formatNameVersion(ref);
 }
 
 /** Parses repeated `--var K=V` values; a repeated key or a missing `=` is an error. */
 export function parseVariables(values: readonly string[]): Record<string, string> {
-  const vars: Record<string, string> = {};
-  for (const text of values) {
-    const eq = text.indexOf('=');
-    if (eq <= 0) throw new BerthError('INVALID_ARGUMENT', { detail: `invalid variable "${text}": write variables as NAME=value` });
-    const key = text.slice(0, eq);
-    if (key in vars) throw new BerthError('INVALID_ARGUMENT', { detail: `variable "${key}" is given twice` });
-    vars[key] = text.slice(eq + 1);
-  }
+  const vars = parseKeyValues(values, 'variable', 'variables as NAME=value');
   const checked = variablesSchema.safeParse(vars);
   if (!checked.success) {
     const issue = checked.error.issues[0];
