@@ -8,7 +8,7 @@ import { authenticate, compileAuth, type AuthMode, type CompiledAuth, type Token
 import type { GatewayMetrics } from './metrics.js';
 import { ReplicaPool, type Endpoint, type LoadSample } from './pool.js';
 import { RollingWindow, type WindowStats } from './rolling.js';
-import { prepareBody, upstreamHeaders, Upstreams, type RequestBody, type UpstreamReply } from './upstream.js';
+import { prepareBody, UpstreamRequest, Upstreams, type UpstreamReply } from './upstream.js';
 
 export type { Endpoint } from './pool.js';
 
@@ -99,11 +99,11 @@ export class Gateway {
       entry = this.entry(service);
       if (path === '/score') await authenticate(entry.auth, req.headers.authorization, service, this.d.tokens);
       const body = await prepareBody(req);
-      const headers = upstreamHeaders(req, requestId, body, entry.auth.mode === 'none');
       const url = req.url ?? '';
       const q = url.indexOf('?');
       const query = q < 0 ? '' : url.slice(q);
-      const reply = await this.send(entry, req.method === 'GET' ? 'GET' : 'POST', path + query, headers, body, waited);
+      const upstream = new UpstreamRequest(req, requestId, req.method === 'GET' ? 'GET' : 'POST', path + query, body, entry.auth.mode === 'none');
+      const reply = await this.send(entry, upstream, waited);
       // A run() that raised is the service's failure, not the gateway's: 502, as the classic front door answers.
       const status = reply.status === 500 ? 502 : reply.status;
       this.record(entry, status, started, waited.ms);
@@ -168,7 +168,7 @@ export class Gateway {
   }
 
   /** Gets a slot and sends; a replica that refuses the connection leaves routing and the request goes to another one. */
-  private async send(e: Entry, method: 'GET' | 'POST', path: string, headers: Record<string, string | string[]>, body: RequestBody, waited: { ms: number | undefined }): Promise<UpstreamReply> {
+  private async send(e: Entry, upstream: UpstreamRequest, waited: { ms: number | undefined }): Promise<UpstreamReply> {
     const timeoutMs = e.routing.scoringTimeoutMs + TIMEOUT_MARGIN_MS;
     for (let attempt = 1; ; attempt++) {
       const got = e.pool.acquire();
@@ -180,7 +180,7 @@ export class Gateway {
         released = true;
         e.pool.release(lease);
       };
-      const r = await this.upstreams.attempt(lease.member.url, method, path, headers, body, timeoutMs, done);
+      const r = await this.upstreams.attempt(lease.member.url, upstream, timeoutMs, done);
       if (r.ok) return r.reply;
       const replica = lease.member.replicaId;
       if (r.kind === 'refused') {

@@ -2,6 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
+import { ReplicaChannel, type ChannelOutcome } from './channel.js';
 
 /** Request bodies with a known length up to this are read before dispatch: retryable on another replica, and cheapest to send. */
 export const BUFFER_LIMIT = 1024 * 1024;
@@ -56,6 +57,42 @@ export function upstreamHeaders(req: IncomingMessage, requestId: string, body: R
   return out;
 }
 
+/** upstreamHeaders as a flat [name, value, …] list read from the raw headers, the request id first: what the scoring channel carries. */
+export function upstreamHeaderList(req: IncomingMessage, requestId: string, keepAuthorization: boolean): string[] {
+  const out = ['x-request-id', requestId];
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (DROP.has(name) || name === 'x-request-id' || (!keepAuthorization && name === 'authorization')) continue;
+    out.push(name, raw[i + 1]!);
+  }
+  return out;
+}
+
+/** One request as the gateway forwards it; each form of its headers is built when first needed, once across retries. */
+export class UpstreamRequest {
+  private record: Record<string, string | string[]> | undefined;
+  private list: string[] | undefined;
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly requestId: string,
+    readonly method: 'GET' | 'POST',
+    /** Path and query. */
+    readonly target: string,
+    readonly body: RequestBody,
+    private readonly keepAuthorization: boolean,
+  ) {}
+
+  get headers(): Record<string, string | string[]> {
+    return (this.record ??= upstreamHeaders(this.req, this.requestId, this.body, this.keepAuthorization));
+  }
+
+  get headerList(): string[] {
+    return (this.list ??= upstreamHeaderList(this.req, this.requestId, this.keepAuthorization));
+  }
+}
+
 export interface UpstreamReply {
   readonly status: number;
   readonly headers: Record<string, string>;
@@ -72,14 +109,30 @@ export type AttemptResult =
 const REFUSED = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT']);
 const TIMEOUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
+const EMPTY = Buffer.alloc(0);
+
 export class Upstreams {
   private readonly pools = new Map<string, Pool>();
+  private readonly channels = new Map<string, ReplicaChannel>();
 
   /**
    * Sends one request to `url`. `done` is called exactly once when the replica is finished with it: at once for a
    * failure or a buffered body, when a streamed body ends or breaks otherwise.
    */
-  async attempt(url: string, method: 'GET' | 'POST', path: string, headers: Record<string, string | string[]>, body: RequestBody, timeoutMs: number, done: () => void): Promise<AttemptResult> {
+  async attempt(url: string, r: UpstreamRequest, timeoutMs: number, done: () => void): Promise<AttemptResult> {
+    const { method, target: path, body } = r;
+    // Scoring requests with whole bodies go over the replica's scoring channel; the rest (and replicas without one) over HTTP.
+    if (!(body instanceof StreamedBody) && (path === '/score' || path.startsWith('/score?'))) {
+      const channel = this.channel(url);
+      if (channel.usable) {
+        const outcome = await new Promise<ChannelOutcome>((resolve) => channel.send(method, path, r.headerList, body ?? EMPTY, timeoutMs, resolve));
+        if (outcome.ok || outcome.kind !== 'unsupported') {
+          done();
+          return fromChannel(outcome);
+        }
+      }
+    }
+    const headers = r.headers;
     let res: Dispatcher.ResponseData;
     // undici takes async iterables as bodies (its types list only streams), and reads them only once connected.
     const payload = body instanceof StreamedBody ? (body as unknown as Readable) : body === null || body.length === 0 ? null : body;
@@ -118,6 +171,8 @@ export class Upstreams {
 
   /** Closes the connections to a replica that left routing with nothing in flight. */
   forget(url: string): void {
+    this.channels.get(url)?.close();
+    this.channels.delete(url);
     const p = this.pools.get(url);
     if (p === undefined) return;
     this.pools.delete(url);
@@ -125,9 +180,20 @@ export class Upstreams {
   }
 
   async close(): Promise<void> {
+    for (const c of this.channels.values()) c.close();
+    this.channels.clear();
     const pools = [...this.pools.values()];
     this.pools.clear();
     await Promise.all(pools.map((p) => p.destroy().catch(() => undefined)));
+  }
+
+  private channel(url: string): ReplicaChannel {
+    let c = this.channels.get(url);
+    if (c === undefined) {
+      c = new ReplicaChannel(url);
+      this.channels.set(url, c);
+    }
+    return c;
   }
 
   private pool(url: string): Pool {
@@ -139,6 +205,19 @@ export class Upstreams {
     }
     return p;
   }
+}
+
+function fromChannel(o: ChannelOutcome): AttemptResult {
+  if (!o.ok) return { ok: false, kind: o.kind === 'unsupported' ? 'failed' : o.kind, detail: o.detail, error: new Error(o.detail) };
+  const headers: Record<string, string> = {};
+  let contentType = 'application/octet-stream';
+  for (let i = 0; i + 1 < o.headers.length; i += 2) {
+    const name = o.headers[i]!;
+    const value = o.headers[i + 1]!;
+    if (name === 'content-type') contentType = value;
+    else if (!DROP.has(name)) headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
+  }
+  return { ok: true, reply: { status: o.status, headers, contentType, body: o.body } };
 }
 
 function failure(err: unknown, sent: boolean): AttemptResult {

@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { createApiServer } from '../../src/control/api/server.js';
+import { CHANNEL_PATH } from '../../src/inference/channel/frames.js';
 import { TokenAuthority } from '../../src/gateway/auth.js';
 import { Gateway, type ServiceRouting } from '../../src/gateway/gateway.js';
 import { GatewayMetrics } from '../../src/gateway/metrics.js';
@@ -21,9 +22,10 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-/** A fake replica: reads the body, then lets `handle` answer. */
+/** A fake replica without a scoring channel (so the gateway falls back to HTTP): reads the body, then lets `handle` answer. */
 function replica(handle: Handler): Promise<string> {
   return listen(createServer((req, res) => {
+    if (req.url === CHANNEL_PATH) return void res.writeHead(404).end();
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => handle(req, res, body));

@@ -1,17 +1,20 @@
 // Writing responses: JSON error bodies from the catalogue, request-id and CORS headers, and the access log line.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { BerthError, type ErrorCode, type ErrorParams } from '../../errors/catalogue.js';
 import { toHttpError } from '../../errors/http.js';
-import { createAccessLog, type AccessRecord } from './access-log.js';
+import { createAccessLog, type AccessRecord } from '../../core/access-log.js';
 
+/** One request and the way back to its client: an HTTP response, or a frame on the gateway's scoring channel. */
 export interface Exchange {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  readonly method: string;
   readonly path: string;
   readonly started: number;
   readonly requestId: string;
   readonly clientRequestId: string | undefined;
+  /** A request header (lower-case name), for CORS. */
+  header(name: string): string | undefined;
+  /** Sends status, headers and body; called once. */
+  reply(status: number, headers: HeaderList, body: Buffer | string): void;
 }
 
 /** Extra response headers as a flat [name, value, name, value, …] list, the form node:http takes without copying. */
@@ -34,12 +37,11 @@ export class Responder {
     const headers: string[] = ['content-type', contentType, 'content-length', String(bytes), 'x-request-id', x.requestId, 'x-ms-request-id', x.requestId];
     if (x.clientRequestId !== undefined) headers.push('x-ms-client-request-id', x.clientRequestId);
     if (extra !== undefined) for (const h of extra) headers.push(h);
-    if (this.corsOrigins.length > 0) this.addCors(x.req, headers);
-    x.res.writeHead(status, headers);
-    x.res.end(body);
+    if (this.corsOrigins.length > 0) this.addCors(x, headers);
+    x.reply(status, headers, body);
     const ms = performance.now() - x.started;
     if (x.path === '/score') this.onScored(status, ms / 1000);
-    this.accessLog({ method: x.req.method ?? '', path: x.path, status, durationMs: ms, bytes, requestId: x.requestId });
+    this.accessLog({ method: x.method, path: x.path, status, durationMs: ms, bytes, requestId: x.requestId });
   }
 
   sendError(x: Exchange, code: ErrorCode, params: ErrorParams = {}, extra?: HeaderList, extraBody: Record<string, unknown> = {}): void {
@@ -47,15 +49,15 @@ export class Responder {
     this.send(x, status, 'application/json', JSON.stringify(body), extra);
   }
 
-  private addCors(req: IncomingMessage, headers: string[]): void {
-    const origin = req.headers.origin;
+  private addCors(x: Exchange, headers: string[]): void {
+    const origin = x.header('origin');
     if (origin === undefined) return;
     const allowed = this.corsOrigins.includes('*') ? '*' : this.corsOrigins.includes(origin) ? origin : undefined;
     if (allowed === undefined) return;
     headers.push(
       'access-control-allow-origin', allowed,
       'access-control-allow-methods', 'GET, POST, OPTIONS',
-      'access-control-allow-headers', req.headers['access-control-request-headers'] ?? 'content-type, authorization, x-request-id',
+      'access-control-allow-headers', x.header('access-control-request-headers') ?? 'content-type, authorization, x-request-id',
     );
   }
 }
