@@ -75,7 +75,7 @@ export async function startControlPlane(settings: ControlSettings, logger: Logge
     };
     const routes = [...systemRoutes(status, () => document), ...modelRoutes(registry), ...environmentRoutes(envs), ...part.routes];
     document = openApiDocument(routes, version);
-    const server = createApiServer(routes, { logger });
+    const server = createApiServer(routes, { logger, fastPath: part.fastPath });
     const address = await listen(server, settings.port, settings.host);
     url = `http://${urlHost(settings.host)}:${address.port}`;
     publishRunFile({ ...info, url });

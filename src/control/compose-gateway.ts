@@ -6,6 +6,7 @@ import { TokenAuthority } from '../gateway/auth.js';
 import { Gateway, type Endpoint } from '../gateway/gateway.js';
 import { GatewayMetrics } from '../gateway/metrics.js';
 import { metricsRoutes, scoreRoutes } from '../gateway/score-routes.js';
+import { scoringFastPath, type FastPath } from '../gateway/score-fast-path.js';
 import type { Clock } from '../targets/local/index.js';
 import { authModeOf, serviceAuthRoutes } from './api/service-auth-routes.js';
 import type { Route } from './api/route.js';
@@ -25,6 +26,8 @@ export interface GatewayPartDeps extends ReplicaControlDeps {
 export interface GatewayPart {
   readonly gateway: Gateway;
   readonly routes: Route[];
+  /** The scoring route ahead of the API router. */
+  readonly fastPath: FastPath;
   /** Re-reads a service's routing set and settings; call after replica events and state changes. */
   sync(service: string): void;
   desired(service: string): number | undefined;
@@ -84,6 +87,7 @@ export function composeGateway(d: GatewayPartDeps): GatewayPart {
   const scaling = autoscaler;
   return {
     gateway,
+    fastPath: scoringFastPath(gateway, d.logger),
     routes: [...scoreRoutes(gateway), ...metricsRoutes(metrics), ...serviceAuthRoutes({ store, events: d.events, tokens, onKeysChanged: (name) => gateway.sync(name) })],
     sync: (name) => gateway.sync(name),
     desired,

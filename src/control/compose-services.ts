@@ -23,6 +23,7 @@ import { Diagnoser } from './services/diagnosis.js';
 import { diagnoseRoutes } from './api/diagnose-routes.js';
 import { debugRoutes } from './api/debug-routes.js';
 import type { ControlSettings } from './settings.js';
+import type { FastPath } from '../gateway/score-fast-path.js';
 import type { Db } from './store/db.js';
 
 /** Longest wait for routed requests to finish before a replica that leaves is sent SIGTERM. */
@@ -30,6 +31,7 @@ const DRAIN_MS = 30_000;
 
 export interface ServicesPart {
   readonly routes: Route[];
+  readonly fastPath: FastPath;
   readonly capacity: Capacity;
   readonly supervisor: Supervisor;
   /** Brings stored services and running replicas together; call once, before serving. */
@@ -115,6 +117,7 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
         capacity: () => ({ capacity: placements.capacity, used: placements.used() }), ...(envs === undefined ? {} : { environments: envs }),
       })),
       ...debugRoutes({ store, generationDir: (service, generation) => manager.generationDir(service, generation), mountable: (refs) => o.registry.mountable(refs) })],
+    fastPath: gw.fastPath,
     capacity,
     supervisor,
     async reconcile() {

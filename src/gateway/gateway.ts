@@ -90,6 +90,11 @@ export class Gateway {
     e.pool.setMembers(routing.endpoints.filter((x) => !refused.has(x.url)));
   }
 
+  /** Whether `service` exists for the gateway (reading it in on first sight). */
+  routes(service: string): boolean {
+    return this.entry(service, false) !== undefined;
+  }
+
   /** Answers one scoring (or swagger) request; never throws: failures are JSON error replies with the request id. */
   async handle(service: string, path: '/score' | '/swagger.json', req: IncomingMessage, requestId: string): Promise<GatewayReply> {
     const started = performance.now();
