@@ -3,10 +3,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HOST } from './lib/http.mjs';
+import { HOST, freePort, pollUntil } from './lib/http.mjs';
 import { waitForQuiet } from './lib/machine.mjs';
 import { startPlane } from './lib/plane.mjs';
-import { installCleanupHandlers } from './lib/procs.mjs';
+import { installCleanupHandlers, startProcess } from './lib/procs.mjs';
 import { runLoad } from './lib/run-load.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -24,6 +24,8 @@ const USAGE = `Usage: npm run bench:gateway -- [options]
   --quick           --warmup 1 --duration 3 --rounds 1 (for trying things out, not a measurement)`;
 
 const TARGETS = { addedP50Ms: 1, addedP99Ms: 3, throughputRatio: 0.85 };
+/** The reference: a bare Node reverse proxy in front of the same replica, so the cost of any extra hop on this machine shows. */
+const BARE_PROXY = 'fixtures/minimal_proxy.mjs';
 
 function parse(argv) {
   const o = { durationS: 10, warmupS: 2, connections: 16, rounds: 3, script: 'python', quietWaitS: 30, out: path.join(repoRoot, 'bench/results/gateway-latest.json') };
@@ -58,6 +60,7 @@ async function main() {
     ? { entry: 'sum_score.py', body: '{"data": [[1,2,3],[4,5,6]]}', expected: '{"result": [6, 15]}' }
     : { entry: 'noop_score.mjs', body: '{"data": [[1,2,3],[4,5,6]]}', expected: '{"ok":true}' };
   if (o.quietWaitS > 0) await waitForQuiet({ maxBusyPct: 25, timeoutS: o.quietWaitS, log });
+  let bareProxy;
   const plane = await startPlane(repoRoot, logDir, ['--capacity', 'cpu=8,memory_gb=8,gpu=0']);
   try {
     log(`control plane at ${plane.url}; deploying ${scenario.entry} (1 replica, ${o.connections} requests at once)`);
@@ -66,8 +69,13 @@ async function main() {
     const svc = await plane.api('/v1/services/bench-gw');
     const direct = `${svc.replicas[0].url}/score`;
     const gateway = svc.scoring_uri;
+    const proxyPort = await freePort();
+    const proxyLog = path.join(logDir, 'minimal-proxy.log');
+    bareProxy = startProcess(process.execPath, [path.join(repoRoot, 'bench', BARE_PROXY), String(proxyPort), svc.replicas[0].url], { cwd: repoRoot, env: process.env, logFile: proxyLog });
+    const proxy = `http://${HOST}:${proxyPort}/score`;
+    await pollUntil(async () => (await fetch(proxy, { method: 'POST', body: scenario.body })).ok, { timeoutMs: 10_000, what: 'bare proxy' });
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${svc.keys.primary}` };
-    for (const url of [direct, gateway]) {
+    for (const url of [direct, gateway, proxy]) {
       const r = await fetch(url, { method: 'POST', body: scenario.body, headers });
       const text = (await r.text()).replace(/\s/g, '');
       if (r.status !== 200 || text !== scenario.expected.replace(/\s/g, '')) throw new Error(`unexpected answer from ${url}: ${r.status} ${text}`);
@@ -77,9 +85,9 @@ async function main() {
     for (let i = 1; i <= o.rounds; i++) {
       // Alternate which path goes first, so neither always runs on a warmer (or more tired) machine.
       const order = i % 2 ? ['direct', 'gateway'] : ['gateway', 'direct'];
-      const urls = { direct, gateway };
+      const urls = { direct, gateway, proxy };
       const peak = {};
-      for (const p of order) {
+      for (const p of [...order, 'proxy']) {
         peak[p] = await load(urls[p]);
         log(`round ${i}: peak ${p}: ${peak[p].reqPerSec} req/s (p50 ${peak[p].latencyMs.p50} ms, non-2xx ${peak[p].non2xx}, errors ${peak[p].errors})`);
       }
@@ -96,6 +104,9 @@ async function main() {
       peakDirect: m((r) => r.peak.direct.reqPerSec),
       peakGateway: m((r) => r.peak.gateway.reqPerSec),
       throughputRatio: m((r) => r.peak.gateway.reqPerSec / r.peak.direct.reqPerSec),
+      peakProxy: m((r) => r.peak.proxy.reqPerSec),
+      proxyRatio: m((r) => r.peak.proxy.reqPerSec / r.peak.direct.reqPerSec),
+      gatewayVsProxy: m((r) => r.peak.gateway.reqPerSec / r.peak.proxy.reqPerSec),
       halfRate: m((r) => r.rate),
       p50Direct: m((r) => r.half.direct.latencyMs.p50),
       p50Gateway: m((r) => r.half.gateway.latencyMs.p50),
@@ -119,6 +130,7 @@ async function main() {
       `| straight to the replica | ${summary.peakDirect.toFixed(0)} | ${f2(summary.p50Direct)} ms | ${f2(summary.p99Direct)} ms |`,
       `| through the gateway (key auth) | ${summary.peakGateway.toFixed(0)} | ${f2(summary.p50Gateway)} ms | ${f2(summary.p99Gateway)} ms |`,
       `| gateway cost | ${summary.throughputRatio.toFixed(2)}× throughput (target ≥ ${TARGETS.throughputRatio}) | +${f2(summary.addedP50Ms)} ms (target ≤ ${TARGETS.addedP50Ms}) | +${f2(summary.addedP99Ms)} ms (target ≤ ${TARGETS.addedP99Ms}) |`,
+      `| reference: a bare Node proxy (no auth, metrics, logs or queue) | ${summary.peakProxy.toFixed(0)} (${summary.proxyRatio.toFixed(2)}× direct; the gateway does ${summary.gatewayVsProxy.toFixed(2)}× of it) | | |`,
     ].join('\n');
     const results = { date: new Date().toISOString(), host: HOST, cpus: os.availableParallelism(), options: o, summary, checks: checks.map(([what, target, pass]) => ({ what, target, pass })), rounds, markdown };
     fs.mkdirSync(path.dirname(o.out), { recursive: true });
@@ -126,6 +138,7 @@ async function main() {
     process.stdout.write(`\n${checks.map(([what, target, pass]) => `${pass ? 'PASS' : 'FAIL'}  ${what} (target ${target})`).join('\n')}\n\nMarkdown (for the README):\n\n${markdown}\n\nJSON results: ${path.relative(process.cwd(), o.out)}\n`);
     return checks.every(([, , pass]) => pass) ? 0 : 1;
   } finally {
+    await bareProxy?.stop();
     await plane.stop();
   }
 }
