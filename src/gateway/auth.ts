@@ -87,9 +87,12 @@ export function unauthorized(service: string, detail: string): BerthError {
   return new BerthError('SCORING_UNAUTHORIZED', { service, detail });
 }
 
-/** Checks the request's credential against the service's auth; throws SCORING_UNAUTHORIZED (401). */
-export async function authenticate(auth: CompiledAuth, header: string | undefined, service: string, tokens: TokenAuthority): Promise<void> {
-  if (auth.mode === 'none') return;
+/**
+ * Checks the request's credential against the service's auth; throws SCORING_UNAUTHORIZED (401), or returns a promise
+ * that rejects with it for a token. Keys are checked synchronously: no promise on the hot path.
+ */
+export function authenticate(auth: CompiledAuth, header: string | undefined, service: string, tokens: TokenAuthority): Promise<void> | undefined {
+  if (auth.mode === 'none') return undefined;
   const credential = bearer(header);
   if (credential === undefined) {
     const what = auth.mode === 'key' ? `a key (berth service keys ${service})` : `a token (berth service token ${service})`;
@@ -101,4 +104,5 @@ export async function authenticate(auth: CompiledAuth, header: string | undefine
   const primary = timingSafeEqual(d, auth.digests[0]);
   const secondary = timingSafeEqual(d, auth.digests[1]);
   if (!(primary || secondary)) throw unauthorized(service, 'invalid key');
+  return undefined;
 }

@@ -92,7 +92,12 @@ export class ReplicaChannel {
     });
     req.on('response', (res) => {
       res.resume();
-      this.unsupported(`it answered the upgrade with HTTP ${res.statusCode}`);
+      if ((res.statusCode ?? 0) < 500) return this.unsupported(`it answered the upgrade with HTTP ${res.statusCode}`);
+      // A server error may pass: nothing was sent, another replica may take these, and the next request tries again.
+      if (this.state !== 'connecting') return;
+      this.state = 'idle';
+      this.queued = [];
+      this.failAll('refused', `it answered the upgrade with HTTP ${res.statusCode}`);
     });
     req.on('timeout', () => req.destroy(Object.assign(new Error(`no connection to ${this.url} within ${CONNECT_TIMEOUT_MS} ms`), { code: 'ETIMEDOUT' })));
     req.on('error', (err: NodeJS.ErrnoException) => {

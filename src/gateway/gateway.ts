@@ -8,7 +8,7 @@ import { authenticate, compileAuth, type AuthMode, type CompiledAuth, type Token
 import type { GatewayMetrics } from './metrics.js';
 import { ReplicaPool, type Endpoint, type LoadSample } from './pool.js';
 import { RollingWindow, type WindowStats } from './rolling.js';
-import { prepareBody, UpstreamRequest, Upstreams, type UpstreamReply } from './upstream.js';
+import { prepareBody, rawHeader, UpstreamRequest, Upstreams, type UpstreamReply } from './upstream.js';
 
 export type { Endpoint } from './pool.js';
 
@@ -102,7 +102,8 @@ export class Gateway {
     const waited = { ms: undefined as number | undefined };
     try {
       entry = this.entry(service);
-      if (path === '/score') await authenticate(entry.auth, req.headers.authorization, service, this.d.tokens);
+      const checking = path === '/score' ? authenticate(entry.auth, rawHeader(req, 'authorization'), service, this.d.tokens) : undefined;
+      if (checking !== undefined) await checking;
       const body = await prepareBody(req);
       const url = req.url ?? '';
       const q = url.indexOf('?');

@@ -28,10 +28,23 @@ export class StreamedBody implements AsyncIterable<Buffer> {
 
 export type RequestBody = Buffer | StreamedBody | null;
 
+/**
+ * A request header's first value, read from the raw list: touching `req.headers` makes node:http build the whole header
+ * object, which costs more than the rest of a request's header handling at the gateway.
+ */
+export function rawHeader(req: IncomingMessage, lowerName: string): string | undefined {
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === lowerName.length && name.toLowerCase() === lowerName) return raw[i + 1];
+  }
+  return undefined;
+}
+
 /** Reads the whole body when its length is known and small; otherwise wraps it for streaming. */
 export async function prepareBody(req: IncomingMessage): Promise<RequestBody> {
   if (req.method === 'GET' || req.method === 'HEAD') return null;
-  const length = Number(req.headers['content-length'] ?? Number.NaN);
+  const length = Number(rawHeader(req, 'content-length') ?? Number.NaN);
   if (!(length <= BUFFER_LIMIT)) return new StreamedBody(req);
   if (length === 0) return Buffer.alloc(0);
   return new Promise<Buffer>((resolve, reject) => {

@@ -30,6 +30,8 @@ export function attachScoreChannel(server: Server, deps: ChannelServerDeps): voi
     const channel = new ChannelConnection(socket, deps);
     if (head.length > 0) channel.push(head);
     socket.on('data', (chunk: Buffer) => channel.push(chunk));
+    // node:http keeps upgraded sockets half-open: the gateway hanging up must close this side too.
+    socket.on('end', () => socket.end());
     socket.on('error', (err) => deps.log.debug({ err: err.message }, 'scoring channel error'));
   });
 }

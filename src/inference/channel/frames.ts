@@ -43,7 +43,11 @@ export class FrameReader {
     if (this.pendingBytes > 0) {
       this.pending.push(chunk);
       this.pendingBytes += chunk.length;
-      if (this.pendingBytes < 4 || this.pendingBytes < 4 + this.peekLength()) return;
+      if (this.pendingBytes < 4) return;
+      const length = this.peekLength();
+      // Checked here too, or a length split across chunks would make the reader buffer whatever it claims.
+      if (length < 8 || length > this.maxFrameBytes) throw new Error(`bad frame length ${length}`);
+      if (this.pendingBytes < 4 + length) return;
       data = Buffer.concat(this.pending, this.pendingBytes);
       this.pending = [];
       this.pendingBytes = 0;
