@@ -57,9 +57,11 @@ const TIMEOUT_MARGIN_MS = 2000;
 
 export class Gateway {
   private readonly entries = new Map<string, Entry>();
-  private readonly upstreams = new Upstreams();
+  private readonly upstreams: Upstreams;
 
-  constructor(private readonly d: GatewayDeps) {}
+  constructor(private readonly d: GatewayDeps) {
+    this.upstreams = new Upstreams((transport) => d.metrics?.countAttempt(transport));
+  }
 
   /** Re-reads a service's routing facts (replica set, limits, keys) after anything that may have changed them. */
   sync(service: string): void {

@@ -25,6 +25,7 @@ export class GatewayMetrics {
   private readonly queueWait: Histogram<'service'>;
   private readonly overloaded: Counter<'service'>;
   private readonly timeouts: Counter<'service'>;
+  private readonly attempts: Record<'channel' | 'http', Child>;
   // Label children are cached so the hot path does no label lookup.
   private readonly children = new Map<string, { codes: Map<number, Child>; latency: Observer; wait: Observer; overloaded: Child; timeouts: Child }>();
 
@@ -35,6 +36,10 @@ export class GatewayMetrics {
     this.queueWait = new Histogram({ name: 'berth_gateway_queue_wait_seconds', help: 'Time requests waited for a free replica slot.', labelNames: ['service'], buckets: WAIT_BUCKETS, registers });
     this.overloaded = new Counter({ name: 'berth_gateway_overloaded_total', help: '503s: no replica slot within max_request_wait_time, or no ready replica.', labelNames: ['service'], registers });
     this.timeouts = new Counter({ name: 'berth_gateway_timeouts_total', help: '504s: scoring timeouts (the replica\'s or the gateway\'s).', labelNames: ['service'], registers });
+    const attempts = new Counter({ name: 'berth_gateway_upstream_attempts_total', help: 'Attempts to send a request to a replica, by transport: its scoring channel, or HTTP (streamed bodies, replicas without a channel).', labelNames: ['transport'], registers });
+    this.attempts = { channel: attempts.labels('channel'), http: attempts.labels('http') };
+    attempts.inc({ transport: 'channel' }, 0);
+    attempts.inc({ transport: 'http' }, 0); // both series show from the start, zeros included
     const gauge = (name: string, help: string, value: (g: ServiceGauges) => number | null): void => {
       new Gauge({
         name, help, labelNames: ['service'], registers,
@@ -64,6 +69,10 @@ export class GatewayMetrics {
     if (waitedSeconds !== undefined) c.wait.observe(waitedSeconds);
     if (status === 503) c.overloaded.inc();
     else if (status === 504) c.timeouts.inc();
+  }
+
+  countAttempt(transport: 'channel' | 'http'): void {
+    this.attempts[transport].inc();
   }
 
   /** Drops a deleted service's series. */

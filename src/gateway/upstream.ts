@@ -128,6 +128,8 @@ export class Upstreams {
   private readonly pools = new Map<string, Pool>();
   private readonly channels = new Map<string, ReplicaChannel>();
 
+  constructor(private readonly onAttempt: (transport: 'channel' | 'http') => void = () => undefined) {}
+
   /**
    * Sends one request to `url`. `done` is called exactly once when the replica is finished with it: at once for a
    * failure or a buffered body, when a streamed body ends or breaks otherwise.
@@ -138,6 +140,7 @@ export class Upstreams {
     if (!(body instanceof StreamedBody) && (path === '/score' || path.startsWith('/score?'))) {
       const channel = this.channel(url);
       if (channel.usable) {
+        this.onAttempt('channel');
         const outcome = await new Promise<ChannelOutcome>((resolve) => channel.send(method, path, r.headerList, body ?? EMPTY, timeoutMs, resolve));
         if (outcome.ok || outcome.kind !== 'unsupported') {
           done();
@@ -146,6 +149,7 @@ export class Upstreams {
       }
     }
     const headers = r.headers;
+    this.onAttempt('http');
     let res: Dispatcher.ResponseData;
     // undici takes async iterables as bodies (its types list only streams), and reads them only once connected.
     const payload = body instanceof StreamedBody ? (body as unknown as Readable) : body === null || body.length === 0 ? null : body;

@@ -57,6 +57,9 @@ test('502 from run() raising, 504 from a slow run(), 503 past max_request_wait_t
   assert.match(metrics, /berth_service_replicas_desired\{service="sleeper"\} 1/);
   assert.match(metrics, /berth_service_replicas_ready\{service="sleeper"\} 1/);
   assert.match(metrics, /berth_service_utilization_ratio\{service="sleeper"\} [\d.]+/);
+  // Every one of these went to its replica over the scoring channel, none over HTTP.
+  assert.match(metrics, /berth_gateway_upstream_attempts_total\{transport="channel"\} [1-9]/);
+  assert.match(metrics, /berth_gateway_upstream_attempts_total\{transport="http"\} 0/);
 
   const show = await plane.show('sleeper');
   assert.ok(show.traffic.requests >= 5);
