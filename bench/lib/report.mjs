@@ -42,20 +42,26 @@ export function combineRounds(rounds) {
   };
 }
 
-/** Evaluate a scenario's checks: per-round ratios (berth and baseline of the same round), then their median. */
+/**
+ * Evaluate a scenario's checks: per-round ratios (berth and the baseline — or, for `against: 'reference'`, the
+ * reference — of the same round), then their median. A check without a target is informational (result INFO).
+ */
 export function evaluateChecks(scenario, rounds) {
   return scenario.checks.map((c) => {
-    const out = { id: c.id, label: c.label, target: `${c.op} ${c.target}×`, ratio: null, roundRatios: [], result: 'FAIL', reason: null };
-    const paired = rounds.filter((r) => r.berth.load && r.baseline.load);
+    const informational = c.target === undefined;
+    const out = { id: c.id, label: c.label, target: informational ? '—' : `${c.op} ${c.target}×`, ratio: null, roundRatios: [], result: informational ? 'INFO' : 'FAIL', reason: null };
+    const other = (r) => (c.against === 'reference' ? r.reference : r.baseline);
+    const paired = rounds.filter((r) => r.berth.load && other(r)?.load);
     if (paired.length === 0) {
       out.reason = rounds.some((r) => !r.berth.load) ? 'berth was not measured (see its error)' : 'the baseline was not measured (see its error)';
       return out;
     }
-    out.roundRatios = paired.map(({ berth, baseline }) => +(c.metric === 'throughput'
-      ? berth.load.reqPerSec / baseline.load.reqPerSec
-      : berth.load.latencyMs.p99 / baseline.load.latencyMs.p99).toFixed(3));
+    out.roundRatios = paired.map((r) => +(c.metric === 'throughput'
+      ? r.berth.load.reqPerSec / other(r).load.reqPerSec
+      : r.berth.load.latencyMs.p99 / other(r).load.latencyMs.p99).toFixed(3));
     const ratio = median(out.roundRatios);
     out.ratio = +ratio.toFixed(3);
+    if (informational) return out;
     const berthFailures = paired.reduce((a, r) => a + r.berth.load.non2xx + r.berth.load.errors, 0);
     const met = c.op === '>=' ? ratio >= c.target : ratio <= c.target;
     const reasons = [];

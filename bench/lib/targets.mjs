@@ -60,6 +60,7 @@ export function scenarios(opts, repoRoot) {
       expected: { ok: true },
       checks: [
         { id: 'js-throughput', label: 'JS: berth / raw node:http throughput', metric: 'throughput', op: '>=', target: 0.8 },
+        { id: 'js-vs-duties', label: 'JS: berth / node:http doing only berth\'s per-request duties (reference)', metric: 'throughput', against: 'reference' },
       ],
       berth: {
         id: 'berth-js',
@@ -77,6 +78,15 @@ export function scenarios(opts, repoRoot) {
         id: 'raw-node-http',
         label: 'raw node:http server',
         start: (port) => ({ cmd: process.execPath, args: [fx('raw_node_server.mjs'), String(port)] }),
+        ready: healthReady,
+        readyTimeoutMs: 15_000,
+      },
+      // What the duties DESIGN.md asks of every request (request id, x-ms-* headers, access log line, metrics) cost
+      // on a bare server: the bound for any server that does them.
+      reference: {
+        id: 'raw-node-http-duties',
+        label: 'node:http + request id, x-ms-* headers, access log, metrics',
+        start: (port) => ({ cmd: process.execPath, args: [fx('raw_duties_server.mjs'), String(port)] }),
         ready: healthReady,
         readyTimeoutMs: 15_000,
       },
