@@ -68,3 +68,25 @@ test('a spike scales the service up within a few seconds and back down after the
   assert.equal((await score(down.scoring_uri, { seconds: 0 }, before.keys.primary)).status, 200);
   assert.match(await (await fetch(`${plane.url}/metrics`)).text(), /berth_service_replicas_desired\{service="elastic"\} 1/);
 });
+
+test('an update of an autoscaled service starts the new version at the replica count the autoscaler reached, not at the minimum', async (t) => {
+  // A long window: nothing scales down while the update runs.
+  const plane = await startPlane(['--capacity', 'cpu=4,memory_gb=8,gpu=0', '--autoscale-stabilization', '120s']);
+  t.after(() => stopPlane(plane));
+  await plane.ok(['deploy', '--name', 'grown', '--source-dir', fixture('.'), '--entry-script', 'sleep_score.py', '--min-replicas', '1', '--max-replicas', '3', '--max-request-wait-ms', '2000']);
+  const before = await plane.show('grown');
+  const load = spike(before.scoring_uri, before.keys.primary, 4, { seconds: 0.2 });
+  await until(async () => {
+    const s = await plane.show('grown');
+    return s.desired_replicas === 3 && s.ready_replicas === 3 ? true : undefined;
+  }, 15_000, 'scaled up to 3 ready replicas');
+  assert.deepEqual((await load.stop()).filter((s) => s !== 200), []);
+
+  await plane.ok(['service', 'update', 'grown', '--max-request-wait-ms', '1500']);
+  const after = await plane.show('grown');
+  assert.equal(after.generation, before.generation + 1);
+  assert.equal(after.spec.max_request_wait_time, 1500);
+  assert.deepEqual(after.replicas.map((r) => [r.generation, r.state]), [[after.generation, 'Ready'], [after.generation, 'Ready'], [after.generation, 'Ready']],
+    'three replicas of the new version, the old ones gone');
+  assert.equal((await score(after.scoring_uri, { seconds: 0 }, before.keys.primary)).status, 200);
+});

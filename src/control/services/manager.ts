@@ -160,10 +160,15 @@ export class ServiceManager {
   private async rollOutUpdate(g: Generation, staging: string, request: DeployRequest, old: ServiceSpec, oldState: StoredState, ctx: OpContext): Promise<void> {
     const { store } = this.d;
     const previous = store.replicas(g.service).filter((r) => r.generation !== g.generation).map((r) => r.id);
+    // An autoscaled service keeps the capacity the autoscaler gave it (within the new bounds): starting the new version
+    // at its minimum would leave it short under the very load that scaled it up.
+    const count = g.spec.autoscale_enabled && old.autoscale_enabled
+      ? Math.min(Math.max(previous.length, g.spec.autoscale_min_replicas), g.spec.autoscale_max_replicas)
+      : undefined;
     try {
       await removeGeneration(g.dir); // a leftover of an update a crash interrupted
       await placeSnapshot(staging, join(g.dir, 'source'));
-      await this.d.replicas.launch(g, { ...ctx, ...this.waitingHooks(g.service, 'Transitioning', ctx), keepCrashLooping: false });
+      await this.d.replicas.launch(g, { ...ctx, ...this.waitingHooks(g.service, 'Transitioning', ctx), keepCrashLooping: false, ...(count === undefined ? {} : { count }) });
     } catch (err) {
       await removeGeneration(g.dir);
       store.setModels(g.service, old.models);

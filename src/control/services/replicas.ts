@@ -29,6 +29,8 @@ export interface LaunchOptions {
   readonly onPlaced: () => void;
   /** Leave replicas that crashed before they were ready running (crash-looping), as a first deployment does. */
   readonly keepCrashLooping: boolean;
+  /** How many to start, when not the spec's count (an update of an autoscaled service starts at the count it had). */
+  readonly count?: number;
 }
 
 export interface ReplicaDeps {
@@ -62,7 +64,7 @@ export class ReplicaManager {
   /** Places, starts and waits for every replica of `g`; returns their ids once all are ready. */
   async launch(g: Generation, o: LaunchOptions): Promise<string[]> {
     const { placements, supervisor, store, events } = this.deps;
-    const n = g.spec.replicas;
+    const n = o.count ?? g.spec.replicas;
     const request = requestOf(g.spec);
     const ids = Array.from({ length: n }, (_, i) => ReplicaManager.newId(g.service, g.generation, i));
     const placed: string[] = [];
