@@ -15,6 +15,7 @@ export async function startPlane(repoRoot, logDir, flags = []) {
   const logFile = path.join(logDir, 'control-plane.log');
   fs.writeFileSync(logFile, '');
   const env = { ...process.env, BERTH_HOME: home, BERTH_SERVER: url };
+  // PLANE_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=DIR" or "--trace-gc") goes to the control plane's node, for profiling it.
   const proc = startProcess(process.execPath, [...(process.env.PLANE_NODE_ARGS ? process.env.PLANE_NODE_ARGS.split(' ') : []), berthBin, 'up', '--port', String(port), '--host', HOST, '--home', home, ...flags], { cwd: repoRoot, env, logFile });
   await pollUntil(async () => (await fetch(`${url}/v1/status`)).ok, {
     timeoutMs: 30_000, what: 'control plane', abort: () => (proc.exitInfo ? `exited; log:\n${tailFile(logFile)}` : null),
