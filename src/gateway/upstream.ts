@@ -102,7 +102,11 @@ export class UpstreamRequest {
   }
 
   get headerList(): string[] {
-    return (this.list ??= upstreamHeaderList(this.req, this.requestId, this.keepAuthorization));
+    if (this.list !== undefined) return this.list;
+    const list = upstreamHeaderList(this.req, this.requestId, this.keepAuthorization);
+    // What an entry script reading request_headers saw over HTTP: the length of the body it is given.
+    if (Buffer.isBuffer(this.body)) list.push('content-length', String(this.body.length));
+    return (this.list = list);
   }
 }
 
