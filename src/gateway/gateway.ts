@@ -8,7 +8,8 @@ import { authenticate, compileAuth, type AuthMode, type CompiledAuth, type Token
 import type { GatewayMetrics } from './metrics.js';
 import { ReplicaPool, type Endpoint, type LoadSample } from './pool.js';
 import { RollingWindow, type WindowStats } from './rolling.js';
-import { prepareBody, rawHeader, UpstreamRequest, Upstreams, type UpstreamReply } from './upstream.js';
+import { rawHeader } from '../core/raw-headers.js';
+import { prepareBody, UpstreamRequest, Upstreams, type UpstreamReply } from './upstream.js';
 
 export type { Endpoint } from './pool.js';
 

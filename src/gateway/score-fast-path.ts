@@ -1,8 +1,8 @@
 // The scoring route answered straight off node:http, ahead of the API router: no URL object, route table scan or schema run per request.
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { createAccessLog } from '../core/access-log.js';
+import { requestIdOf } from '../core/raw-headers.js';
 import type { Logger } from '../core/logger.js';
 import type { Gateway, GatewayReply } from './gateway.js';
 
@@ -10,7 +10,6 @@ import type { Gateway, GatewayReply } from './gateway.js';
 export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 const PREFIX = '/api/v1/service/';
-const MAX_REQUEST_ID_LENGTH = 100;
 
 /**
  * Only `POST|GET /api/v1/service/<name>/score` of a service the gateway routes is taken; anything else (another route,
@@ -29,9 +28,9 @@ export function scoringFastPath(gateway: Gateway, logger: Logger): FastPath {
     const name = url.slice(PREFIX.length, slash);
     if (name.includes('%') || !gateway.routes(name)) return false;
     const started = performance.now();
-    const requestId = requestIdOf(req.rawHeaders);
+    const requestId = requestIdOf(req);
     void gateway.handle(name, '/score', req, requestId).then((reply) => write(res, reply, requestId)).then(
-      () => accessLog({ method, path: url, status: res.statusCode, durationMs: performance.now() - started, bytes: Number(res.getHeader('content-length') ?? 0), requestId }),
+      (bytes) => accessLog({ method, path: url, status: res.statusCode, durationMs: performance.now() - started, bytes, requestId }),
       (err: unknown) => {
         logger.error({ err, request_id: requestId }, 'scoring reply failed');
         res.destroy();
@@ -41,26 +40,16 @@ export function scoringFastPath(gateway: Gateway, logger: Logger): FastPath {
   };
 }
 
-async function write(res: ServerResponse, reply: GatewayReply, requestId: string): Promise<void> {
+/** Writes the reply; resolves with the body's size (unknown for a streamed one: 0, as the API router logs it). */
+async function write(res: ServerResponse, reply: GatewayReply, requestId: string): Promise<number> {
   const headers: string[] = ['content-type', reply.contentType, 'x-request-id', requestId];
   for (const name in reply.headers) if (name !== 'x-request-id') headers.push(name, reply.headers[name]!);
   if (Buffer.isBuffer(reply.body)) {
     headers.push('content-length', String(reply.body.length));
     res.writeHead(reply.status, headers).end(reply.body);
-    return;
+    return reply.body.length;
   }
   res.writeHead(reply.status, headers);
   await pipeline(reply.body, res);
-}
-
-/** The client's x-request-id when usable, else a new one: read from the raw header list (the header object costs more). */
-function requestIdOf(raw: readonly string[]): string {
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length === 12 && name.toLowerCase() === 'x-request-id') {
-      const v = raw[i + 1]!;
-      return v.length > 0 && v.length <= MAX_REQUEST_ID_LENGTH ? v : randomUUID();
-    }
-  }
-  return randomUUID();
+  return 0;
 }

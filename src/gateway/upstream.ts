@@ -2,6 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
+import { rawHeader } from '../core/raw-headers.js';
 import { ReplicaChannel, type ChannelOutcome } from './channel.js';
 
 /** Request bodies with a known length up to this are read before dispatch: retryable on another replica, and cheapest to send. */
@@ -27,19 +28,6 @@ export class StreamedBody implements AsyncIterable<Buffer> {
 }
 
 export type RequestBody = Buffer | StreamedBody | null;
-
-/**
- * A request header's first value, read from the raw list: touching `req.headers` makes node:http build the whole header
- * object, which costs more than the rest of a request's header handling at the gateway.
- */
-export function rawHeader(req: IncomingMessage, lowerName: string): string | undefined {
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length === lowerName.length && name.toLowerCase() === lowerName) return raw[i + 1];
-  }
-  return undefined;
-}
 
 /** Reads the whole body when its length is known and small; otherwise wraps it for streaming. */
 export async function prepareBody(req: IncomingMessage): Promise<RequestBody> {

@@ -1,6 +1,8 @@
 // Scoring through the gateway reaches a real replica over its scoring channel with what the script would see over HTTP: headers, query, raw requests, custom responses.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { cleanup } from '../helpers/control-plane.js';
 import { fixture, startPlane, stopPlane } from '../helpers/services.js';
 
@@ -27,6 +29,7 @@ test('over the channel: request_headers and @rawhttp scripts get the headers, qu
   assert.equal(echoed.headers['content-type'], 'application/json');
   assert.equal(echoed.headers['content-length'], '8');
   assert.equal(echoed.headers.authorization, undefined, 'the key stays with the gateway');
+  const bodyBytes = Number(res.headers.get('content-length'));
 
   const rawUri = (await plane.show('rawer')).scoring_uri;
   const posted = await fetch(`${rawUri}?a=1&m=x&m=y`, { method: 'POST', body: '{"k": [1, 2]}', headers: { 'content-type': 'application/json' } });
@@ -38,6 +41,13 @@ test('over the channel: request_headers and @rawhttp scripts get the headers, qu
   const got = await fetch(`${rawUri}?a=2`);
   assert.equal(got.status, 200);
   assert.deepEqual(((await got.json()) as Record<string, unknown>).args, { a: '2' });
+
+  // The gateway's access line for the request: its status, size and id.
+  const line = readFileSync(join(plane.home, 'logs', 'control-plane.log'), 'utf8').split('\n').find((l) => l.includes('"request_id":"req-echo"') && l.includes('"msg":"request"'));
+  assert.ok(line !== undefined, 'an access line for req-echo');
+  const access = JSON.parse(line) as { method: string; status: number; bytes: number; duration_ms: number };
+  assert.deepEqual([access.method, access.status, access.bytes], ['POST', 200, bodyBytes]);
+  assert.ok(bodyBytes > 0 && access.duration_ms > 0);
 
   const metrics = await (await fetch(`${plane.url}/metrics`)).text();
   assert.match(metrics, /berth_gateway_upstream_attempts_total\{transport="channel"\} 3/);

@@ -1,9 +1,9 @@
 // The control plane's HTTP server: a small router over node:http that validates every input and maps errors to JSON.
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from '../../core/logger.js';
 import { createAccessLog } from '../../core/access-log.js';
+import { requestIdOf } from '../../core/raw-headers.js';
 import type { z } from 'zod';
 import { BerthError } from '../../errors/catalogue.js';
 import { toHttpError } from '../../errors/http.js';
@@ -136,11 +136,6 @@ function sendError(res: ServerResponse, err: unknown, requestId: string, logger:
   if (!res.req.complete) res.setHeader('connection', 'close');
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text);
   res.req.resume();
-}
-
-function requestIdOf(req: IncomingMessage): string {
-  const given = req.headers['x-request-id'];
-  return typeof given === 'string' && given.length > 0 && given.length <= 100 ? given : randomUUID();
 }
 
 function decodeSegment(segment: string): string {
