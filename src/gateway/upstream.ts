@@ -45,34 +45,28 @@ export async function prepareBody(req: IncomingMessage): Promise<RequestBody> {
 }
 
 /**
- * The headers a replica gets: the client's, less hop-by-hop ones, with the request id set. A key or token the gateway
- * checked is its own credential and stays with it; without auth the header is the service's business and passes.
+ * The headers a replica gets, as a flat [name, value, …] list (the form the scoring channel carries and undici takes):
+ * the client's, less hop-by-hop ones, with the request id first. A key or token the gateway checked is its own
+ * credential and stays with it; without auth the header is the service's business and passes. A known length lets the
+ * replica refuse an oversized body before reading it; a streamed body of unknown length goes chunked.
  */
-export function upstreamHeaders(req: IncomingMessage, requestId: string, body: RequestBody, keepAuthorization: boolean): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !DROP.has(k) && (keepAuthorization || k !== 'authorization')) out[k] = v;
-  // A known length lets the replica refuse an oversized body before reading it; chunked is used otherwise.
-  if (Buffer.isBuffer(body)) out['content-length'] = String(body.length);
-  else if (req.headers['content-length'] !== undefined) out['content-length'] = req.headers['content-length'];
-  out['x-request-id'] = requestId;
-  return out;
-}
-
-/** upstreamHeaders as a flat [name, value, …] list read from the raw headers, the request id first: what the scoring channel carries. */
-export function upstreamHeaderList(req: IncomingMessage, requestId: string, keepAuthorization: boolean): string[] {
+export function upstreamHeaderList(req: IncomingMessage, requestId: string, body: RequestBody, keepAuthorization: boolean): string[] {
   const out = ['x-request-id', requestId];
   const raw = req.rawHeaders;
+  let declaredLength: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
+    if (name === 'content-length') declaredLength ??= raw[i + 1];
     if (DROP.has(name) || name === 'x-request-id' || (!keepAuthorization && name === 'authorization')) continue;
     out.push(name, raw[i + 1]!);
   }
+  const length = Buffer.isBuffer(body) ? String(body.length) : declaredLength;
+  if (length !== undefined) out.push('content-length', length);
   return out;
 }
 
-/** One request as the gateway forwards it; each form of its headers is built when first needed, once across retries. */
+/** One request as the gateway forwards it; its header list is built when first needed, once across retries. */
 export class UpstreamRequest {
-  private record: Record<string, string | string[]> | undefined;
   private list: string[] | undefined;
 
   constructor(
@@ -85,16 +79,8 @@ export class UpstreamRequest {
     private readonly keepAuthorization: boolean,
   ) {}
 
-  get headers(): Record<string, string | string[]> {
-    return (this.record ??= upstreamHeaders(this.req, this.requestId, this.body, this.keepAuthorization));
-  }
-
-  get headerList(): string[] {
-    if (this.list !== undefined) return this.list;
-    const list = upstreamHeaderList(this.req, this.requestId, this.keepAuthorization);
-    // What an entry script reading request_headers saw over HTTP: the length of the body it is given.
-    if (Buffer.isBuffer(this.body)) list.push('content-length', String(this.body.length));
-    return (this.list = list);
+  get headers(): string[] {
+    return (this.list ??= upstreamHeaderList(this.req, this.requestId, this.body, this.keepAuthorization));
   }
 }
 
@@ -133,7 +119,7 @@ export class Upstreams {
       const channel = this.channel(url);
       if (channel.usable) {
         this.onAttempt('channel');
-        const outcome = await new Promise<ChannelOutcome>((resolve) => channel.send(method, path, r.headerList, body ?? EMPTY, timeoutMs, resolve));
+        const outcome = await new Promise<ChannelOutcome>((resolve) => channel.send(method, path, r.headers, body ?? EMPTY, timeoutMs, resolve));
         if (outcome.ok || outcome.kind !== 'unsupported') {
           done();
           return fromChannel(outcome);
