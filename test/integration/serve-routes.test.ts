@@ -27,13 +27,22 @@ describe('berth serve routes (sum_score.py, 1 Python worker)', () => {
     assert.deepEqual(ready.json, { ready: true, workers: [{ id: 1, phase: 'ready', busy: false }] });
   });
 
-  test('request ids are echoed, or generated when absent', async () => {
+  test('request ids are echoed, or generated when absent, as the classic server does', async () => {
+    const ids = (r: { headers: Headers }) => ['x-request-id', 'x-ms-request-id', 'x-ms-client-request-id'].map((h) => r.headers.get(h));
     const given = await post(`${server.url}/score`, '{"data": [[1]]}', { 'x-request-id': 'abc-123', 'x-ms-client-request-id': 'client-9' });
-    assert.equal(given.headers.get('x-request-id'), 'abc-123');
-    assert.equal(given.headers.get('x-ms-request-id'), 'abc-123');
-    assert.equal(given.headers.get('x-ms-client-request-id'), 'client-9');
+    // x-ms-request-id, the deprecated name of the client's id, repeats x-ms-client-request-id when not sent itself.
+    assert.deepEqual(ids(given), ['abc-123', 'client-9', 'client-9']);
+    const all = await post(`${server.url}/score`, '{"data": [[1]]}', { 'x-request-id': 'abc-123', 'x-ms-request-id': 'legacy-1', 'x-ms-client-request-id': 'client-9' });
+    assert.deepEqual(ids(all), ['abc-123', 'legacy-1', 'client-9']);
+    // Sent alone, it is echoed and stands in for the client id; the request id is a new one.
+    const legacyOnly = await post(`${server.url}/score`, '{"data": [[1]]}', { 'x-ms-request-id': 'legacy-1' });
+    const [rid, legacy, client] = ids(legacyOnly);
+    assert.match(rid ?? '', /^[0-9a-f-]{36}$/);
+    assert.deepEqual([legacy, client], ['legacy-1', 'legacy-1']);
     const generated = await post(`${server.url}/score`, '{"data": [[1]]}');
-    assert.match(generated.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+    const [gid, glegacy, gclient] = ids(generated);
+    assert.match(gid ?? '', /^[0-9a-f-]{36}$/);
+    assert.deepEqual([glegacy, gclient], [gid, null]);
   });
 
   test('a request id over 100 characters gets 431', async () => {

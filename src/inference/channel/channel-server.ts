@@ -78,8 +78,8 @@ class ChannelConnection {
     const query = q < 0 ? '' : target.slice(q + 1);
     const ids = readRequestIds(headers);
     const { responder, scoring } = this.d;
-    if ('tooLong' in ids) return responder.sendError(new ChannelExchange(this, id, method, path, started, '', undefined, headers), 'REQUEST_ID_TOO_LONG', { header: ids.tooLong });
-    const x = new ChannelExchange(this, id, method, path, started, ids.requestId, ids.clientRequestId, headers);
+    if ('tooLong' in ids) return responder.sendError(new ChannelExchange(this, id, method, path, started, '', [], headers), 'REQUEST_ID_TOO_LONG', { header: ids.tooLong });
+    const x = new ChannelExchange(this, id, method, path, started, ids.requestId, ids.echo, headers);
     if (path !== '/score') return responder.sendError(x, 'NOT_FOUND', { method, path });
     if (method !== 'POST' && method !== 'GET') return responder.sendError(x, 'METHOD_NOT_ALLOWED', { method, path, allowed: 'GET, POST' }, ['allow', 'GET, POST']);
     if (scoring.refuse(x, body.length)) return;
@@ -98,7 +98,7 @@ class ChannelExchange implements Exchange {
     readonly path: string,
     readonly started: number,
     readonly requestId: string,
-    readonly clientRequestId: string | undefined,
+    readonly echo: readonly string[],
     private readonly flat: readonly string[],
   ) {}
 

@@ -10,7 +10,8 @@ export interface Exchange {
   readonly path: string;
   readonly started: number;
   readonly requestId: string;
-  readonly clientRequestId: string | undefined;
+  /** The other id headers to send back: [name, value, …] (empty when the ids were refused). */
+  readonly echo: readonly string[];
   /** A request header (lower-case name), for CORS. */
   header(name: string): string | undefined;
   /** Sends status, headers and body; called once. */
@@ -34,8 +35,8 @@ export class Responder {
   send(x: Exchange, status: number, contentType: string, body: Buffer | string, extra?: HeaderList): void {
     const bytes = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     // An explicit length spares chunked framing on every response.
-    const headers: string[] = ['content-type', contentType, 'content-length', String(bytes), 'x-request-id', x.requestId, 'x-ms-request-id', x.requestId];
-    if (x.clientRequestId !== undefined) headers.push('x-ms-client-request-id', x.clientRequestId);
+    const headers: string[] = ['content-type', contentType, 'content-length', String(bytes), 'x-request-id', x.requestId];
+    for (const h of x.echo) headers.push(h);
     if (extra !== undefined) for (const h of extra) headers.push(h);
     if (this.corsOrigins.length > 0) this.addCors(x, headers);
     x.reply(status, headers, body);

@@ -27,6 +27,7 @@ const ROUTES: Readonly<Record<string, readonly string[]>> = {
   '/metrics': ['GET'],
 };
 const TEXT = 'text/plain; charset=utf-8';
+const NO_IDS: readonly string[] = [];
 const JSON_TYPE = 'application/json';
 
 /** A request from an HTTP client, answered on its own response. */
@@ -38,7 +39,7 @@ class HttpExchange implements Exchange {
     readonly path: string,
     readonly started: number,
     readonly requestId: string,
-    readonly clientRequestId: string | undefined,
+    readonly echo: readonly string[],
   ) {}
 
   header(name: string): string | undefined {
@@ -65,8 +66,8 @@ export function createInferenceServer(deps: InferenceServerDeps): Server {
     const query = q < 0 ? '' : url.slice(q + 1);
     const method = req.method ?? 'GET';
     const ids = readRequestIds(req.rawHeaders);
-    if ('tooLong' in ids) return responder.sendError(new HttpExchange(req, res, method, path, started, '', undefined), 'REQUEST_ID_TOO_LONG', { header: ids.tooLong });
-    const x = new HttpExchange(req, res, method, path, started, ids.requestId, ids.clientRequestId);
+    if ('tooLong' in ids) return responder.sendError(new HttpExchange(req, res, method, path, started, '', NO_IDS), 'REQUEST_ID_TOO_LONG', { header: ids.tooLong });
+    const x = new HttpExchange(req, res, method, path, started, ids.requestId, ids.echo);
     const allowed = ROUTES[path];
     if (allowed === undefined) return responder.sendError(x, 'NOT_FOUND', { method, path });
     if (!allowed.includes(method)) return responder.sendError(x, 'METHOD_NOT_ALLOWED', { method, path, allowed: allowed.join(', ') }, ['allow', allowed.join(', ')]);
