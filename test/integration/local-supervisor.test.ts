@@ -1,8 +1,9 @@
 // The local supervisor with real `berth serve` replicas: readiness, init crash loops with back-off, liveness kills, crashes, logs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAlive } from '../../src/targets/local/proc-tree.js';
+import { replicaLogPaths } from '../../src/targets/local/replica-logs.js';
 import { fixtureSpec, testSupervisor, until } from '../helpers/local-target.js';
 import { post } from '../helpers/serve-process.js';
 
@@ -125,4 +126,31 @@ test('a replica that crashes after being ready restarts; --previous has the cras
   assert.ok(existsSync(before.logs.previous));
   assert.equal(h.events.filter((e) => e.type === 'InitFailed').length, 0);
   assert.equal(h.sup.get(spec.replicaId)!.restarts, 1);
+});
+
+test('a run whose log passes the cap is cut back: older lines move to .rotated.log, logs still reads across both, the replica keeps logging', async (t) => {
+  const h = testSupervisor({ logCapBytes: 4000 });
+  t.after(() => h.cleanup());
+  const spec = fixtureSpec('sum_score.py');
+  h.sup.start(spec);
+  const ready = await h.sup.waitForStart(spec.replicaId);
+  assert.equal(ready.outcome, 'ready');
+  const url = (ready as { url: string }).url;
+  // An access line per request: 40 requests are well past 4000 bytes.
+  for (let i = 0; i < 40; i++) assert.equal((await post(`${url}/score`, JSON.stringify({ data: [[i]] }), { 'x-request-id': `cap-${i}` })).status, 200);
+  const rotated = await h.waitForEvent('LogRotated', () => true, 15_000);
+  const paths = replicaLogPaths(h.logDir, 'test-svc', spec.replicaId);
+  assert.match(rotated.message, /older lines moved to .*\.rotated\.log/);
+  assert.ok(existsSync(paths.rotated));
+  assert.ok(statSync(paths.current).size < 4000, 'the current file was emptied');
+  // The replica writes on into the emptied file.
+  assert.equal((await post(`${url}/score`, JSON.stringify({ data: [[1]] }), { 'x-request-id': 'after-cut' })).status, 200);
+  await until(() => readFileSync(paths.current, 'utf8').includes('"request_id":"after-cut"'), 5000, 'the next access line in the current file');
+  const whole = h.sup.readLog('test-svc', spec.replicaId, 'current');
+  assert.match(whole, /sum_score init done/, 'the start-up lines, from the rotated file');
+  assert.match(whole, /"request_id":"cap-0"[\s\S]*"request_id":"after-cut"/);
+  const last = h.sup.readLog('test-svc', spec.replicaId, 'current', 3).trimEnd().split('\n');
+  assert.equal(last.length, 3);
+  assert.match(last.at(-1)!, /"request_id":"after-cut"/);
+  await h.sup.stop(spec.replicaId);
 });

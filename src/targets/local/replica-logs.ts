@@ -1,14 +1,35 @@
 // A replica's log files: the current run, the previous run (`logs --previous`) and the start-up output (`logs --init`).
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync, fstatSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, truncateSync, writeFileSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ReplicaLogPaths } from './types.js';
 
 const safe = (s: string): string => s.replace(/[^A-Za-z0-9_.-]/g, '_');
 
-/** `<logDir>/<service>/<replica>.log`, `.previous.log` and `.init.log`. */
+/** `<logDir>/<service>/<replica>.log`, `.previous.log`, `.init.log` and `.rotated.log`. */
 export function replicaLogPaths(logDir: string, serviceName: string, replicaId: string): ReplicaLogPaths {
   const base = join(logDir, safe(serviceName), safe(replicaId));
-  return { current: `${base}.log`, previous: `${base}.previous.log`, init: `${base}.init.log` };
+  return { current: `${base}.log`, previous: `${base}.previous.log`, init: `${base}.init.log`, rotated: `${base}.rotated.log` };
+}
+
+/** A run's log is cut back when it grows past this: an access line per request fills a disk otherwise. */
+export const DEFAULT_LOG_CAP_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Keeps the current run's log under `maxBytes`: past it, the file is copied to `.rotated.log` (replacing the one
+ * before) and emptied. The replica keeps its append-mode descriptor, so its next line lands at the start of the
+ * emptied file; lines written during the copy itself can be lost, as with logrotate's copytruncate. True when it cut.
+ */
+export function capRunLog(paths: ReplicaLogPaths, maxBytes: number): boolean {
+  let size: number;
+  try {
+    size = statSync(paths.current).size;
+  } catch {
+    return false;
+  }
+  if (size <= maxBytes) return false;
+  copyFileSync(paths.current, paths.rotated);
+  truncateSync(paths.current, 0);
+  return true;
 }
 
 /**
@@ -18,6 +39,7 @@ export function replicaLogPaths(logDir: string, serviceName: string, replicaId: 
 export function openRunLog(paths: ReplicaLogPaths): number {
   mkdirSync(join(paths.current, '..'), { recursive: true });
   if (existsSync(paths.current) && statSync(paths.current).size > 0) renameSync(paths.current, paths.previous);
+  rmSync(paths.rotated, { force: true }); // it belonged to the run before
   return openSync(paths.current, 'a');
 }
 
@@ -35,10 +57,12 @@ export function readFrom(path: string, offset: number): { text: string; size: nu
   }
   try {
     const size = fstatSync(fd).size;
-    if (size <= offset) return { text: '', size };
-    const buf = Buffer.alloc(size - offset);
-    const n = readSync(fd, buf, 0, buf.length, offset);
-    return { text: buf.subarray(0, n).toString('utf8'), size: offset + n };
+    // Shorter than what was read: the log was cut back (capRunLog), and all of it is new.
+    const from = size < offset ? 0 : offset;
+    if (size === from) return { text: '', size };
+    const buf = Buffer.alloc(size - from);
+    const n = readSync(fd, buf, 0, buf.length, from);
+    return { text: buf.subarray(0, n).toString('utf8'), size: from + n };
   } finally {
     closeSync(fd);
   }
@@ -92,14 +116,24 @@ export type LogKind = 'current' | 'previous' | 'init';
 
 /** The text of one of a replica's logs, optionally only its last `tail` lines; '' when there is none. */
 export function readReplicaLog(paths: ReplicaLogPaths, kind: LogKind, tail?: number): string {
-  let text: string;
+  const text = readText(paths[kind]);
+  if (tail === undefined) return kind === 'current' ? readText(paths.rotated) + text : text;
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  if (kind === 'current' && lines.length < tail) {
+    // The run's older lines, when its log was cut back.
+    const older = readText(paths.rotated).split('\n');
+    if (older[older.length - 1] === '') older.pop();
+    const all = older.slice(Math.max(0, older.length - (tail - lines.length))).concat(lines);
+    return all.join('\n') + (all.length > 0 ? '\n' : '');
+  }
+  return lines.slice(Math.max(0, lines.length - tail)).join('\n') + (lines.length > 0 ? '\n' : '');
+}
+
+function readText(path: string): string {
   try {
-    text = readFileSync(paths[kind], 'utf8');
+    return readFileSync(path, 'utf8');
   } catch {
     return '';
   }
-  if (tail === undefined) return text;
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  return lines.slice(Math.max(0, lines.length - tail)).join('\n') + (lines.length > 0 ? '\n' : '');
 }

@@ -1,5 +1,6 @@
 // One supervised replica: starts runs of `berth serve`, waits for readiness, probes liveness, watches memory, restarts with back-off.
 import type { ChildProcess } from 'node:child_process';
+import { basename } from 'node:path';
 import { RestartBackoff } from './backoff.js';
 import { MemoryCgroup } from './cgroup.js';
 import { sleep, type TimerHandle } from './clock.js';
@@ -10,9 +11,12 @@ import { backOffMessage, exitMessage, oomMessage } from './messages.js';
 import { httpGet } from './probes.js';
 import { LivenessProber } from './liveness.js';
 import { killTree } from './proc-tree.js';
-import { readReplicaLog, replicaLogPaths, saveInitLog } from './replica-logs.js';
+import { capRunLog, readReplicaLog, replicaLogPaths, saveInitLog } from './replica-logs.js';
 import { createRun, stopRunTimers, stripUndefined, watchExit, type ReplicaContext, type ReplicaEventBody, type Run, type StartOutcome } from './run.js';
 import { defaultLivenessProbe, type AdoptionRecord, type InitError, type OomReport, type ReplicaEvent, type ReplicaLogPaths, type ReplicaSpec, type ReplicaState, type ReplicaStatus, type Termination, type TerminationReason } from './types.js';
+
+/** How often a run's log size is checked against the cap. */
+const LOG_CAP_CHECK_MS = 5000;
 
 export type { ReplicaContext, StartOutcome } from './run.js';
 
@@ -201,7 +205,21 @@ export class Replica {
       };
       run.watch = new MemoryWatch({ pid: run.pid, limitBytes: limit, ...(this.cgroup ? { cgroup: this.cgroup } : {}), clock: this.ctx.clock, intervalMs: this.ctx.memorySampleMs, onOom }).start();
     }
+    this.capLog(run);
     void this.pollReady(run);
+  }
+
+  /** Every few seconds while the run lives: its log is cut back when past the cap. */
+  private capLog(run: Run): void {
+    run.logCapTimer = this.ctx.clock.setTimeout(() => {
+      if (run.ended) return;
+      try {
+        if (capRunLog(this.logs, this.ctx.logCapBytes)) this.emit({ type: 'LogRotated', message: `Log past ${this.ctx.logCapBytes} bytes: older lines moved to ${basename(this.logs.rotated)}` });
+      } catch {
+        // A full or read-only disk: the next check tries again.
+      }
+      this.capLog(run);
+    }, LOG_CAP_CHECK_MS);
   }
 
   private async pollReady(run: Run): Promise<void> {

@@ -23,6 +23,8 @@ export interface ReplicaContext {
   /** How often readiness (and an adopted process's existence) is checked. */
   readonly pollMs: number;
   readonly memorySampleMs: number;
+  /** A run's log is cut back past this size (checked every few seconds). */
+  readonly logCapBytes: number;
   readonly stopGraceMs: number;
   readonly cgroup: CgroupSupport;
   readonly sink: (event: ReplicaEvent) => void;
@@ -49,6 +51,7 @@ export interface Run {
   liveness?: LivenessProber;
   timer?: TimerHandle;
   goneTimer?: TimerHandle;
+  logCapTimer?: TimerHandle;
   ended: boolean;
   readonly exited: Promise<void>;
   markExited: () => void;
@@ -80,7 +83,7 @@ export function watchExit(run: Run, clock: Clock, pollMs: number, onExit: (code:
 }
 
 export function stopRunTimers(run: Run, clock: Clock): void {
-  for (const t of [run.timer, run.goneTimer]) if (t !== undefined) clock.clearTimeout(t);
+  for (const t of [run.timer, run.goneTimer, run.logCapTimer]) if (t !== undefined) clock.clearTimeout(t);
   run.watch?.stop();
   run.liveness?.stop();
 }

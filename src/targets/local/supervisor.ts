@@ -6,7 +6,7 @@ import { sleep, systemClock, type Clock } from './clock.js';
 import { httpGet, probeSucceeded, describeProbe } from './probes.js';
 import { commandLine, isAlive, killTree } from './proc-tree.js';
 import { Replica, type StartOutcome } from './replica.js';
-import { readReplicaLog, replicaLogPaths, type LogKind } from './replica-logs.js';
+import { DEFAULT_LOG_CAP_BYTES, readReplicaLog, replicaLogPaths, type LogKind } from './replica-logs.js';
 import type { AdoptionRecord, ReplicaEvent, ReplicaSpec, ReplicaStatus } from './types.js';
 
 export interface SupervisorOptions {
@@ -31,6 +31,8 @@ export interface SupervisorOptions {
   readonly readyPollMs?: number;
   /** Memory sampling period (default 250 ms). */
   readonly memorySampleMs?: number;
+  /** A replica run's log is cut back past this many bytes (default 64 MiB). */
+  readonly logCapBytes?: number;
   /** After SIGTERM, how long a replica may drain before SIGKILL (default 35 s: serve drains for up to 30 s). */
   readonly stopGraceMs?: number;
   /** `auto` (default) probes for a writable memory cgroup; `off` enforces limits by RSS sampling only. */
@@ -155,6 +157,7 @@ export class Supervisor {
       readyTimeoutMs: o.readyTimeoutMs ?? 630_000,
       pollMs: o.readyPollMs ?? 100,
       memorySampleMs: o.memorySampleMs ?? 250,
+      logCapBytes: o.logCapBytes ?? DEFAULT_LOG_CAP_BYTES,
       stopGraceMs: o.stopGraceMs ?? 35_000,
       cgroup: this.cgroupSupport,
       sink: (event) => o.onEvent?.(event),

@@ -104,6 +104,8 @@ export interface ReplicaLogPaths {
   readonly previous: string;
   /** Start-up output of the last run that became ready or died trying (`logs --init`). */
   readonly init: string;
+  /** The current run's older output, moved aside when its log grew past the cap. */
+  readonly rotated: string;
 }
 
 interface EventBase {
@@ -128,6 +130,7 @@ export type ReplicaEvent =
   | EventBase & { readonly type: 'Adopted'; readonly pid: number; readonly port: number }
   | EventBase & { readonly type: 'AdoptFailed'; readonly pid: number; readonly port: number; readonly detail: string }
   | EventBase & { readonly type: 'Stopped' }
+  | EventBase & { readonly type: 'LogRotated' }
   | EventBase & { readonly type: 'StateChanged'; readonly from: ReplicaState; readonly to: ReplicaState };
 
 export type ReplicaEventType = ReplicaEvent['type'];
