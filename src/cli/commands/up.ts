@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BerthError } from '../../errors/catalogue.js';
 import { createLogger, flushLogsSync } from '../../core/logger.js';
+import { DEFAULT_LOG_CAP_BYTES, capLogFile, writesTo } from '../../core/log-cap.js';
 import { shipped } from '../../core/paths.js';
 import { liveRunInfo, readRunFile } from '../../control/runfile.js';
 import { parseControlSettings, type ControlSettings } from '../../control/settings.js';
@@ -33,11 +34,17 @@ export function registerUp(program: Command, ctx: CliContext): void {
     });
 }
 
+/** How often the control plane's own log is checked against the cap. */
+const LOG_CAP_CHECK_MS = 5000;
+
 async function runForeground(settings: ControlSettings, ctx: CliContext): Promise<void> {
   const logger = createLogger({ name: 'berth-control' });
   // Loaded here, not at the top: every other command would otherwise pay for loading the store and the API.
   const { startControlPlane } = await import('../../control/app.js');
   const plane = await startControlPlane(settings, logger, { env: ctx.env });
+  // Detached, stdout is the log file: keep it under the cap as replicas' logs are.
+  const logFile = join(settings.home, 'logs', 'control-plane.log');
+  if (writesTo(1, logFile)) setInterval(() => { try { capLogFile(logFile, join(settings.home, 'logs', 'control-plane.rotated.log'), DEFAULT_LOG_CAP_BYTES); } catch { /* next time */ } }, LOG_CAP_CHECK_MS).unref();
   ctx.err(`berth control plane listening on ${plane.url} (home ${settings.home}, pid ${process.pid}); stop it with Ctrl-C or berth down`);
   const stop = (): void => {
     void plane.close().then(

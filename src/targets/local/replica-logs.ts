@@ -1,6 +1,7 @@
 // A replica's log files: the current run, the previous run (`logs --previous`) and the start-up output (`logs --init`).
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, truncateSync, writeFileSync, fstatSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
+import { capLogFile } from '../../core/log-cap.js';
 import type { ReplicaLogPaths } from './types.js';
 
 const safe = (s: string): string => s.replace(/[^A-Za-z0-9_.-]/g, '_');
@@ -11,25 +12,9 @@ export function replicaLogPaths(logDir: string, serviceName: string, replicaId: 
   return { current: `${base}.log`, previous: `${base}.previous.log`, init: `${base}.init.log`, rotated: `${base}.rotated.log` };
 }
 
-/** A run's log is cut back when it grows past this: an access line per request fills a disk otherwise. */
-export const DEFAULT_LOG_CAP_BYTES = 64 * 1024 * 1024;
-
-/**
- * Keeps the current run's log under `maxBytes`: past it, the file is copied to `.rotated.log` (replacing the one
- * before) and emptied. The replica keeps its append-mode descriptor, so its next line lands at the start of the
- * emptied file; lines written during the copy itself can be lost, as with logrotate's copytruncate. True when it cut.
- */
+/** Keeps the current run's log under `maxBytes` (see capLogFile); true when it cut. */
 export function capRunLog(paths: ReplicaLogPaths, maxBytes: number): boolean {
-  let size: number;
-  try {
-    size = statSync(paths.current).size;
-  } catch {
-    return false;
-  }
-  if (size <= maxBytes) return false;
-  copyFileSync(paths.current, paths.rotated);
-  truncateSync(paths.current, 0);
-  return true;
+  return capLogFile(paths.current, paths.rotated, maxBytes);
 }
 
 /**

@@ -6,7 +6,8 @@ import { sleep, systemClock, type Clock } from './clock.js';
 import { httpGet, probeSucceeded, describeProbe } from './probes.js';
 import { commandLine, isAlive, killTree } from './proc-tree.js';
 import { Replica, type StartOutcome } from './replica.js';
-import { DEFAULT_LOG_CAP_BYTES, readReplicaLog, replicaLogPaths, type LogKind } from './replica-logs.js';
+import { DEFAULT_LOG_CAP_BYTES } from '../../core/log-cap.js';
+import { readReplicaLog, replicaLogPaths, type LogKind } from './replica-logs.js';
 import type { AdoptionRecord, ReplicaEvent, ReplicaSpec, ReplicaStatus } from './types.js';
 
 export interface SupervisorOptions {
