@@ -14,6 +14,18 @@ export function rawHeader(req: IncomingMessage, lowerName: string): string | und
   return undefined;
 }
 
+/** A flat [name, value, …] header list as an object: lower-case names, repeats joined with ", "; only names `keep` accepts. */
+export function headerRecord(flat: readonly string[], keep: (lowerName: string) => boolean = () => true): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const name = flat[i]!.toLowerCase();
+    if (!keep(name)) continue;
+    const value = flat[i + 1]!;
+    out[name] = out[name] === undefined ? value : `${out[name]}, ${value}`;
+  }
+  return out;
+}
+
 /** The control plane's request id: the client's x-request-id when usable (1–100 characters), else a new one. */
 export function requestIdOf(req: IncomingMessage): string {
   const given = rawHeader(req, 'x-request-id');

@@ -2,7 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
-import { rawHeader } from '../core/raw-headers.js';
+import { headerRecord, rawHeader } from '../core/raw-headers.js';
 import { ReplicaChannel, type ChannelOutcome } from './channel.js';
 
 /** Request bodies with a known length up to this are read before dispatch: retryable on another replica, and cheapest to send. */
@@ -204,14 +204,9 @@ export class Upstreams {
 
 function fromChannel(o: ChannelOutcome): AttemptResult {
   if (!o.ok) return { ok: false, kind: o.kind === 'unsupported' ? 'failed' : o.kind, detail: o.detail, error: new Error(o.detail) };
-  const headers: Record<string, string> = {};
-  let contentType = 'application/octet-stream';
-  for (let i = 0; i + 1 < o.headers.length; i += 2) {
-    const name = o.headers[i]!;
-    const value = o.headers[i + 1]!;
-    if (name === 'content-type') contentType = value;
-    else if (!DROP.has(name)) headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
-  }
+  const headers = headerRecord(o.headers, (name) => !DROP.has(name));
+  const contentType = headers['content-type'] ?? 'application/octet-stream';
+  delete headers['content-type'];
   return { ok: true, reply: { status: o.status, headers, contentType, body: o.body } };
 }
 

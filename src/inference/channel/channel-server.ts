@@ -2,6 +2,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { headerRecord } from '../../core/raw-headers.js';
 import { readRequestIds } from '../http/request-ids.js';
 import type { Exchange, HeaderList, Responder } from '../http/respond.js';
 import type { Scoring } from '../http/scoring.js';
@@ -104,14 +105,7 @@ class ChannelExchange implements Exchange {
 
   /** The header object a script asking for headers gets, as node:http would build it (lower-case names, repeats joined). */
   get headers(): IncomingHttpHeaders {
-    if (this.built !== undefined) return this.built;
-    const out: Record<string, string> = {};
-    for (let i = 0; i + 1 < this.flat.length; i += 2) {
-      const name = this.flat[i]!.toLowerCase();
-      const value = this.flat[i + 1]!;
-      out[name] = out[name] === undefined ? value : `${out[name]}, ${value}`;
-    }
-    return (this.built = out);
+    return (this.built ??= headerRecord(this.flat));
   }
 
   header(name: string): string | undefined {
