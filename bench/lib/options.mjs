@@ -14,7 +14,7 @@ export const USAGE = `Usage: npm run bench:serve -- [options]     (or: node benc
   --quiet-limit PCT   (env BENCH_QUIET_LIMIT, default 25)
   --noisy-retries N   measure a target again (up to N times) when other processes used > 20% of a core
                       during its measured window                (env BENCH_NOISY_RETRIES, default 2)
-  --berth-workers N   berth serve --worker-count            (env BENCH_BERTH_WORKERS, default 2)
+  --berth-workers N   berth serve --worker-count, Python    (env BENCH_BERTH_WORKERS, default 2; the JS scenario uses 1)
   --python PATH       Python for berth workers and gunicorn (env BENCH_PYTHON, default /usr/bin/python3)
   --out FILE          JSON results                          (env BENCH_OUT, default bench/results/serve-latest.json)
   --cpu-prof          run the berth server under node --cpu-prof and print its top CPU costs

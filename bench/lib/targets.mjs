@@ -65,11 +65,12 @@ export function scenarios(opts, repoRoot) {
       berth: {
         id: 'berth-js',
         isBerth: true,
+        // One worker runs the script in the server's own thread, as the raw server answers in its one thread
+        // (two or more would be worker threads, each request crossing between threads).
         label: 'berth serve (JS entry script)',
         start: (port) => ({
           cmd: process.execPath,
-          args: [berthBin, 'serve', '--entry-script', fx('noop_score.mjs'), '--port', String(port),
-            '--worker-count', String(opts.berthWorkers)],
+          args: [berthBin, 'serve', '--entry-script', fx('noop_score.mjs'), '--port', String(port), '--worker-count', '1'],
         }),
         ready: berthReady,
         readyTimeoutMs: 60_000,

@@ -56,8 +56,8 @@ export const catalogue = {
   },
   WORKER_DIED: {
     status: 502,
-    message: 'the worker process died during the request ({reason}); it is restarting',
-    fix: 'Look in the server log for the worker\'s last output: a crash in native code, os._exit() or an out-of-memory kill.',
+    message: 'the worker died during the request ({reason}); it is restarting',
+    fix: 'Look in the server log for the worker\'s last output: a crash in native code, an exit call (os._exit(), process.exit()), an exception thrown outside run() in a JS worker thread, or an out-of-memory kill.',
   },
   NOT_READY: {
     status: 503,

@@ -8,6 +8,7 @@ import type { ServeSettings } from './settings.js';
 import { WorkerPool } from './pool/worker-pool.js';
 import { PythonWorker } from './runtime/python/python-worker.js';
 import { JsWorker } from './runtime/js/js-worker.js';
+import { JsThreadWorker } from './runtime/js/js-thread-worker.js';
 import { StartupError, type Worker } from './runtime/types.js';
 import { createInferenceMetrics } from './metrics.js';
 import { createInferenceServer } from './http/server.js';
@@ -30,8 +31,11 @@ export interface RunningServer {
 }
 
 function workerFactory(settings: ServeSettings, deps: ServeDeps): (id: number) => Worker {
-  if (settings.runtime === 'js') {
+  if (settings.runtime === 'js' && settings.workerCount === 1) {
     return () => new JsWorker({ entryScript: settings.entryScript, capacity: settings.maxConcurrentRequests, logger: deps.log });
+  }
+  if (settings.runtime === 'js') {
+    return (id) => new JsThreadWorker({ id, entryScript: settings.entryScript, initTimeoutMs: settings.initTimeoutS * 1000, logger: deps.log });
   }
   return (id) => new PythonWorker({
     id,
@@ -49,8 +53,8 @@ export async function startServer(deps: ServeDeps): Promise<RunningServer> {
   const { settings, log } = deps;
   let pool: WorkerPool | undefined;
   const metrics = createInferenceMetrics(() => ({ busy: pool?.busy ?? 0, workers: workerCount, queued: pool?.queued ?? 0 }));
-  // JS scripts run in this process: one worker whose capacity is the concurrency limit.
-  const workerCount = settings.runtime === 'js' ? 1 : settings.workerCount;
+  // One JS worker runs in this thread, with the concurrency limit as its capacity; more are worker threads, like Python workers.
+  const workerCount = settings.workerCount;
   pool = new WorkerPool({
     workerCount,
     maxConcurrent: settings.maxConcurrentRequests,

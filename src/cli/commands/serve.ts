@@ -13,7 +13,7 @@ const FLAGS: ReadonlyArray<readonly [key: string, flag: string, description: str
   ['modelDir', 'model-dir <dir>', 'model directory; sets AZUREML_MODEL_DIR and BERTH_MODEL_DIR [env AZUREML_MODEL_DIR]'],
   ['port', 'port <n>', 'port to listen on (default 5001; 0 picks a free one)'],
   ['host', 'host <addr>', 'address to listen on (default 127.0.0.1)'],
-  ['workerCount', 'worker-count <n>', 'Python worker processes, each calling init() once (default 1) [env WORKER_COUNT]'],
+  ['workerCount', 'worker-count <n>', 'workers, each calling init() once: Python processes; for a JS script, 2 or more are threads (default 1) [env WORKER_COUNT]'],
   ['scoringTimeoutMs', 'scoring-timeout-ms <ms>', 'time allowed for one run() (default 60000) [env SCORING_TIMEOUT_MS]'],
   ['maxQueueWaitMs', 'max-queue-wait-ms <ms>', 'longest wait for a free worker before 503 (default 500)'],
   ['maxConcurrentRequests', 'max-concurrent-requests <n>', 'requests run at once (default: the worker count)'],

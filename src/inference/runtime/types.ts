@@ -14,7 +14,7 @@ export interface ScoreRequest {
 
 /** How one scoring request ended, as far as the runtime knows. */
 export type ScoreOutcome =
-  | { readonly kind: 'ok'; readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: Buffer; readonly workerId: number; readonly execMs: number }
+  | { readonly kind: 'ok'; readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: Buffer | string; readonly workerId: number; readonly execMs: number }
   | { readonly kind: 'run_error'; readonly exception: string; readonly message: string; readonly traceback: string; readonly workerId: number; readonly execMs: number }
   | { readonly kind: 'bad_utf8'; readonly message: string; readonly workerId: number }
   | { readonly kind: 'timeout'; readonly timeoutMs: number; readonly workerId: number }

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { shipped } from '../../../core/paths.js';
 import { encodeRequest, FrameDecoder, type ReplyFrame } from './frames.js';
 import { queryAsJsonInput } from '../query-input.js';
-import { InFlightQueue } from './in-flight.js';
+import { InFlightQueue } from '../in-flight.js';
 import { StartupError, type ScoreOutcome, type ScoreRequest, type StartupFailure, type Worker, type WorkerPhase } from '../types.js';
 
 export interface PythonWorkerOptions {

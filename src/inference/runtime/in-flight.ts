@@ -1,5 +1,5 @@
-// The requests one Python worker holds, in the order it answers them: the running one (scoring timer) and those sent ahead (queue-wait expiry).
-import type { ScoreOutcome } from '../types.js';
+// The requests one worker holds, in the order it answers them: the running one (scoring timer) and those sent ahead (queue-wait expiry).
+import type { ScoreOutcome } from './types.js';
 
 /** Node answers a request sent ahead 503 a little after its deadline, so the worker (same clock) has surely skipped it. */
 const EXPIRY_MARGIN_MS = 50;

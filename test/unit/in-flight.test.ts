@@ -1,7 +1,7 @@
-// The in-flight queue of one Python worker: replies settle in order, a request sent ahead expires on time, and a dead worker's unstarted requests are handed back.
+// The in-flight queue of one worker (a Python process or a JS thread): replies settle in order, a request sent ahead expires on time, and a dead worker's unstarted requests are handed back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InFlightQueue } from '../../src/inference/runtime/python/in-flight.js';
+import { InFlightQueue } from '../../src/inference/runtime/in-flight.js';
 import type { ScoreOutcome } from '../../src/inference/runtime/types.js';
 
 const ok = (execMs: number): ScoreOutcome => ({ kind: 'ok', status: 200, headers: {}, body: Buffer.alloc(0), workerId: 1, execMs });

@@ -1,0 +1,42 @@
+// The body of a JS worker thread: loads the entry script, calls init() once, then runs the requests the server posts, one at a time.
+import { parentPort, workerData } from 'node:worker_threads';
+import { encodeData, encodeResult, initEntryModule, isPromiseLike, loadEntryModule, NOT_UTF8, runError, runInput } from './entry-module.js';
+import type { ScoreOutcome } from '../types.js';
+import type { ThreadData, ThreadMessage, ThreadRequest } from './thread-messages.js';
+
+const port = parentPort;
+if (port === null) throw new Error('thread-main runs only as a worker thread');
+const { entryScript, workerId } = workerData as ThreadData;
+const post = (message: ThreadMessage): void => port.postMessage(message);
+
+const started = performance.now();
+const loaded = await loadEntryModule(entryScript);
+const failure = loaded.ok ? await initEntryModule(loaded.entry, entryScript) : loaded.failure;
+if (failure !== undefined || !loaded.ok) {
+  if (failure !== undefined) post({ type: 'init_failed', failure });
+  process.exit(3); // ends this thread only
+} else {
+  const entry = loaded.entry;
+  port.on('message', ({ id, request, deadlineNs }: ThreadRequest) => {
+    if (deadlineNs !== undefined && process.hrtime.bigint() > deadlineNs) {
+      return post({ type: 'reply', id, outcome: { kind: 'expired', waitedMs: 0, workerId } });
+    }
+    // The structured clone turned the body into a plain Uint8Array.
+    const body = Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength);
+    const given = runInput(entry, { ...request, body });
+    if (given === undefined) return post({ type: 'reply', id, outcome: { kind: 'bad_utf8', message: NOT_UTF8, workerId } });
+    const t0 = performance.now();
+    const reply = (outcome: ScoreOutcome): void => post({ type: 'reply', id, outcome });
+    let result: unknown;
+    try {
+      result = entry.wantsHeaders ? entry.run(given.input, request.headers) : entry.run(given.input);
+    } catch (err) {
+      return reply(runError(err, performance.now() - t0, workerId));
+    }
+    if (!isPromiseLike(result) && !(result instanceof Response)) return reply(encodeData(result, performance.now() - t0, workerId));
+    Promise.resolve(result)
+      .then((settled) => encodeResult(settled, performance.now() - t0, workerId))
+      .then(reply, (err: unknown) => reply(runError(err, performance.now() - t0, workerId)));
+  });
+  post({ type: 'ready', raw: entry.raw, wantsHeaders: entry.wantsHeaders, initMs: performance.now() - started });
+}
