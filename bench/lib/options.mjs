@@ -6,7 +6,7 @@ export const USAGE = `Usage: npm run bench:serve -- [options]     (or: node benc
   --duration S        measured seconds per target           (env BENCH_DURATION, default 10)
   --warmup S          warm-up seconds per target            (env BENCH_WARMUP, default 2)
   --connections N     concurrent keep-alive connections     (env BENCH_CONNECTIONS, default 16)
-  --only LIST         scenarios to run: python, js          (env BENCH_ONLY, default python,js)
+  --only LIST         scenarios to run: python, js, js-cpu  (env BENCH_ONLY, default python,js)
   --rounds N          rounds (baseline then berth, fresh servers each); the median is reported
                                                             (env BENCH_ROUNDS, default 3)
   --quiet-wait S      before each target, wait up to S seconds for other processes to use less than
@@ -74,7 +74,7 @@ export function parseOptions(argv, env, repoRoot) {
   for (const [k, min] of [['durationS', 1], ['warmupS', 0], ['connections', 1], ['berthWorkers', 1], ['rounds', 1], ['noisyRetries', 0], ['quietWaitS', 0], ['quietLimitPct', 0]]) {
     if (!Number.isFinite(o[k]) || o[k] < min) throw new Error(`invalid ${k}: ${o[k]}`);
   }
-  const known = ['python', 'js'];
+  const known = ['python', 'js', 'js-cpu'];
   for (const s of o.only) if (!known.includes(s)) throw new Error(`--only: unknown scenario "${s}" (known: ${known.join(', ')})`);
   return o;
 }

@@ -1,5 +1,6 @@
 // Benchmark reporting: rounds → medians, ratio checks, console tables and the Markdown table for the README.
 
+const SCENARIO_NAMES = { python: 'Python `score.py` (sum of rows)', js: 'JS no-op entry script', 'js-cpu': 'JS CPU-bound entry script' };
 const fmt = (v, digits = 0) => (v === null || v === undefined || Number.isNaN(v) ? '—' : Number(v).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
 const ms = (v) => (v === null || v === undefined ? '—' : v < 10 ? v.toFixed(2) : v.toFixed(1));
 const pctStr = (v) => (v === null || v === undefined ? '—' : `${fmt(v)}%`);
@@ -150,7 +151,7 @@ export function markdownReport(results) {
   for (const s of results.scenarios) {
     for (const t of s.targets) {
       const r = targetRow(t);
-      lines.push(`| ${s.id === 'python' ? 'Python `score.py` (sum of rows)' : 'JS no-op entry script'} | ${t.label} | ${r[1]} | ${r[2]} | ${r[3]} | ${r[4]} | ${r[6]} |`);
+      lines.push(`| ${SCENARIO_NAMES[s.id] ?? s.id} | ${t.label} | ${r[1]} | ${r[2]} | ${r[3]} | ${r[4]} | ${r[6]} |`);
     }
   }
   lines.push('');

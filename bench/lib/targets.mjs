@@ -92,6 +92,31 @@ export function scenarios(opts, repoRoot) {
         readyTimeoutMs: 15_000,
       },
     },
+    // Not in the default set (--only js-cpu): what worker threads buy a CPU-bound JS script on this machine's cores.
+    'js-cpu': {
+      id: 'js-cpu',
+      title: 'Scenario C (JS, CPU-bound): two worker threads against one worker in the server\'s thread',
+      request: { method: 'POST', path: '/score', body: '{"data": [[1,2,3],[4,5,6]]}' },
+      expected: { x: 500_319 },
+      checks: [
+        { id: 'js-cpu-threads', label: 'JS CPU-bound: --worker-count 2 (threads) / --worker-count 1 throughput', metric: 'throughput' },
+      ],
+      berth: {
+        id: 'berth-js-threads',
+        isBerth: true,
+        label: 'berth serve --worker-count 2 (worker threads)',
+        start: (port) => ({ cmd: process.execPath, args: [berthBin, 'serve', '--entry-script', fx('cpu_score.mjs'), '--port', String(port), '--worker-count', '2'] }),
+        ready: berthReady,
+        readyTimeoutMs: 60_000,
+      },
+      baseline: {
+        id: 'berth-js-one',
+        label: 'berth serve --worker-count 1 (the server\'s own thread)',
+        start: (port) => ({ cmd: process.execPath, args: [berthBin, 'serve', '--entry-script', fx('cpu_score.mjs'), '--port', String(port), '--worker-count', '1'] }),
+        ready: berthReady,
+        readyTimeoutMs: 60_000,
+      },
+    },
   };
   return opts.only.map((s) => all[s]);
 }
