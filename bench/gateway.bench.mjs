@@ -24,8 +24,9 @@ const USAGE = `Usage: npm run bench:gateway -- [options]
   --quick           --warmup 1 --duration 3 --rounds 1 (for trying things out, not a measurement)`;
 
 const TARGETS = { addedP50Ms: 1, addedP99Ms: 3, throughputRatio: 0.85 };
-/** The reference: a bare Node reverse proxy in front of the same replica, so the cost of any extra hop on this machine shows. */
+/** References in front of the same replica, so the cost of any extra hop on this machine shows: a bare Node reverse proxy, and a TCP relay that does not read HTTP at all. */
 const BARE_PROXY = 'fixtures/minimal_proxy.mjs';
+const TCP_PIPE = 'fixtures/tcp_pipe.mjs';
 
 function parse(argv) {
   const o = { durationS: 10, warmupS: 2, connections: 16, rounds: 3, script: 'python', quietWaitS: 30, out: path.join(repoRoot, 'bench/results/gateway-latest.json') };
@@ -61,6 +62,7 @@ async function main() {
     : { entry: 'noop_score.mjs', body: '{"data": [[1,2,3],[4,5,6]]}', expected: '{"ok":true}' };
   if (o.quietWaitS > 0) await waitForQuiet({ maxBusyPct: 25, timeoutS: o.quietWaitS, log });
   let bareProxy;
+  let tcpPipe;
   const plane = await startPlane(repoRoot, logDir, ['--capacity', 'cpu=8,memory_gb=8,gpu=0']);
   try {
     log(`control plane at ${plane.url}; deploying ${scenario.entry} (1 replica, ${o.connections} requests at once)`);
@@ -74,8 +76,12 @@ async function main() {
     bareProxy = startProcess(process.execPath, [path.join(repoRoot, 'bench', BARE_PROXY), String(proxyPort), svc.replicas[0].url], { cwd: repoRoot, env: process.env, logFile: proxyLog });
     const proxy = `http://${HOST}:${proxyPort}/score`;
     await pollUntil(async () => (await fetch(proxy, { method: 'POST', body: scenario.body })).ok, { timeoutMs: 10_000, what: 'bare proxy' });
+    const pipePort = await freePort();
+    tcpPipe = startProcess(process.execPath, [path.join(repoRoot, 'bench', TCP_PIPE), String(pipePort), svc.replicas[0].url], { cwd: repoRoot, env: process.env, logFile: path.join(logDir, 'tcp-pipe.log') });
+    const pipe = `http://${HOST}:${pipePort}/score`;
+    await pollUntil(async () => (await fetch(pipe, { method: 'POST', body: scenario.body })).ok, { timeoutMs: 10_000, what: 'TCP relay' });
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${svc.keys.primary}` };
-    for (const url of [direct, gateway, proxy]) {
+    for (const url of [direct, gateway, proxy, pipe]) {
       const r = await fetch(url, { method: 'POST', body: scenario.body, headers });
       const text = (await r.text()).replace(/\s/g, '');
       if (r.status !== 200 || text !== scenario.expected.replace(/\s/g, '')) throw new Error(`unexpected answer from ${url}: ${r.status} ${text}`);
@@ -85,9 +91,9 @@ async function main() {
     for (let i = 1; i <= o.rounds; i++) {
       // Alternate which path goes first, so neither always runs on a warmer (or more tired) machine.
       const order = i % 2 ? ['direct', 'gateway'] : ['gateway', 'direct'];
-      const urls = { direct, gateway, proxy };
+      const urls = { direct, gateway, proxy, pipe };
       const peak = {};
-      for (const p of [...order, 'proxy']) {
+      for (const p of [...order, 'proxy', 'pipe']) {
         peak[p] = await load(urls[p]);
         log(`round ${i}: peak ${p}: ${peak[p].reqPerSec} req/s (p50 ${peak[p].latencyMs.p50} ms, non-2xx ${peak[p].non2xx}, errors ${peak[p].errors})`);
       }
@@ -107,6 +113,9 @@ async function main() {
       peakProxy: m((r) => r.peak.proxy.reqPerSec),
       proxyRatio: m((r) => r.peak.proxy.reqPerSec / r.peak.direct.reqPerSec),
       gatewayVsProxy: m((r) => r.peak.gateway.reqPerSec / r.peak.proxy.reqPerSec),
+      peakPipe: m((r) => r.peak.pipe.reqPerSec),
+      pipeRatio: m((r) => r.peak.pipe.reqPerSec / r.peak.direct.reqPerSec),
+      gatewayVsPipe: m((r) => r.peak.gateway.reqPerSec / r.peak.pipe.reqPerSec),
       halfRate: m((r) => r.rate),
       p50Direct: m((r) => r.half.direct.latencyMs.p50),
       p50Gateway: m((r) => r.half.gateway.latencyMs.p50),
@@ -131,6 +140,7 @@ async function main() {
       `| through the gateway (key auth) | ${summary.peakGateway.toFixed(0)} | ${f2(summary.p50Gateway)} ms | ${f2(summary.p99Gateway)} ms |`,
       `| gateway cost | ${summary.throughputRatio.toFixed(2)}× throughput (target ≥ ${TARGETS.throughputRatio}) | +${f2(summary.addedP50Ms)} ms (target ≤ ${TARGETS.addedP50Ms}) | +${f2(summary.addedP99Ms)} ms (target ≤ ${TARGETS.addedP99Ms}) |`,
       `| reference: a bare Node proxy (no auth, metrics, logs or queue) | ${summary.peakProxy.toFixed(0)} (${summary.proxyRatio.toFixed(2)}× direct; the gateway does ${summary.gatewayVsProxy.toFixed(2)}× of it) | | |`,
+      `| reference: a TCP relay that only copies bytes (no HTTP parsing) | ${summary.peakPipe.toFixed(0)} (${summary.pipeRatio.toFixed(2)}× direct; the gateway does ${summary.gatewayVsPipe.toFixed(2)}× of it) | | |`,
     ].join('\n');
     const results = { date: new Date().toISOString(), host: HOST, cpus: os.availableParallelism(), options: o, summary, checks: checks.map(([what, target, pass]) => ({ what, target, pass })), rounds, markdown };
     fs.mkdirSync(path.dirname(o.out), { recursive: true });
@@ -139,6 +149,7 @@ async function main() {
     return checks.every(([, , pass]) => pass) ? 0 : 1;
   } finally {
     await bareProxy?.stop();
+    await tcpPipe?.stop();
     await plane.stop();
   }
 }
