@@ -1,10 +1,8 @@
 // One JS worker thread (`--worker-count 2` or more): its own copy of the entry script and init(); a run() past the scoring timeout is stopped by ending the thread.
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
 import { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { InFlightQueue } from '../in-flight.js';
-import { StartupError, type ScoreOutcome, type ScoreRequest, type StartupFailure, type Worker, type WorkerPhase } from '../types.js';
+import { MortalWorker } from '../worker-lifecycle.js';
+import type { ScoreOutcome, ScoreRequest, StartupFailure } from '../types.js';
 import type { ThreadData, ThreadMessage, ThreadRequest } from './thread-messages.js';
 
 export interface JsThreadWorkerOptions {
@@ -19,30 +17,14 @@ const fromSource = import.meta.url.endsWith('.ts');
 const threadMain = new URL(fromSource ? './thread-main.ts' : './thread-main.js', import.meta.url);
 const NO_HEADERS = Object.freeze({});
 
-export class JsThreadWorker implements Worker {
-  readonly capacity = 1;
-  /** One request waits in the thread's queue behind the running one, so under load the thread never idles between requests. */
-  readonly prefetch = 1;
+export class JsThreadWorker extends MortalWorker {
   private thread: Thread | undefined;
-  private readonly inflight: InFlightQueue;
-  private nextId = 1;
-  private state: WorkerPhase = 'starting';
   private raw = false;
   private wantsHeaders = false;
-  private readonly exitListeners: Array<(reason: string) => void> = [];
-  private exited: Promise<void> | undefined;
-  /** Set when the server itself ended the thread, so the exit is reported with that reason. */
-  private killReason: string | undefined;
 
   constructor(private readonly options: JsThreadWorkerOptions) {
-    this.inflight = new InFlightQueue(options.id, (timeoutMs) => this.timeOut(timeoutMs));
+    super(options.id, options.logger);
   }
-
-  get id(): number { return this.options.id; }
-  get phase(): WorkerPhase { return this.state; }
-  get inFlight(): number { return this.inflight.length; }
-
-  onExit(listener: (reason: string) => void): void { this.exitListeners.push(listener); }
 
   start(): Promise<void> {
     const { id, entryScript, initTimeoutMs, logger } = this.options;
@@ -58,7 +40,7 @@ export class JsThreadWorker implements Worker {
       const initTimer = setTimeout(() => {
         startupFailure = { kind: 'timeout', exception: 'InitTimeout', message: `init() did not finish within ${initTimeoutMs / 1000} s` };
         this.killReason = 'init timeout';
-        void thread.terminate();
+        this.kill();
       }, initTimeoutMs);
 
       thread.on('message', (message: ThreadMessage) => {
@@ -77,19 +59,13 @@ export class JsThreadWorker implements Worker {
       // An exception nobody caught (a throw in a timer, an unhandled rejection) ends the thread.
       thread.on('error', (err) => {
         crash = err;
+        startupFailure ??= this.state === 'ready' ? undefined : { kind: 'init', exception: err.name, message: err.message, traceback: err.stack };
         logger.error({ worker: id, exception: err.name, traceback: err.stack }, `worker ${id}: uncaught ${err.name} in the entry script: ${err.message}`);
       });
       this.exited = new Promise<void>((done) => {
         thread.on('exit', (code) => {
           clearTimeout(initTimer);
-          const wasReady = this.state === 'ready';
-          this.state = wasReady || startupFailure === undefined ? 'stopped' : 'failed';
-          const reason = this.killReason ?? (crash !== undefined ? `threw an uncaught ${crash.name}: ${crash.message}` : `exited with code ${code}`);
-          this.inflight.failAll(reason);
-          if (!wasReady) {
-            reject(new StartupError(startupFailure ?? { kind: 'init', exception: crash?.name ?? 'WorkerExited', message: `the worker thread ${reason} before init() finished`, traceback: crash?.stack }, id));
-          }
-          for (const listener of this.exitListeners) listener(reason);
+          this.ended(crash !== undefined ? `threw an uncaught ${crash.name}: ${crash.message}` : `exited with code ${code}`, startupFailure, reject);
           done();
         });
       });
@@ -98,9 +74,7 @@ export class JsThreadWorker implements Worker {
 
   execute(request: ScoreRequest, timeoutMs: number, done: (outcome: ScoreOutcome) => void, waitBudgetMs?: number): void {
     const thread = this.thread;
-    if (thread === undefined || this.state !== 'ready' || this.inflight.length >= this.capacity + this.prefetch) {
-      return done({ kind: 'worker_died', reason: 'the worker was not ready', workerId: this.id });
-    }
+    if (thread === undefined || !this.accepts()) return done({ kind: 'worker_died', reason: 'the worker was not ready', workerId: this.id });
     const id = this.nextId++;
     // A request sent ahead carries its deadline (the monotonic clock all threads share), past which the thread skips it.
     const sentAhead = this.inflight.length > 0 && waitBudgetMs !== undefined;
@@ -127,6 +101,10 @@ export class JsThreadWorker implements Worker {
     await this.exited;
   }
 
+  protected kill(): void {
+    void this.thread?.terminate();
+  }
+
   private reply(id: number, outcome: ScoreOutcome): void {
     let settled = outcome;
     if (outcome.kind === 'ok' && typeof outcome.body !== 'string') {
@@ -135,18 +113,5 @@ export class JsThreadWorker implements Worker {
       settled = { ...outcome, body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
     }
     this.inflight.settle(id, () => settled);
-  }
-
-  private timeOut(timeoutMs: number): void {
-    this.state = 'stopped'; // never dispatch to it again, even before its exit is seen
-    this.inflight.timeOutHead();
-    // A run() that overran can only be stopped by ending its thread; the pool starts a new worker.
-    this.killReason = `recycled after a scoring timeout of ${timeoutMs} ms`;
-    void this.thread?.terminate();
-  }
-
-  private tagOutput(stream: Readable, name: 'stdout' | 'stderr'): void {
-    const log = this.options.logger.child({ worker: this.id, stream: name });
-    createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => log.info(line));
   }
 }

@@ -1,13 +1,12 @@
 // One Python worker process: spawns the runner, waits for init(), sends framed requests, notices death.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import { shipped } from '../../../core/paths.js';
 import { encodeRequest, FrameDecoder, type ReplyFrame } from './frames.js';
 import { queryAsJsonInput } from '../query-input.js';
-import { InFlightQueue } from '../in-flight.js';
-import { StartupError, type ScoreOutcome, type ScoreRequest, type StartupFailure, type Worker, type WorkerPhase } from '../types.js';
+import { MortalWorker } from '../worker-lifecycle.js';
+import type { ScoreOutcome, ScoreRequest, StartupFailure } from '../types.js';
 
 export interface PythonWorkerOptions {
   readonly id: number;
@@ -25,31 +24,17 @@ type RunMode = 'body' | 'headers' | 'raw';
 const runnerPath = shipped('src/inference/runtime/python/berth_runner.py');
 const STOP_GRACE_MS = 2000;
 
-export class PythonWorker implements Worker {
-  readonly capacity = 1;
-  /** One request waits in the pipe behind the running one, so under load the worker never sleeps between requests. */
-  readonly prefetch = 1;
+/** One request waits in the pipe behind the running one (the prefetch), so under load the worker never sleeps between requests. */
+export class PythonWorker extends MortalWorker {
   private child: ChildProcess | undefined;
   private requests: Writable | undefined;
-  private readonly inflight: InFlightQueue;
-  private nextId = 1;
   private mode: RunMode = 'body';
-  private state: WorkerPhase = 'starting';
-  private exitListeners: Array<(reason: string) => void> = [];
-  private exited: Promise<void> | undefined;
-  /** Set when Node itself killed the worker, so the exit is reported with that reason. */
-  private killReason: string | undefined;
 
   constructor(private readonly options: PythonWorkerOptions) {
-    this.inflight = new InFlightQueue(options.id, (timeoutMs) => this.timeOut(timeoutMs));
+    super(options.id, options.logger);
   }
 
-  get id(): number { return this.options.id; }
-  get phase(): WorkerPhase { return this.state; }
-  get inFlight(): number { return this.inflight.length; }
   get pid(): number | undefined { return this.child?.pid; }
-
-  onExit(listener: (reason: string) => void): void { this.exitListeners.push(listener); }
 
   start(): Promise<void> {
     const { python, entryScript, modelDir, id, env, logger } = this.options;
@@ -81,7 +66,7 @@ export class PythonWorker implements Worker {
       const initTimer = setTimeout(() => {
         startupFailure = { kind: 'timeout', exception: 'InitTimeout', message: `init() did not finish within ${this.options.initTimeoutMs / 1000} s` };
         this.killReason = 'init timeout';
-        child.kill('SIGKILL');
+        this.kill();
       }, this.options.initTimeoutMs);
 
       const decoder = new FrameDecoder((frame) => {
@@ -106,14 +91,7 @@ export class PythonWorker implements Worker {
           if (finished) return;
           finished = true;
           clearTimeout(initTimer);
-          const wasReady = this.state === 'ready';
-          this.state = wasReady || startupFailure === undefined ? 'stopped' : 'failed';
-          const reason = this.killReason ?? (signal !== null ? `killed by signal ${signal}` : `exited with code ${code ?? 'unknown'}`);
-          this.inflight.failAll(reason);
-          if (!wasReady) {
-            reject(new StartupError(startupFailure ?? { kind: 'init', exception: 'WorkerExited', message: `the worker ${reason} before init() finished` }, id));
-          }
-          for (const listener of this.exitListeners) listener(reason);
+          this.ended(signal !== null ? `killed by signal ${signal}` : `exited with code ${code ?? 'unknown'}`, startupFailure, reject);
           done();
         };
         child.on('error', (err) => {
@@ -135,9 +113,7 @@ export class PythonWorker implements Worker {
 
   execute(request: ScoreRequest, timeoutMs: number, done: (outcome: ScoreOutcome) => void, waitBudgetMs?: number): void {
     const requests = this.requests;
-    if (requests === undefined || this.state !== 'ready' || this.inflight.length >= this.capacity + this.prefetch) {
-      return done({ kind: 'worker_died', reason: 'the worker was not ready', workerId: this.id });
-    }
+    if (requests === undefined || !this.accepts()) return done({ kind: 'worker_died', reason: 'the worker was not ready', workerId: this.id });
     const id = this.nextId++;
     // A request sent ahead carries its deadline (CLOCK_MONOTONIC, shared with the worker), past which it is skipped.
     const sentAhead = this.inflight.length > 0 && waitBudgetMs !== undefined;
@@ -186,18 +162,8 @@ export class PythonWorker implements Worker {
     });
   }
 
-  private timeOut(timeoutMs: number): void {
-    this.state = 'stopped'; // never dispatch to it again, even before its exit is seen
-    this.inflight.timeOutHead();
-    // The only way to stop a run() that overran is to kill its process; the pool starts a new worker.
-    this.killReason = `recycled after a scoring timeout of ${timeoutMs} ms`;
+  protected kill(): void {
     this.child?.kill('SIGKILL');
-  }
-
-  private tagOutput(stream: Readable | null, name: 'stdout' | 'stderr'): void {
-    if (stream === null) return;
-    const log = this.options.logger.child({ worker: this.id, stream: name });
-    createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => log.info(line));
   }
 }
 

@@ -1,0 +1,68 @@
+// What every worker that can die shares (a Python process, a JS thread): its in-flight requests, recycling after a scoring timeout, tagged output, and how its end is reported.
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import { InFlightQueue } from './in-flight.js';
+import { StartupError, type ScoreOutcome, type ScoreRequest, type StartupFailure, type Worker, type WorkerPhase } from './types.js';
+
+export abstract class MortalWorker implements Worker {
+  readonly capacity = 1;
+  /** One request waits behind the running one, so under load the worker never idles between requests. */
+  readonly prefetch = 1;
+  protected readonly inflight: InFlightQueue;
+  protected nextId = 1;
+  protected state: WorkerPhase = 'starting';
+  protected exited: Promise<void> | undefined;
+  /** Set when the server itself ended the worker, so its end is reported with that reason. */
+  protected killReason: string | undefined;
+  private readonly exitListeners: Array<(reason: string) => void> = [];
+
+  constructor(readonly id: number, protected readonly logger: Logger) {
+    this.inflight = new InFlightQueue(id, (timeoutMs) => this.timeOut(timeoutMs));
+  }
+
+  get phase(): WorkerPhase { return this.state; }
+  get inFlight(): number { return this.inflight.length; }
+
+  onExit(listener: (reason: string) => void): void { this.exitListeners.push(listener); }
+
+  abstract start(): Promise<void>;
+  abstract execute(request: ScoreRequest, timeoutMs: number, done: (outcome: ScoreOutcome) => void, waitBudgetMs?: number): void;
+  abstract stop(): Promise<void>;
+
+  /** Ends the worker at once (SIGKILL, thread termination); its end is then reported through `ended`. */
+  protected abstract kill(): void;
+
+  /** Whether a request can be handed over now. */
+  protected accepts(): boolean {
+    return this.state === 'ready' && this.inflight.length < this.capacity + this.prefetch;
+  }
+
+  /**
+   * The worker is gone: requests it held fail (or go elsewhere when they never started), a start that was still
+   * waiting for init() is rejected, and the pool hears why.
+   */
+  protected ended(reason: string, startupFailure: StartupFailure | undefined, reject: (err: StartupError) => void): void {
+    const wasReady = this.state === 'ready';
+    this.state = wasReady || startupFailure === undefined ? 'stopped' : 'failed';
+    const why = this.killReason ?? reason;
+    this.inflight.failAll(why);
+    if (!wasReady) reject(new StartupError(startupFailure ?? { kind: 'init', exception: 'WorkerExited', message: `the worker ${why} before init() finished` }, this.id));
+    for (const listener of this.exitListeners) listener(why);
+  }
+
+  /** Output of user code, one log line per line, tagged with the worker and the stream. */
+  protected tagOutput(stream: Readable | null, name: 'stdout' | 'stderr'): void {
+    if (stream === null) return;
+    const log = this.logger.child({ worker: this.id, stream: name });
+    createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => log.info(line));
+  }
+
+  private timeOut(timeoutMs: number): void {
+    this.state = 'stopped'; // never dispatch to it again, even before its end is seen
+    this.inflight.timeOutHead();
+    // A run() that overran can only be stopped by ending its worker; the pool starts a new one.
+    this.killReason = `recycled after a scoring timeout of ${timeoutMs} ms`;
+    this.kill();
+  }
+}
