@@ -101,6 +101,27 @@ describe('berth serve JS worker threads', () => {
       assert.ok(!server.logs.some((l) => /exited with code 7/.test(String(l.msg))), 'the expired request never ran');
     }));
 
+  test('an async run() holds its thread: a request waiting behind a slow one runs after it and is answered, not dropped', () =>
+    withThreads(['--scoring-timeout-ms', '3000', '--max-queue-wait-ms', '5000'], async (server) => {
+      const busyWorkers = async (n: number): Promise<void> => {
+        for (let i = 0; i < 100; i++) {
+          const ready = (await get(`${server.url}/ready`)).json as { workers: Array<{ busy: boolean }> };
+          if (ready.workers.filter((w) => w.busy).length >= n) return;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        throw new Error(`${n} workers never busy`);
+      };
+      // Both threads get a slow request, then each gets a fast one sent ahead behind it.
+      const slow1 = post(`${server.url}/score`, '{"how": "sleep", "ms": 600}');
+      await busyWorkers(1);
+      const slow2 = post(`${server.url}/score`, '{"how": "sleep", "ms": 600}');
+      await busyWorkers(2);
+      const fast = [1, 2].map(() => post(`${server.url}/score`, '{"how": "sleep", "ms": 1}'));
+      const all = await Promise.all([slow1, slow2, ...fast]);
+      assert.deepEqual(all.map((r) => r.status), [200, 200, 200, 200], all.map((r) => r.text).join('\n'));
+      assert.deepEqual(all.map((r) => (r.json as Json).slept), [600, 600, 1, 1]);
+    }));
+
   test('a TypeScript entry script runs in threads; init() throwing in a thread exits 3 naming the file and line', async () => {
     const server = await startServe(['--entry-script', fixture('async_score.ts'), '--worker-count', '2']);
     try {

@@ -17,16 +17,13 @@ if (failure !== undefined || !loaded.ok) {
   process.exit(3); // ends this thread only
 } else {
   const entry = loaded.entry;
-  port.on('message', ({ id, request, deadlineNs }: ThreadRequest) => {
-    if (deadlineNs !== undefined && process.hrtime.bigint() > deadlineNs) {
-      return post({ type: 'reply', id, outcome: { kind: 'expired', waitedMs: 0, workerId } });
-    }
+  const run = ({ request, deadlineNs }: ThreadRequest, reply: (outcome: ScoreOutcome) => void): void => {
+    if (deadlineNs !== undefined && process.hrtime.bigint() > deadlineNs) return reply({ kind: 'expired', waitedMs: 0, workerId });
     // The structured clone turned the body into a plain Uint8Array.
     const body = Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength);
     const given = runInput(entry, { ...request, body });
-    if (given === undefined) return post({ type: 'reply', id, outcome: { kind: 'bad_utf8', message: NOT_UTF8, workerId } });
+    if (given === undefined) return reply({ kind: 'bad_utf8', message: NOT_UTF8, workerId });
     const t0 = performance.now();
-    const reply = (outcome: ScoreOutcome): void => post({ type: 'reply', id, outcome });
     let result: unknown;
     try {
       result = entry.wantsHeaders ? entry.run(given.input, request.headers) : entry.run(given.input);
@@ -37,6 +34,24 @@ if (failure !== undefined || !loaded.ok) {
     Promise.resolve(result)
       .then((settled) => encodeResult(settled, performance.now() - t0, workerId))
       .then(reply, (err: unknown) => reply(runError(err, performance.now() - t0, workerId)));
+  };
+  // Strictly one request at a time, in arrival order, even when run() is async: the server matches replies to requests
+  // in that order, and times only the one running.
+  const waiting: ThreadRequest[] = [];
+  let running = false;
+  const next = (): void => {
+    const message = waiting.shift();
+    if (message === undefined) return;
+    running = true;
+    run(message, (outcome) => {
+      post({ type: 'reply', id: message.id, outcome });
+      running = false;
+      next();
+    });
+  };
+  port.on('message', (message: ThreadRequest) => {
+    waiting.push(message);
+    if (!running) next();
   });
   post({ type: 'ready', raw: entry.raw, wantsHeaders: entry.wantsHeaders, initMs: performance.now() - started });
 }
