@@ -25,6 +25,16 @@ async function servedAgain(url: string): Promise<{ json: unknown }> {
   throw new Error('no worker served again');
 }
 
+/** Polls /ready until `busy` (how many workers hold a request) satisfies `enough`. */
+async function untilBusy(url: string, enough: (busy: number) => boolean): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ready = (await get(`${url}/ready`)).json as { workers: Array<{ busy: boolean }> };
+    if (enough(ready.workers.filter((w) => w.busy).length)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error('the workers never reached the expected load');
+}
+
 describe('berth serve JS worker threads', () => {
   test('two workers: each thread runs init() once (output tagged with its worker) and requests run in parallel on both', () =>
     withThreads([], async (server) => {
@@ -83,17 +93,14 @@ describe('berth serve JS worker threads', () => {
   test('a request sent ahead to a busy thread that waits past --max-queue-wait-ms: 503, and the thread skips it', () =>
     withThreads(['--max-queue-wait-ms', '100'], async (server) => {
       const busy = [1, 2].map(() => post(`${server.url}/score`, '{"how": "busy", "ms": 800}'));
-      for (let i = 0; i < 100; i++) {
-        const ready = (await get(`${server.url}/ready`)).json as { workers: Array<{ busy: boolean }> };
-        if (ready.workers.every((w) => w.busy)) break;
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await untilBusy(server.url, (busy) => busy === 2);
       // Had it run, this request would have ended its thread with code 7.
       const late = await post(`${server.url}/score`, '{"how": "exit"}');
       assert.equal(late.status, 503, late.text);
       assert.equal((late.json as Json).code, 'OVERLOADED');
       assert.equal(late.headers.get('retry-after'), '1');
       assert.deepEqual((await Promise.all(busy)).map((r) => r.status), [200, 200]);
+      await untilBusy(server.url, (busy) => busy === 0); // the skipped request's own reply has come back too
       // Both threads answer again: each has worked through its queue, past the skipped request.
       const after = await Promise.all([1, 2].map(() => post(`${server.url}/score`, '{"how": "busy", "ms": 100}')));
       assert.deepEqual(after.map((r) => r.status), [200, 200]);
@@ -103,19 +110,11 @@ describe('berth serve JS worker threads', () => {
 
   test('an async run() holds its thread: a request waiting behind a slow one runs after it and is answered, not dropped', () =>
     withThreads(['--scoring-timeout-ms', '3000', '--max-queue-wait-ms', '5000'], async (server) => {
-      const busyWorkers = async (n: number): Promise<void> => {
-        for (let i = 0; i < 100; i++) {
-          const ready = (await get(`${server.url}/ready`)).json as { workers: Array<{ busy: boolean }> };
-          if (ready.workers.filter((w) => w.busy).length >= n) return;
-          await new Promise((r) => setTimeout(r, 20));
-        }
-        throw new Error(`${n} workers never busy`);
-      };
       // Both threads get a slow request, then each gets a fast one sent ahead behind it.
       const slow1 = post(`${server.url}/score`, '{"how": "sleep", "ms": 600}');
-      await busyWorkers(1);
+      await untilBusy(server.url, (busy) => busy >= 1);
       const slow2 = post(`${server.url}/score`, '{"how": "sleep", "ms": 600}');
-      await busyWorkers(2);
+      await untilBusy(server.url, (busy) => busy === 2);
       const fast = [1, 2].map(() => post(`${server.url}/score`, '{"how": "sleep", "ms": 1}'));
       const all = await Promise.all([slow1, slow2, ...fast]);
       assert.deepEqual(all.map((r) => r.status), [200, 200, 200, 200], all.map((r) => r.text).join('\n'));
