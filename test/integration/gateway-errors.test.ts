@@ -11,7 +11,7 @@ test('502 from run() raising, 504 from a slow run(), 503 past max_request_wait_t
   t.after(() => stopPlane(plane));
   const src = ['--source-dir', fixture('.'), '--no-auth', '--replicas', '1'];
   await plane.ok(['deploy', '--name', 'raiser', ...src, '--entry-script', 'run_fails.py']);
-  await plane.ok(['deploy', '--name', 'sleeper', ...src, '--entry-script', 'sleep_score.py', '--scoring-timeout-ms', '400', '--max-concurrent-requests', '1', '--max-request-wait-ms', '300']);
+  await plane.ok(['deploy', '--name', 'sleeper', ...src, '--entry-script', 'sleep_score.py', '--scoring-timeout-ms', '1500', '--max-concurrent-requests', '1', '--max-request-wait-ms', '300']);
   const uri = (name: string): string => `${plane.url}/api/v1/service/${name}/score`;
   const post = (name: string, body: string, id: string) => fetch(uri(name), { method: 'POST', body, headers: { 'x-request-id': id } });
 
@@ -28,9 +28,12 @@ test('502 from run() raising, 504 from a slow run(), 503 past max_request_wait_t
   assert.deepEqual([slowBody.code, slowBody.request_id], ['SCORING_TIMEOUT', 'req-slow']);
 
   // One replica, one request at a time: while it sleeps past the wait, the next request gets 503 with Retry-After.
-  // The timed-out worker is recycled inside the replica; wait until it answers again.
-  await until(async () => ((await post('sleeper', '{"seconds": 0}', 'probe')).status === 200 ? true : undefined), 20_000, 'the recycled worker is back');
-  const busy = post('sleeper', '{"seconds": 0.35}', 'req-busy');
+  // The timed-out worker is recycled inside the replica; wait until it is ready again, asking the replica itself (a
+  // probe through the gateway would be answered 503 while the worker restarts, and counted).
+  const replicaUrl = (await plane.show('sleeper')).replicas[0]?.url;
+  assert.ok(replicaUrl !== undefined, 'the replica has an address');
+  await until(async () => ((await fetch(`${replicaUrl}/ready`)).status === 200 ? true : undefined), 20_000, 'the recycled worker is back');
+  const busy = post('sleeper', '{"seconds": 1}', 'req-busy');
   await until(() => (fetch(`${plane.url}/metrics`).then((r) => r.text()).then((m) => (/berth_gateway_in_flight\{service="sleeper"\} 1/.test(m) ? true : undefined))), 5000, 'the first request in flight');
   const started = performance.now();
   const turnedAway = await post('sleeper', '{"seconds": 0}', 'req-503');
