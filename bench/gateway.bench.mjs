@@ -61,8 +61,7 @@ async function main() {
     ? { entry: 'sum_score.py', body: '{"data": [[1,2,3],[4,5,6]]}', expected: '{"result": [6, 15]}' }
     : { entry: 'noop_score.mjs', body: '{"data": [[1,2,3],[4,5,6]]}', expected: '{"ok":true}' };
   if (o.quietWaitS > 0) await waitForQuiet({ maxBusyPct: 25, timeoutS: o.quietWaitS, log });
-  let bareProxy;
-  let tcpPipe;
+  const references = [];
   const plane = await startPlane(repoRoot, logDir, ['--capacity', 'cpu=8,memory_gb=8,gpu=0']);
   try {
     log(`control plane at ${plane.url}; deploying ${scenario.entry} (1 replica, ${o.connections} requests at once)`);
@@ -71,15 +70,16 @@ async function main() {
     const svc = await plane.api('/v1/services/bench-gw');
     const direct = `${svc.replicas[0].url}/score`;
     const gateway = svc.scoring_uri;
-    const proxyPort = await freePort();
-    const proxyLog = path.join(logDir, 'minimal-proxy.log');
-    bareProxy = startProcess(process.execPath, [path.join(repoRoot, 'bench', BARE_PROXY), String(proxyPort), svc.replicas[0].url], { cwd: repoRoot, env: process.env, logFile: proxyLog });
-    const proxy = `http://${HOST}:${proxyPort}/score`;
-    await pollUntil(async () => (await fetch(proxy, { method: 'POST', body: scenario.body })).ok, { timeoutMs: 10_000, what: 'bare proxy' });
-    const pipePort = await freePort();
-    tcpPipe = startProcess(process.execPath, [path.join(repoRoot, 'bench', TCP_PIPE), String(pipePort), svc.replicas[0].url], { cwd: repoRoot, env: process.env, logFile: path.join(logDir, 'tcp-pipe.log') });
-    const pipe = `http://${HOST}:${pipePort}/score`;
-    await pollUntil(async () => (await fetch(pipe, { method: 'POST', body: scenario.body })).ok, { timeoutMs: 10_000, what: 'TCP relay' });
+    /** Starts a reference in front of the replica and resolves with its scoring URL once it answers. */
+    const startReference = async (fixture, logName, what) => {
+      const port = await freePort();
+      references.push(startProcess(process.execPath, [path.join(repoRoot, 'bench', fixture), String(port), svc.replicas[0].url], { cwd: repoRoot, env: process.env, logFile: path.join(logDir, logName) }));
+      const url = `http://${HOST}:${port}/score`;
+      await pollUntil(async () => (await fetch(url, { method: 'POST', body: scenario.body })).ok, { timeoutMs: 10_000, what });
+      return url;
+    };
+    const proxy = await startReference(BARE_PROXY, 'minimal-proxy.log', 'bare proxy');
+    const pipe = await startReference(TCP_PIPE, 'tcp-pipe.log', 'TCP relay');
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${svc.keys.primary}` };
     for (const url of [direct, gateway, proxy, pipe]) {
       const r = await fetch(url, { method: 'POST', body: scenario.body, headers });
@@ -148,8 +148,7 @@ async function main() {
     process.stdout.write(`\n${checks.map(([what, target, pass]) => `${pass ? 'PASS' : 'FAIL'}  ${what} (target ${target})`).join('\n')}\n\nMarkdown (for the README):\n\n${markdown}\n\nJSON results: ${path.relative(process.cwd(), o.out)}\n`);
     return checks.every(([, , pass]) => pass) ? 0 : 1;
   } finally {
-    await bareProxy?.stop();
-    await tcpPipe?.stop();
+    for (const reference of references) await reference.stop();
     await plane.stop();
   }
 }

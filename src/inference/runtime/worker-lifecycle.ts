@@ -10,7 +10,7 @@ export abstract class MortalWorker implements Worker {
   /** One request waits behind the running one, so under load the worker never idles between requests. */
   readonly prefetch = 1;
   protected readonly inflight: InFlightQueue;
-  protected nextId = 1;
+  private nextId = 1;
   protected state: WorkerPhase = 'starting';
   protected exited: Promise<void> | undefined;
   /** Set when the server itself ended the worker, so its end is reported with that reason. */
@@ -36,6 +36,17 @@ export abstract class MortalWorker implements Worker {
   /** Whether a request can be handed over now. */
   protected accepts(): boolean {
     return this.state === 'ready' && this.inflight.length < this.capacity + this.prefetch;
+  }
+
+  /**
+   * Takes a request in: its id and, when it is sent ahead to a busy worker, the deadline (process.hrtime.bigint()
+   * nanoseconds, the monotonic clock the worker shares) past which the worker must skip it.
+   */
+  protected admit(done: (outcome: ScoreOutcome) => void, timeoutMs: number, waitBudgetMs: number | undefined): { readonly id: number; readonly deadlineNs: bigint | undefined } {
+    const id = this.nextId++;
+    const sentAhead = this.inflight.length > 0 && waitBudgetMs !== undefined;
+    this.inflight.add(id, done, timeoutMs, sentAhead ? waitBudgetMs : undefined);
+    return { id, deadlineNs: sentAhead ? process.hrtime.bigint() + BigInt(Math.round(waitBudgetMs * 1e6)) : undefined };
   }
 
   /**

@@ -23,9 +23,8 @@ interface ModuleExports {
   rawhttp?: boolean;
 }
 
-/** A loaded entry script whose init() has not run yet. */
+/** A loaded entry script whose init() has returned. */
 export interface EntryModule {
-  readonly init: () => unknown;
   readonly run: RunFunction;
   /** run() takes the raw request. */
   readonly raw: boolean;
@@ -33,10 +32,10 @@ export interface EntryModule {
   readonly wantsHeaders: boolean;
 }
 
-export type Loaded = { readonly ok: true; readonly entry: EntryModule } | { readonly ok: false; readonly failure: StartupFailure };
+export type Prepared = { readonly ok: true; readonly entry: EntryModule } | { readonly ok: false; readonly failure: StartupFailure };
 
-/** Imports the script (TypeScript through tsx) and checks it exports init() and run(). */
-export async function loadEntryModule(entryScript: string): Promise<Loaded> {
+/** Imports the script (TypeScript through tsx), checks it exports init() and run(), and calls init() once. */
+export async function prepareEntryModule(entryScript: string): Promise<Prepared> {
   let mod: ModuleExports;
   try {
     if (/\.[cm]?ts$/.test(entryScript)) {
@@ -52,36 +51,46 @@ export async function loadEntryModule(entryScript: string): Promise<Loaded> {
     const missing = (['init', 'run'] as const).filter((name) => typeof mod[name] !== 'function');
     return { ok: false, failure: { kind: 'missing', exception: 'MissingFunction', message: `the entry script does not export ${missing.join(' and ')}()`, file: entryScript, missing } };
   }
-  return { ok: true, entry: { init, run, raw: mod.rawhttp === true || run.rawhttp === true, wantsHeaders: run.length >= 2 } };
-}
-
-/** Calls init(); a failure comes back described, with the entry script's line. */
-export async function initEntryModule(entry: EntryModule, entryScript: string): Promise<StartupFailure | undefined> {
   try {
-    await entry.init();
-    return undefined;
+    await init();
   } catch (err) {
-    return { kind: 'init', ...describeError(err, entryScript) };
+    return { ok: false, failure: { kind: 'init', ...describeError(err, entryScript) } };
   }
+  return { ok: true, entry: { run, raw: mod.rawhttp === true || run.rawhttp === true, wantsHeaders: run.length >= 2 } };
 }
 
-/** What run() is called with: the raw request, a GET's query as a JSON string, or the body as UTF-8 text (undefined: not UTF-8). */
-export function runInput(entry: EntryModule, request: ScoreRequest): { readonly input: unknown } | undefined {
-  if (entry.raw) return { input: rawRequest(request) };
-  if (request.method === 'GET') return { input: queryAsJsonInput(request.query) };
-  return isUtf8(request.body) ? { input: request.body.toString('utf8') } : undefined;
+/**
+ * Calls run() for one request. A synchronous run() returning plain data (the common, fast case) is answered at once;
+ * an async one, or a Response, gives a promise of the outcome that never rejects.
+ */
+export function startRun(entry: EntryModule, request: ScoreRequest, workerId: number): ScoreOutcome | Promise<ScoreOutcome> {
+  let input: unknown;
+  if (entry.raw) input = rawRequest(request);
+  else if (request.method === 'GET') input = queryAsJsonInput(request.query);
+  else if (!isUtf8(request.body)) return { kind: 'bad_utf8', message: 'the request body is not valid UTF-8', workerId };
+  else input = request.body.toString('utf8');
+
+  const started = performance.now();
+  let result: unknown;
+  try {
+    result = entry.wantsHeaders ? entry.run(input, request.headers) : entry.run(input);
+  } catch (err) {
+    return runError(err, performance.now() - started, workerId);
+  }
+  if (!isPromiseLike(result) && !(result instanceof Response)) return encodeData(result, performance.now() - started, workerId);
+  return Promise.resolve(result)
+    .then((settled) => encodeResult(settled, performance.now() - started, workerId))
+    .catch((err: unknown) => runError(err, performance.now() - started, workerId));
 }
 
-export const NOT_UTF8 = 'the request body is not valid UTF-8';
-
-export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
 
 const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json' });
 
 /** A settled run() result: a fetch Response sets status, headers and body; anything else is answered as JSON. */
-export async function encodeResult(result: unknown, execMs: number, workerId: number): Promise<ScoreOutcome> {
+async function encodeResult(result: unknown, execMs: number, workerId: number): Promise<ScoreOutcome> {
   if (!(result instanceof Response)) return encodeData(result, execMs, workerId);
   const headers: Record<string, string> = {};
   result.headers.forEach((value, name) => { headers[name] = value; });
@@ -89,11 +98,11 @@ export async function encodeResult(result: unknown, execMs: number, workerId: nu
 }
 
 /** The JSON stays a string: node:http writes a string body together with its headers. */
-export function encodeData(result: unknown, execMs: number, workerId: number): ScoreOutcome {
+function encodeData(result: unknown, execMs: number, workerId: number): ScoreOutcome {
   return { kind: 'ok', status: 200, headers: JSON_HEADERS, body: JSON.stringify(result ?? null), workerId, execMs };
 }
 
-export function runError(err: unknown, execMs: number, workerId: number): ScoreOutcome {
+function runError(err: unknown, execMs: number, workerId: number): ScoreOutcome {
   const e = err instanceof Error ? err : new Error(String(err));
   return { kind: 'run_error', exception: e.name, message: e.message, traceback: e.stack ?? e.message, workerId, execMs };
 }

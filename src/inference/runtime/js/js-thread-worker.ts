@@ -75,11 +75,7 @@ export class JsThreadWorker extends MortalWorker {
   execute(request: ScoreRequest, timeoutMs: number, done: (outcome: ScoreOutcome) => void, waitBudgetMs?: number): void {
     const thread = this.thread;
     if (thread === undefined || !this.accepts()) return done({ kind: 'worker_died', reason: 'the worker was not ready', workerId: this.id });
-    const id = this.nextId++;
-    // A request sent ahead carries its deadline (the monotonic clock all threads share), past which the thread skips it.
-    const sentAhead = this.inflight.length > 0 && waitBudgetMs !== undefined;
-    const deadlineNs = sentAhead ? process.hrtime.bigint() + BigInt(Math.round(waitBudgetMs * 1e6)) : undefined;
-    this.inflight.add(id, done, timeoutMs, sentAhead ? waitBudgetMs : undefined);
+    const { id, deadlineNs } = this.admit(done, timeoutMs, waitBudgetMs);
     // A copy of exactly the body, handed over without a second copy: cloning the Buffer itself would copy the whole
     // memory block it is a view of (a socket read or Node's shared pool).
     const body = new Uint8Array(request.body);

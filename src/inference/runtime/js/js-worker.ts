@@ -1,7 +1,7 @@
 // Runs a JS/TS entry script in the server's own thread: init() once, run() per request, sync or async (the one-worker mode).
 import { format } from 'node:util';
 import type { Logger } from 'pino';
-import { encodeData, encodeResult, initEntryModule, isPromiseLike, loadEntryModule, NOT_UTF8, runError, runInput, type EntryModule } from './entry-module.js';
+import { prepareEntryModule, startRun, type EntryModule } from './entry-module.js';
 import { StartupError, type ScoreOutcome, type ScoreRequest, type Worker, type WorkerPhase } from '../types.js';
 
 export interface JsWorkerOptions {
@@ -38,39 +38,25 @@ export class JsWorker implements Worker {
   async start(): Promise<void> {
     const { entryScript, logger } = this.options;
     routeConsoleToLog(logger.child({ worker: 'js' }));
-    const loaded = await loadEntryModule(entryScript);
-    const failure = loaded.ok ? await initEntryModule(loaded.entry, entryScript) : loaded.failure;
-    if (failure !== undefined) {
+    const prepared = await prepareEntryModule(entryScript);
+    if (!prepared.ok) {
       this.state = 'failed';
-      throw new StartupError(failure, this.id);
+      throw new StartupError(prepared.failure, this.id);
     }
-    if (loaded.ok) this.entry = loaded.entry;
+    this.entry = prepared.entry;
     this.state = 'ready';
   }
 
   execute(request: ScoreRequest, timeoutMs: number, done: (outcome: ScoreOutcome) => void): void {
     const entry = this.entry;
     if (entry === undefined) return done({ kind: 'worker_died', reason: 'the JS entry script is not loaded', workerId: this.id });
-    const given = runInput(entry, request);
-    if (given === undefined) return done({ kind: 'bad_utf8', message: NOT_UTF8, workerId: this.id });
-
-    const started = performance.now();
-    let result: unknown;
-    try {
-      result = entry.wantsHeaders ? entry.run(given.input, request.headers) : entry.run(given.input);
-    } catch (err) {
-      return done(runError(err, performance.now() - started, this.id));
-    }
-    // A synchronous run() returning plain data is answered in this same tick: the common, fast case.
-    if (!isPromiseLike(result) && !(result instanceof Response)) return done(encodeData(result, performance.now() - started, this.id));
+    const outcome = startRun(entry, request, this.id);
+    if (!(outcome instanceof Promise)) return done(outcome);
     this.running++;
-    const settle = (outcome: ScoreOutcome): void => {
+    void withTimeout(outcome, timeoutMs).then((settled) => {
       this.running--;
-      done(outcome);
-    };
-    withTimeout(Promise.resolve(result), timeoutMs)
-      .then((settled) => (settled === TIMED_OUT ? { kind: 'timeout' as const, timeoutMs, workerId: this.id } : encodeResult(settled, performance.now() - started, this.id)))
-      .then(settle, (err: unknown) => settle(runError(err, performance.now() - started, this.id)));
+      done(settled === TIMED_OUT ? { kind: 'timeout', timeoutMs, workerId: this.id } : settled);
+    });
   }
 
   async stop(): Promise<void> {
@@ -81,10 +67,10 @@ export class JsWorker implements Worker {
 const TIMED_OUT = Symbol('timed out');
 
 /** A JS run() in this thread cannot be killed; past the timeout the client gets 504 and the late result is dropped. */
-function withTimeout(result: PromiseLike<unknown>, timeoutMs: number): Promise<unknown> {
+function withTimeout(outcome: Promise<ScoreOutcome>, timeoutMs: number): Promise<ScoreOutcome | typeof TIMED_OUT> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<typeof TIMED_OUT>((resolve) => { timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs); });
-  return Promise.race([result, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([outcome, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** console.* from user code goes to the server log, tagged like Python worker output. */

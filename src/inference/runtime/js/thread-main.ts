@@ -1,6 +1,6 @@
 // The body of a JS worker thread: loads the entry script, calls init() once, then runs the requests the server posts, one at a time.
 import { parentPort, workerData } from 'node:worker_threads';
-import { encodeData, encodeResult, initEntryModule, isPromiseLike, loadEntryModule, NOT_UTF8, runError, runInput } from './entry-module.js';
+import { prepareEntryModule, startRun } from './entry-module.js';
 import type { ScoreOutcome } from '../types.js';
 import type { ThreadData, ThreadMessage, ThreadRequest } from './thread-messages.js';
 
@@ -10,30 +10,19 @@ const { entryScript, workerId } = workerData as ThreadData;
 const post = (message: ThreadMessage): void => port.postMessage(message);
 
 const started = performance.now();
-const loaded = await loadEntryModule(entryScript);
-const failure = loaded.ok ? await initEntryModule(loaded.entry, entryScript) : loaded.failure;
-if (failure !== undefined || !loaded.ok) {
-  if (failure !== undefined) post({ type: 'init_failed', failure });
+const prepared = await prepareEntryModule(entryScript);
+if (!prepared.ok) {
+  post({ type: 'init_failed', failure: prepared.failure });
   process.exit(3); // ends this thread only
 } else {
-  const entry = loaded.entry;
+  const entry = prepared.entry;
   const run = ({ request, deadlineNs }: ThreadRequest, reply: (outcome: ScoreOutcome) => void): void => {
     if (deadlineNs !== undefined && process.hrtime.bigint() > deadlineNs) return reply({ kind: 'expired', waitedMs: 0, workerId });
     // The structured clone turned the body into a plain Uint8Array.
     const body = Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength);
-    const given = runInput(entry, { ...request, body });
-    if (given === undefined) return reply({ kind: 'bad_utf8', message: NOT_UTF8, workerId });
-    const t0 = performance.now();
-    let result: unknown;
-    try {
-      result = entry.wantsHeaders ? entry.run(given.input, request.headers) : entry.run(given.input);
-    } catch (err) {
-      return reply(runError(err, performance.now() - t0, workerId));
-    }
-    if (!isPromiseLike(result) && !(result instanceof Response)) return reply(encodeData(result, performance.now() - t0, workerId));
-    Promise.resolve(result)
-      .then((settled) => encodeResult(settled, performance.now() - t0, workerId))
-      .then(reply, (err: unknown) => reply(runError(err, performance.now() - t0, workerId)));
+    const outcome = startRun(entry, { ...request, body }, workerId);
+    if (outcome instanceof Promise) void outcome.then(reply);
+    else reply(outcome);
   };
   // Strictly one request at a time, in arrival order, even when run() is async: the server matches replies to requests
   // in that order, and times only the one running.

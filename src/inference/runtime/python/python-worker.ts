@@ -114,12 +114,9 @@ export class PythonWorker extends MortalWorker {
   execute(request: ScoreRequest, timeoutMs: number, done: (outcome: ScoreOutcome) => void, waitBudgetMs?: number): void {
     const requests = this.requests;
     if (requests === undefined || !this.accepts()) return done({ kind: 'worker_died', reason: 'the worker was not ready', workerId: this.id });
-    const id = this.nextId++;
-    // A request sent ahead carries its deadline (CLOCK_MONOTONIC, shared with the worker), past which it is skipped.
-    const sentAhead = this.inflight.length > 0 && waitBudgetMs !== undefined;
-    const deadlineNs = sentAhead ? Number(process.hrtime.bigint()) + Math.round(waitBudgetMs * 1e6) : undefined;
-    this.inflight.add(id, done, timeoutMs, sentAhead ? waitBudgetMs : undefined);
-    const frame = encodeRequest(id, this.metaFor(request, deadlineNs), this.inputFor(request));
+    // A request sent ahead carries its deadline (CLOCK_MONOTONIC, Python's time.monotonic_ns()), past which it is skipped.
+    const { id, deadlineNs } = this.admit(done, timeoutMs, waitBudgetMs);
+    const frame = encodeRequest(id, this.metaFor(request, deadlineNs === undefined ? undefined : Number(deadlineNs)), this.inputFor(request));
     requests.cork();
     for (const part of frame) requests.write(part);
     requests.uncork();
