@@ -1,7 +1,8 @@
-// The in-flight queue of one worker (a Python process or a JS thread): replies settle in order, a request sent ahead expires on time, and a dead worker's unstarted requests are handed back.
+// The in-flight queue of one worker (a Python process or a JS thread): replies settle in order, a request sent ahead expires on time, a dead worker's unstarted requests are handed back, and the run-time average sets how many are sent ahead.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InFlightQueue } from '../../src/inference/runtime/in-flight.js';
+import { prefetchDepth } from '../../src/inference/runtime/worker-lifecycle.js';
 import type { ScoreOutcome } from '../../src/inference/runtime/types.js';
 
 const ok = (execMs: number): ScoreOutcome => ({ kind: 'ok', status: 200, headers: {}, body: Buffer.alloc(0), workerId: 1, execMs });
@@ -50,4 +51,22 @@ test('an overrun of the running request is reported, and it is answered as a tim
   assert.equal(overran, 20);
   q.timeOutHead();
   assert.deepEqual(seen, ['1:timeout']);
+});
+
+test('the run-time average follows replies, and the prefetch depth follows it: deep for short requests, one for slow ones', async () => {
+  assert.deepEqual([undefined, Number.NaN, 0, 0.05, 0.3, 0.5, 0.9, 1, 50].map(prefetchDepth), [1, 1, 1, 4, 3, 2, 1, 1, 1]);
+  const q = new InFlightQueue(1, () => undefined);
+  assert.equal(q.averageRunMs, undefined, 'nothing measured yet');
+  q.add(1, () => undefined, 10_000, undefined);
+  await new Promise((r) => setTimeout(r, 20));
+  q.settle(1, ok);
+  const slow = q.averageRunMs ?? 0;
+  assert.ok(slow >= 15, `a 20 ms request is measured as such (${slow} ms)`);
+  assert.equal(prefetchDepth(slow), 1);
+  for (let id = 2; id < 40; id++) {
+    q.add(id, () => undefined, 10_000, undefined);
+    q.settle(id, ok);
+  }
+  assert.ok((q.averageRunMs ?? 1) < 0.5, `short requests pull the average down (${q.averageRunMs} ms)`);
+  assert.ok(prefetchDepth(q.averageRunMs) >= 2);
 });

@@ -10,15 +10,17 @@ const log = pino({ level: 'silent' });
 /** A worker whose requests finish when the test says so. */
 class FakeWorker implements Worker {
   readonly capacity = 1;
-  readonly prefetch = 0;
+  prefetch = 0;
+  readonly budgets: Array<number | undefined> = [];
   phase: WorkerPhase = 'starting';
   inFlight = 0;
   readonly pending: Array<(o: ScoreOutcome) => void> = [];
   private exitListeners: Array<(reason: string) => void> = [];
   constructor(readonly id: number) {}
   async start(): Promise<void> { this.phase = 'ready'; }
-  execute(_r: ScoreRequest, _timeoutMs: number, done: (o: ScoreOutcome) => void): void {
+  execute(_r: ScoreRequest, _timeoutMs: number, done: (o: ScoreOutcome) => void, waitBudgetMs?: number): void {
     this.inFlight++;
+    this.budgets.push(waitBudgetMs);
     this.pending.push((o) => { this.inFlight--; done(o); });
   }
   finish(): void { this.pending.shift()?.({ kind: 'ok', status: 200, headers: {}, body: Buffer.from(String(this.id)), workerId: this.id, execMs: 1 }); }
@@ -71,6 +73,30 @@ test('the concurrency cap holds even with idle workers', async () => {
   assert.equal(workers.filter((w) => w.inFlight > 0).length, 1);
   assert.equal(pool.queued, 1);
   for (const w of workers) w.finish();
+  await pool.stop(0);
+});
+
+test('a busy worker is sent as many requests ahead as its prefetch says, each with what is left of its wait budget', async () => {
+  const { pool, workers } = makePool(1, 1000);
+  await pool.start();
+  const w = workers[0]!;
+  w.prefetch = 3;
+  for (const id of ['a', 'b', 'c', 'd', 'e']) void dispatch(pool, id);
+  assert.equal(w.inFlight, 4, 'one running, three ahead');
+  assert.equal(pool.queued, 1);
+  assert.equal(w.budgets[0], undefined, 'the first runs at once');
+  assert.ok(w.budgets.slice(1).every((b) => b !== undefined && b > 900 && b <= 1000), `budgets ${w.budgets.join(', ')}`);
+  // Its requests turned slow: the depth drops to one, and the queued request stays in the pool's queue.
+  w.prefetch = 1;
+  w.finish();
+  assert.equal(w.inFlight, 3);
+  assert.equal(pool.queued, 1);
+  w.finish();
+  w.finish();
+  assert.equal(w.inFlight, 2, 'the queued request went ahead once the worker held only one');
+  assert.equal(pool.queued, 0);
+  w.finish();
+  w.finish();
   await pool.stop(0);
 });
 

@@ -16,8 +16,12 @@ interface Entry {
   abandoned: boolean;
 }
 
+/** Weight of the newest run time in the running average (about the last ten requests count). */
+const RUN_TIME_WEIGHT = 0.2;
+
 export class InFlightQueue {
   private readonly entries: Entry[] = [];
+  private averageRun: number | undefined;
 
   constructor(
     private readonly workerId: number,
@@ -26,6 +30,9 @@ export class InFlightQueue {
   ) {}
 
   get length(): number { return this.entries.length; }
+
+  /** Recent time from a request reaching the head to its reply, in ms (undefined before the first reply). */
+  get averageRunMs(): number | undefined { return this.averageRun; }
 
   add(id: number, done: (outcome: ScoreOutcome) => void, timeoutMs: number, waitBudgetMs: number | undefined): void {
     const entry: Entry = { id, done, timeoutMs, sentAt: performance.now(), started: 0, timer: undefined, expiry: undefined, abandoned: false };
@@ -42,7 +49,9 @@ export class InFlightQueue {
     clearTimeout(head.timer);
     clearTimeout(head.expiry);
     const now = performance.now();
-    if (!head.abandoned) head.done(outcome(now - head.started, head.started - head.sentAt));
+    const ran = now - head.started;
+    this.averageRun = this.averageRun === undefined ? ran : this.averageRun + RUN_TIME_WEIGHT * (ran - this.averageRun);
+    if (!head.abandoned) head.done(outcome(ran, head.started - head.sentAt));
     const next = this.entries[0];
     if (next !== undefined) this.begin(next);
   }

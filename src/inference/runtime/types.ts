@@ -43,7 +43,7 @@ export interface Worker {
   readonly phase: WorkerPhase;
   /** How many requests it runs at once. */
   readonly capacity: number;
-  /** How many more it accepts to start as soon as a running one ends (0: none); each waits at most its budget. */
+  /** How many more it accepts now, to start as soon as a running one ends (0: none); each waits at most its budget. */
   readonly prefetch: number;
   readonly inFlight: number;
   /** Resolves once init() returned; rejects with a StartupError when the script cannot start. */

@@ -5,10 +5,22 @@ import type { Logger } from 'pino';
 import { InFlightQueue } from './in-flight.js';
 import { StartupError, type ScoreOutcome, type ScoreRequest, type StartupFailure, type Worker, type WorkerPhase } from './types.js';
 
+/** Requests sent ahead to a busy worker: as many as it should reach within this time, so none waits long behind a slow one. */
+const AHEAD_WAIT_MS = 1;
+const MAX_PREFETCH = 4;
+
+/**
+ * How many requests may wait in a busy worker's queue, from its recent run time: at least one, so under load the worker
+ * never idles between requests; more when requests are short, so it does not idle while this process, sharing the
+ * cores, is slow to hand over the next one.
+ */
+export function prefetchDepth(averageRunMs: number | undefined): number {
+  if (averageRunMs === undefined || !(averageRunMs > 0)) return 1;
+  return Math.max(1, Math.min(MAX_PREFETCH, Math.floor(AHEAD_WAIT_MS / averageRunMs)));
+}
+
 export abstract class MortalWorker implements Worker {
   readonly capacity = 1;
-  /** One request waits behind the running one, so under load the worker never idles between requests. */
-  readonly prefetch = 1;
   protected readonly inflight: InFlightQueue;
   private nextId = 1;
   protected state: WorkerPhase = 'starting';
@@ -23,6 +35,7 @@ export abstract class MortalWorker implements Worker {
 
   get phase(): WorkerPhase { return this.state; }
   get inFlight(): number { return this.inflight.length; }
+  get prefetch(): number { return prefetchDepth(this.inflight.averageRunMs); }
 
   onExit(listener: (reason: string) => void): void { this.exitListeners.push(listener); }
 

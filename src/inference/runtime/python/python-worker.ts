@@ -24,7 +24,7 @@ type RunMode = 'body' | 'headers' | 'raw';
 const runnerPath = shipped('src/inference/runtime/python/berth_runner.py');
 const STOP_GRACE_MS = 2000;
 
-/** One request waits in the pipe behind the running one (the prefetch), so under load the worker never sleeps between requests. */
+/** Requests sent ahead wait in the pipe behind the running one (the prefetch), so under load the worker never sleeps between requests. */
 export class PythonWorker extends MortalWorker {
   private child: ChildProcess | undefined;
   private requests: Writable | undefined;
