@@ -12,19 +12,27 @@ class FakeWorker implements Worker {
   readonly capacity = 1;
   prefetch = 0;
   readonly budgets: Array<number | undefined> = [];
+  readonly received: string[] = [];
   phase: WorkerPhase = 'starting';
   inFlight = 0;
   readonly pending: Array<(o: ScoreOutcome) => void> = [];
   private exitListeners: Array<(reason: string) => void> = [];
   constructor(readonly id: number) {}
   async start(): Promise<void> { this.phase = 'ready'; }
-  execute(_r: ScoreRequest, _timeoutMs: number, done: (o: ScoreOutcome) => void, waitBudgetMs?: number): void {
+  execute(r: ScoreRequest, _timeoutMs: number, done: (o: ScoreOutcome) => void, waitBudgetMs?: number): void {
     this.inFlight++;
     this.budgets.push(waitBudgetMs);
+    this.received.push(r.requestId);
     this.pending.push((o) => { this.inFlight--; done(o); });
   }
   finish(): void { this.pending.shift()?.({ kind: 'ok', status: 200, headers: {}, body: Buffer.from(String(this.id)), workerId: this.id, execMs: 1 }); }
   die(): void { this.phase = 'stopped'; for (const l of this.exitListeners) l('killed by signal SIGKILL'); }
+  /** Dies as a real worker does: the running request failed, those sent ahead are handed back unstarted. */
+  dieHandingBack(): void {
+    this.phase = 'stopped';
+    this.pending.splice(0).forEach((settle, i) => settle(i === 0 ? { kind: 'worker_died', reason: 'killed', workerId: this.id } : { kind: 'requeue', workerId: this.id }));
+    this.die();
+  }
   async stop(): Promise<void> { this.phase = 'stopped'; }
   onExit(listener: (reason: string) => void): void { this.exitListeners.push(listener); }
 }
@@ -97,6 +105,24 @@ test('a busy worker is sent as many requests ahead as its prefetch says, each wi
   assert.equal(pool.queued, 0);
   w.finish();
   w.finish();
+  await pool.stop(0);
+});
+
+test('requests a dead worker never started go back ahead of the waiting ones, in their arrival order', async () => {
+  const { pool, workers } = makePool(2, 5000);
+  await pool.start();
+  const [w1, w2] = [workers[0]!, workers[1]!];
+  w1.prefetch = 3;
+  const results = ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => dispatch(pool, id));
+  assert.deepEqual(w1.received, ['a', 'c', 'd', 'e'], 'c, d and e were sent ahead to the first worker');
+  assert.equal(pool.queued, 1, 'f waits in the pool');
+  w1.dieHandingBack();
+  assert.equal((await results[0]!).kind, 'worker_died');
+  assert.equal(pool.queued, 4);
+  for (let i = 0; i < 4; i++) w2.finish();
+  assert.deepEqual(w2.received, ['b', 'c', 'd', 'e', 'f']);
+  w2.finish();
+  assert.deepEqual(await Promise.all(results.slice(1).map(async (r) => (await r).kind)), ['ok', 'ok', 'ok', 'ok', 'ok']);
   await pool.stop(0);
 });
 

@@ -9,9 +9,15 @@ export class Fifo<T> {
 
   peek(): T | undefined { return this.items[this.head]; }
 
-  /** Puts an item back at the front (a request whose worker died before starting it keeps its place). */
-  unshift(item: T): void {
-    if (this.head > 0) this.items[--this.head] = item;
+  /**
+   * Puts an item back near the front, before the first item that `comesAfter` it: requests a dead worker never started
+   * go back ahead of those still waiting, and in the order they arrived.
+   */
+  putBack(item: T, comesAfter: (other: T) => boolean): void {
+    let at = this.head;
+    while (at < this.items.length && !comesAfter(this.items[at]!)) at++;
+    if (at > this.head) this.items.splice(at, 0, item);
+    else if (this.head > 0) this.items[--this.head] = item;
     else this.items.unshift(item);
   }
 

@@ -96,8 +96,8 @@ export class WorkerPool {
     worker.execute(request, this.options.scoringTimeoutMs, (outcome) => {
       this.running--;
       if (outcome.kind === 'requeue') {
-        // Its worker died before starting it: it goes back to the front, keeping its arrival time.
-        this.queue.unshift({ request, enqueued, resolve: done });
+        // Its worker died before starting it: it goes back to the front, keeping its arrival time and its order.
+        this.queue.putBack({ request, enqueued, resolve: done }, (other) => other.enqueued > enqueued);
         clearTimeout(this.expiryTimer);
         this.expiryTimer = undefined;
         this.scheduleExpiry();
