@@ -1,4 +1,5 @@
 // `npm run bench:gateway`: the same load straight to a replica and through the gateway; added p50/p99 at half of peak load, throughput ratio.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,9 +25,25 @@ const USAGE = `Usage: npm run bench:gateway -- [options]
   --quick           --warmup 1 --duration 3 --rounds 1 (for trying things out, not a measurement)`;
 
 const TARGETS = { addedP50Ms: 1, addedP99Ms: 3, throughputRatio: 0.85 };
-/** References in front of the same replica, so the cost of any extra hop on this machine shows: a bare Node reverse proxy, and a TCP relay that does not read HTTP at all. */
+/**
+ * References in front of the same replica, so the cost of any extra hop on this machine shows: a bare Node reverse
+ * proxy, a Node TCP relay that does not read HTTP at all, and the same relay in C (the cheapest hop there is).
+ */
 const BARE_PROXY = 'fixtures/minimal_proxy.mjs';
 const TCP_PIPE = 'fixtures/tcp_pipe.mjs';
+const C_RELAY = 'fixtures/tcp_relay.c';
+
+/** Compiles the C relay with the machine's C compiler; null (the reference is left out) when there is none. */
+function buildCRelay() {
+  const binary = path.join(os.tmpdir(), `berth-bench-tcp-relay-${process.pid}`);
+  try {
+    execFileSync('cc', ['-O2', '-o', binary, path.join(repoRoot, 'bench', C_RELAY)], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+    return binary;
+  } catch (err) {
+    log(`no C relay reference: cannot compile ${C_RELAY} (${err.message.split('\n')[0]})`);
+    return null;
+  }
+}
 
 function parse(argv) {
   const o = { durationS: 10, warmupS: 2, connections: 16, rounds: 3, script: 'python', quietWaitS: 30, out: path.join(repoRoot, 'bench/results/gateway-latest.json') };
@@ -62,6 +79,7 @@ async function main() {
     : { entry: 'noop_score.mjs', body: '{"data": [[1,2,3],[4,5,6]]}', expected: '{"ok":true}' };
   if (o.quietWaitS > 0) await waitForQuiet({ maxBusyPct: 25, timeoutS: o.quietWaitS, log });
   const references = [];
+  const cRelay = buildCRelay();
   const plane = await startPlane(repoRoot, logDir, ['--capacity', 'cpu=8,memory_gb=8,gpu=0']);
   try {
     log(`control plane at ${plane.url}; deploying ${scenario.entry} (1 replica, ${o.connections} requests at once)`);
@@ -70,18 +88,21 @@ async function main() {
     const svc = await plane.api('/v1/services/bench-gw');
     const direct = `${svc.replicas[0].url}/score`;
     const gateway = svc.scoring_uri;
-    /** Starts a reference in front of the replica and resolves with its scoring URL once it answers. */
-    const startReference = async (fixture, logName, what) => {
+    /** Starts a reference in front of the replica (`args` given its port) and resolves with its scoring URL once it answers. */
+    const startReference = async (command, args, logName, what) => {
       const port = await freePort();
-      references.push(startProcess(process.execPath, [path.join(repoRoot, 'bench', fixture), String(port), svc.replicas[0].url], { cwd: repoRoot, env: process.env, logFile: path.join(logDir, logName) }));
+      references.push(startProcess(command, args(port), { cwd: repoRoot, env: process.env, logFile: path.join(logDir, logName) }));
       const url = `http://${HOST}:${port}/score`;
       await pollUntil(async () => (await fetch(url, { method: 'POST', body: scenario.body })).ok, { timeoutMs: 10_000, what });
       return url;
     };
-    const proxy = await startReference(BARE_PROXY, 'minimal-proxy.log', 'bare proxy');
-    const pipe = await startReference(TCP_PIPE, 'tcp-pipe.log', 'TCP relay');
+    const nodeFixture = (fixture) => (port) => [path.join(repoRoot, 'bench', fixture), String(port), svc.replicas[0].url];
+    const proxy = await startReference(process.execPath, nodeFixture(BARE_PROXY), 'minimal-proxy.log', 'bare proxy');
+    const pipe = await startReference(process.execPath, nodeFixture(TCP_PIPE), 'tcp-pipe.log', 'TCP relay');
+    const crelay = cRelay === null ? null : await startReference(cRelay, (port) => [String(port), new URL(svc.replicas[0].url).port], 'tcp-relay-c.log', 'C TCP relay');
+    const referencePaths = crelay === null ? ['proxy', 'pipe'] : ['proxy', 'pipe', 'crelay'];
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${svc.keys.primary}` };
-    for (const url of [direct, gateway, proxy, pipe]) {
+    for (const url of [direct, gateway, proxy, pipe, crelay].filter((u) => u !== null)) {
       const r = await fetch(url, { method: 'POST', body: scenario.body, headers });
       const text = (await r.text()).replace(/\s/g, '');
       if (r.status !== 200 || text !== scenario.expected.replace(/\s/g, '')) throw new Error(`unexpected answer from ${url}: ${r.status} ${text}`);
@@ -91,9 +112,9 @@ async function main() {
     for (let i = 1; i <= o.rounds; i++) {
       // Alternate which path goes first, so neither always runs on a warmer (or more tired) machine.
       const order = i % 2 ? ['direct', 'gateway'] : ['gateway', 'direct'];
-      const urls = { direct, gateway, proxy, pipe };
+      const urls = { direct, gateway, proxy, pipe, crelay };
       const peak = {};
-      for (const p of [...order, 'proxy', 'pipe']) {
+      for (const p of [...order, ...referencePaths]) {
         peak[p] = await load(urls[p]);
         log(`round ${i}: peak ${p}: ${peak[p].reqPerSec} req/s (p50 ${peak[p].latencyMs.p50} ms, non-2xx ${peak[p].non2xx}, errors ${peak[p].errors})`);
       }
@@ -116,6 +137,9 @@ async function main() {
       peakPipe: m((r) => r.peak.pipe.reqPerSec),
       pipeRatio: m((r) => r.peak.pipe.reqPerSec / r.peak.direct.reqPerSec),
       gatewayVsPipe: m((r) => r.peak.gateway.reqPerSec / r.peak.pipe.reqPerSec),
+      peakCRelay: crelay === null ? null : m((r) => r.peak.crelay.reqPerSec),
+      cRelayRatio: crelay === null ? null : m((r) => r.peak.crelay.reqPerSec / r.peak.direct.reqPerSec),
+      gatewayVsCRelay: crelay === null ? null : m((r) => r.peak.gateway.reqPerSec / r.peak.crelay.reqPerSec),
       halfRate: m((r) => r.rate),
       p50Direct: m((r) => r.half.direct.latencyMs.p50),
       p50Gateway: m((r) => r.half.gateway.latencyMs.p50),
@@ -141,6 +165,7 @@ async function main() {
       `| gateway cost | ${summary.throughputRatio.toFixed(2)}× throughput (target ≥ ${TARGETS.throughputRatio}) | +${f2(summary.addedP50Ms)} ms (target ≤ ${TARGETS.addedP50Ms}) | +${f2(summary.addedP99Ms)} ms (target ≤ ${TARGETS.addedP99Ms}) |`,
       `| reference: a bare Node proxy (no auth, metrics, logs or queue) | ${summary.peakProxy.toFixed(0)} (${summary.proxyRatio.toFixed(2)}× direct; the gateway does ${summary.gatewayVsProxy.toFixed(2)}× of it) | | |`,
       `| reference: a TCP relay that only copies bytes (no HTTP parsing) | ${summary.peakPipe.toFixed(0)} (${summary.pipeRatio.toFixed(2)}× direct; the gateway does ${summary.gatewayVsPipe.toFixed(2)}× of it) | | |`,
+      ...(crelay === null ? [] : [`| reference: the same relay in C (epoll, one thread) | ${summary.peakCRelay.toFixed(0)} (${summary.cRelayRatio.toFixed(2)}× direct; the gateway does ${summary.gatewayVsCRelay.toFixed(2)}× of it) | | |`]),
     ].join('\n');
     const results = { date: new Date().toISOString(), host: HOST, cpus: os.availableParallelism(), options: o, summary, checks: checks.map(([what, target, pass]) => ({ what, target, pass })), rounds, markdown };
     fs.mkdirSync(path.dirname(o.out), { recursive: true });
@@ -150,6 +175,7 @@ async function main() {
   } finally {
     for (const reference of references) await reference.stop();
     await plane.stop();
+    if (cRelay !== null) fs.rmSync(cRelay, { force: true });
   }
 }
 
