@@ -70,3 +70,16 @@ test('the run-time average follows replies, and the prefetch depth follows it: d
   assert.ok((q.averageRunMs ?? 1) < 0.5, `short requests pull the average down (${q.averageRunMs} ms)`);
   assert.ok(prefetchDepth(q.averageRunMs) >= 2);
 });
+
+test('skipped requests (expired when the worker reached them) do not count as short runs', async () => {
+  const q = new InFlightQueue(1, () => undefined);
+  q.add(1, () => undefined, 10_000, undefined);
+  await new Promise((r) => setTimeout(r, 20));
+  q.settle(1, ok);
+  const slow = q.averageRunMs;
+  for (let id = 2; id < 40; id++) {
+    q.add(id, () => undefined, 10_000, undefined);
+    q.settle(id, (_execMs, waitedMs) => ({ kind: 'expired', waitedMs, workerId: 1 }));
+  }
+  assert.equal(q.averageRunMs, slow, 'a slow script under overload keeps sending one request ahead');
+});

@@ -49,9 +49,13 @@ export class InFlightQueue {
     clearTimeout(head.timer);
     clearTimeout(head.expiry);
     const now = performance.now();
-    const ran = now - head.started;
-    this.averageRun = this.averageRun === undefined ? ran : this.averageRun + RUN_TIME_WEIGHT * (ran - this.averageRun);
-    if (!head.abandoned) head.done(outcome(ran, head.started - head.sentAt));
+    if (!head.abandoned) {
+      const ran = now - head.started;
+      const result = outcome(ran, head.started - head.sentAt);
+      // A skipped request took no time to answer: it says nothing of how long requests run.
+      if (result.kind !== 'expired') this.averageRun = this.averageRun === undefined ? ran : this.averageRun + RUN_TIME_WEIGHT * (ran - this.averageRun);
+      head.done(result);
+    }
     const next = this.entries[0];
     if (next !== undefined) this.begin(next);
   }
