@@ -54,7 +54,7 @@ test('an overrun of the running request is reported, and it is answered as a tim
 });
 
 test('the run-time average follows replies, and the prefetch depth follows it: deep for short requests, one for slow ones', async () => {
-  assert.deepEqual([undefined, Number.NaN, 0, 0.05, 0.3, 0.5, 0.9, 1, 50].map(prefetchDepth), [1, 1, 1, 4, 3, 2, 1, 1, 1]);
+  assert.deepEqual([undefined, Number.NaN, 0, 0.01, 0.1, 0.2, 0.3, 0.5, 0.9, 1, 50].map(prefetchDepth), [1, 1, 1, 8, 8, 5, 3, 2, 1, 1, 1]);
   const q = new InFlightQueue(1, () => undefined);
   assert.equal(q.averageRunMs, undefined, 'nothing measured yet');
   q.add(1, () => undefined, 10_000, undefined);

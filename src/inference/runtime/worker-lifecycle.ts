@@ -7,7 +7,7 @@ import { StartupError, type ScoreOutcome, type ScoreRequest, type StartupFailure
 
 /** Requests sent ahead to a busy worker: as many as it should reach within this time, so none waits long behind a slow one. */
 const AHEAD_WAIT_MS = 1;
-const MAX_PREFETCH = 4;
+const MAX_PREFETCH = 8;
 
 /**
  * How many requests may wait in a busy worker's queue, from its recent run time: at least one, so under load the worker
