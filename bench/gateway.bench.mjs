@@ -141,6 +141,8 @@ async function main() {
       cRelayRatio: crelay === null ? null : m((r) => r.peak.crelay.reqPerSec / r.peak.direct.reqPerSec),
       gatewayVsCRelay: crelay === null ? null : m((r) => r.peak.gateway.reqPerSec / r.peak.crelay.reqPerSec),
       halfRate: m((r) => r.rate),
+      /** What the gateway path carried when asked for halfRate: below it, the latencies are those of a saturated path. */
+      halfCarriedGateway: m((r) => r.half.gateway.reqPerSec),
       p50Direct: m((r) => r.half.direct.latencyMs.p50),
       p50Gateway: m((r) => r.half.gateway.latencyMs.p50),
       p99Direct: m((r) => r.half.direct.latencyMs.p99),
@@ -166,6 +168,9 @@ async function main() {
       `| reference: a bare Node proxy (no auth, metrics, logs or queue) | ${summary.peakProxy.toFixed(0)} (${summary.proxyRatio.toFixed(2)}× direct; the gateway does ${summary.gatewayVsProxy.toFixed(2)}× of it) | | |`,
       `| reference: a TCP relay that only copies bytes (no HTTP parsing) | ${summary.peakPipe.toFixed(0)} (${summary.pipeRatio.toFixed(2)}× direct; the gateway does ${summary.gatewayVsPipe.toFixed(2)}× of it) | | |`,
       ...(crelay === null ? [] : [`| reference: the same relay in C (epoll, one thread) | ${summary.peakCRelay.toFixed(0)} (${summary.cRelayRatio.toFixed(2)}× direct; the gateway does ${summary.gatewayVsCRelay.toFixed(2)}× of it) | | |`]),
+      ...(summary.halfCarriedGateway < 0.97 * summary.halfRate
+        ? ['', `At ${summary.halfRate} req/s (half of the direct peak) the gateway path carried ${summary.halfCarriedGateway.toFixed(0)} req/s: that is its own peak, so its latencies above are those of a saturated path.`]
+        : []),
     ].join('\n');
     const results = { date: new Date().toISOString(), host: HOST, cpus: os.availableParallelism(), options: o, summary, checks: checks.map(([what, target, pass]) => ({ what, target, pass })), rounds, markdown };
     fs.mkdirSync(path.dirname(o.out), { recursive: true });
