@@ -87,6 +87,28 @@ describe('berth serve worker behaviour', () => {
     }
   });
 
+  test('a fast worker gets several requests sent ahead; when it dies they are run by its replacement, in arrival order', async () => {
+    const server = await startServe(['--entry-script', fixture('order_score.py'), '--max-queue-wait-ms', '10000']);
+    try {
+      // Short runs: the worker is then sent several requests ahead.
+      for (let i = 0; i < 30; i++) assert.equal((await post(`${server.url}/score`, '{}')).status, 200);
+      const dying = post(`${server.url}/score`, '{"die_after": 1}');
+      await waitForInFlight(server.url, 1);
+      const tags = ['a', 'b', 'c', 'd'];
+      const waiting: Array<ReturnType<typeof post>> = [];
+      for (const [i, tag] of tags.entries()) {
+        waiting.push(post(`${server.url}/score`, JSON.stringify({ tag })));
+        await waitForInFlight(server.url, i + 2); // it reached the worker's pipe before the next is sent
+      }
+      assert.equal((await dying).status, 502);
+      const answers = (await Promise.all(waiting)).map((r) => { assert.equal(r.status, 200, r.text); return r.json as Json; });
+      assert.deepEqual(answers.map((a) => a.tag), tags);
+      assert.deepEqual(answers.map((a) => a.call), [1, 2, 3, 4], 'the replacement ran them first, in the order they came');
+    } finally {
+      await server.stop();
+    }
+  });
+
   test('two workers serve two requests at once, each worker calling init() once', async () => {
     const server = await startServe(['--entry-script', fixture('sleep_score.py'), '--worker-count', '2']);
     try {
@@ -136,6 +158,16 @@ async function waitUntilReady(url: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error('server did not become ready again');
+}
+
+/** Until the one worker holds `count` requests: the running one and those waiting in its pipe. */
+async function waitForInFlight(url: string, count: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const ready = (await get(`${url}/ready`)).json as { workers: Array<{ in_flight: number }> };
+    if (ready.workers[0]?.in_flight === count) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`the worker never held ${count} requests`);
 }
 
 async function waitForBusy(url: string): Promise<void> {

@@ -58,8 +58,8 @@ export class WorkerPool {
   get busy(): number { return this.workers.reduce((n, w) => n + (w.inFlight > 0 ? 1 : 0), 0); }
   get inFlight(): number { return this.running; }
   get queued(): number { return this.queue.length; }
-  get phases(): Array<{ id: number; phase: WorkerPhase; busy: boolean }> {
-    return this.workers.map((w) => ({ id: w.id, phase: w.phase, busy: w.inFlight > 0 }));
+  get phases(): Array<{ id: number; phase: WorkerPhase; busy: boolean; inFlight: number }> {
+    return this.workers.map((w) => ({ id: w.id, phase: w.phase, busy: w.inFlight > 0, inFlight: w.inFlight }));
   }
   get allReady(): boolean { return this.workers.length > 0 && this.workers.every((w) => w.phase === 'ready'); }
 
