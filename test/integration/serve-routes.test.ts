@@ -24,7 +24,7 @@ describe('berth serve routes (sum_score.py, 1 Python worker)', () => {
     assert.equal(live.text, 'Healthy');
     const ready = await get(`${server.url}/ready`);
     assert.equal(ready.status, 200);
-    assert.deepEqual(ready.json, { ready: true, workers: [{ id: 1, phase: 'ready', busy: false, in_flight: 0 }] });
+    assert.deepEqual(ready.json, { ready: true, queued: 0, workers: [{ id: 1, phase: 'ready', busy: false, in_flight: 0 }] });
   });
 
   test('request ids are echoed, or generated when absent, as the classic server does', async () => {

@@ -76,7 +76,7 @@ export function createInferenceServer(deps: InferenceServerDeps): Server {
       case '/': return responder.send(x, 200, TEXT, 'Healthy');
       case '/ready': {
         const ready = pool.allReady;
-        return responder.send(x, ready ? 200 : 503, JSON_TYPE, JSON.stringify({ ready, workers: pool.phases.map((w) => ({ id: w.id, phase: w.phase === 'ready' ? 'ready' : 'starting', busy: w.busy, in_flight: w.inFlight })) }));
+        return responder.send(x, ready ? 200 : 503, JSON_TYPE, JSON.stringify({ ready, queued: pool.queued, workers: pool.phases.map((w) => ({ id: w.id, phase: w.phase === 'ready' ? 'ready' : 'starting', busy: w.busy, in_flight: w.inFlight })) }));
       }
       case '/swagger.json': return responder.send(x, 200, JSON_TYPE, JSON.stringify(loadSwagger(settings.entryScript, new URLSearchParams(query).get('version'))));
       case '/metrics':
