@@ -121,6 +121,23 @@ export async function get(url: string, headers: Record<string, string> = {}): Pr
   return readResponse(res);
 }
 
+/** What `GET /ready` answers: overall readiness, requests waiting for a worker, and each worker's state. */
+export interface ReadyBody {
+  readonly ready: boolean;
+  readonly queued: number;
+  readonly workers: ReadonlyArray<{ readonly id: number; readonly phase: string; readonly busy: boolean; readonly in_flight: number }>;
+}
+
+/** Polls the server's /ready until `check` holds for its status and body; throws naming `what` after about 5 s. */
+export async function untilReady(url: string, check: (body: ReadyBody, status: number) => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 250; i++) {
+    const res = await get(`${url}/ready`);
+    if (check(res.json as ReadyBody, res.status)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${what}: not reached`);
+}
+
 async function readResponse(res: Response): Promise<{ status: number; headers: Headers; text: string; json: unknown }> {
   const text = await res.text();
   let json: unknown;

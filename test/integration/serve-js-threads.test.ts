@@ -1,7 +1,7 @@
 // berth serve with a JS entry script and --worker-count 2+: worker threads with their own init(), killed and replaced on timeouts and crashes.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixture, get, post, runServeToExit, startServe, type ServeProcess } from '../helpers/serve-process.js';
+import { fixture, get, post, runServeToExit, startServe, untilReady, type ServeProcess } from '../helpers/serve-process.js';
 
 type Json = Record<string, unknown>;
 const threadOf = (res: { json: unknown }): number => Number((res.json as Json).thread);
@@ -26,13 +26,8 @@ async function servedAgain(url: string): Promise<{ json: unknown }> {
 }
 
 /** Polls /ready until `busy` (how many workers hold a request) satisfies `enough`. */
-async function untilBusy(url: string, enough: (busy: number) => boolean): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const ready = (await get(`${url}/ready`)).json as { workers: Array<{ busy: boolean }> };
-    if (enough(ready.workers.filter((w) => w.busy).length)) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error('the workers never reached the expected load');
+function untilBusy(url: string, enough: (busy: number) => boolean): Promise<void> {
+  return untilReady(url, (body) => enough(body.workers.filter((w) => w.busy).length), 'the workers at the expected load');
 }
 
 describe('berth serve JS worker threads', () => {

@@ -1,7 +1,7 @@
 // berth serve: worker failures and load: run() raising, timeouts, crashes, concurrency, queue overflow, SIGTERM drain.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixture, get, post, startServe } from '../helpers/serve-process.js';
+import { fixture, get, post, startServe, untilReady } from '../helpers/serve-process.js';
 
 type Json = Record<string, unknown>;
 
@@ -157,29 +157,15 @@ describe('berth serve worker behaviour', () => {
   });
 });
 
-async function waitUntilReady(url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if ((await get(`${url}/ready`)).status === 200) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('server did not become ready again');
+function waitUntilReady(url: string): Promise<void> {
+  return untilReady(url, (_, status) => status === 200, 'the server ready again');
 }
 
 /** Until the server holds `count` requests: in its one worker (running or waiting in its pipe) and in its queue. */
-async function waitForHeld(url: string, count: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const ready = (await get(`${url}/ready`)).json as { queued: number; workers: Array<{ in_flight: number }> };
-    if ((ready.workers[0]?.in_flight ?? 0) + ready.queued === count) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`the server never held ${count} requests`);
+function waitForHeld(url: string, count: number): Promise<void> {
+  return untilReady(url, (body) => (body.workers[0]?.in_flight ?? 0) + body.queued === count, `the server holding ${count} requests`);
 }
 
-async function waitForBusy(url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const ready = (await get(`${url}/ready`)).json as { workers: Array<{ busy: boolean }> };
-    if (ready.workers.some((w) => w.busy)) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error('no worker became busy');
+function waitForBusy(url: string): Promise<void> {
+  return untilReady(url, (body) => body.workers.some((w) => w.busy), 'a worker busy');
 }
