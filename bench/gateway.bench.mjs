@@ -32,6 +32,12 @@ const TARGETS = { addedP50Ms: 1, addedP99Ms: 3, throughputRatio: 0.85 };
 const BARE_PROXY = 'fixtures/minimal_proxy.mjs';
 const TCP_PIPE = 'fixtures/tcp_pipe.mjs';
 const C_RELAY = 'fixtures/tcp_relay.c';
+/** Each reference's path id, the summary's names for its [peak, ÷ direct, gateway ÷ it], and its row in the table. */
+const REFERENCES = [
+  { path: 'proxy', figures: ['peakProxy', 'proxyRatio', 'gatewayVsProxy'], label: 'a bare Node proxy (no auth, metrics, logs or queue)' },
+  { path: 'pipe', figures: ['peakPipe', 'pipeRatio', 'gatewayVsPipe'], label: 'a TCP relay that only copies bytes (no HTTP parsing)' },
+  { path: 'crelay', figures: ['peakCRelay', 'cRelayRatio', 'gatewayVsCRelay'], label: 'the same relay in C (epoll, one thread)' },
+];
 
 /** Compiles the C relay with the machine's C compiler; null (the reference is left out) when there is none. */
 function buildCRelay() {
@@ -131,15 +137,14 @@ async function main() {
       peakDirect: m((r) => r.peak.direct.reqPerSec),
       peakGateway: m((r) => r.peak.gateway.reqPerSec),
       throughputRatio: m((r) => r.peak.gateway.reqPerSec / r.peak.direct.reqPerSec),
-      peakProxy: m((r) => r.peak.proxy.reqPerSec),
-      proxyRatio: m((r) => r.peak.proxy.reqPerSec / r.peak.direct.reqPerSec),
-      gatewayVsProxy: m((r) => r.peak.gateway.reqPerSec / r.peak.proxy.reqPerSec),
-      peakPipe: m((r) => r.peak.pipe.reqPerSec),
-      pipeRatio: m((r) => r.peak.pipe.reqPerSec / r.peak.direct.reqPerSec),
-      gatewayVsPipe: m((r) => r.peak.gateway.reqPerSec / r.peak.pipe.reqPerSec),
-      peakCRelay: crelay === null ? null : m((r) => r.peak.crelay.reqPerSec),
-      cRelayRatio: crelay === null ? null : m((r) => r.peak.crelay.reqPerSec / r.peak.direct.reqPerSec),
-      gatewayVsCRelay: crelay === null ? null : m((r) => r.peak.gateway.reqPerSec / r.peak.crelay.reqPerSec),
+      ...Object.fromEntries(REFERENCES.flatMap(({ path: p, figures: [peak, ratio, gatewayVs] }) => {
+        const figure = (fn) => (referencePaths.includes(p) ? m(fn) : null);
+        return [
+          [peak, figure((r) => r.peak[p].reqPerSec)],
+          [ratio, figure((r) => r.peak[p].reqPerSec / r.peak.direct.reqPerSec)],
+          [gatewayVs, figure((r) => r.peak.gateway.reqPerSec / r.peak[p].reqPerSec)],
+        ];
+      })),
       halfRate: m((r) => r.rate),
       /** What the gateway path carried when asked for halfRate: below it, the latencies are those of a saturated path. */
       halfCarriedGateway: m((r) => r.half.gateway.reqPerSec),
@@ -165,9 +170,8 @@ async function main() {
       `| straight to the replica | ${summary.peakDirect.toFixed(0)} | ${f2(summary.p50Direct)} ms | ${f2(summary.p99Direct)} ms |`,
       `| through the gateway (key auth) | ${summary.peakGateway.toFixed(0)} | ${f2(summary.p50Gateway)} ms | ${f2(summary.p99Gateway)} ms |`,
       `| gateway cost | ${summary.throughputRatio.toFixed(2)}× throughput (target ≥ ${TARGETS.throughputRatio}) | +${f2(summary.addedP50Ms)} ms (target ≤ ${TARGETS.addedP50Ms}) | +${f2(summary.addedP99Ms)} ms (target ≤ ${TARGETS.addedP99Ms}) |`,
-      `| reference: a bare Node proxy (no auth, metrics, logs or queue) | ${summary.peakProxy.toFixed(0)} (${summary.proxyRatio.toFixed(2)}× direct; the gateway does ${summary.gatewayVsProxy.toFixed(2)}× of it) | | |`,
-      `| reference: a TCP relay that only copies bytes (no HTTP parsing) | ${summary.peakPipe.toFixed(0)} (${summary.pipeRatio.toFixed(2)}× direct; the gateway does ${summary.gatewayVsPipe.toFixed(2)}× of it) | | |`,
-      ...(crelay === null ? [] : [`| reference: the same relay in C (epoll, one thread) | ${summary.peakCRelay.toFixed(0)} (${summary.cRelayRatio.toFixed(2)}× direct; the gateway does ${summary.gatewayVsCRelay.toFixed(2)}× of it) | | |`]),
+      ...REFERENCES.filter(({ path: p }) => referencePaths.includes(p)).map(({ figures: [peak, ratio, gatewayVs], label }) =>
+        `| reference: ${label} | ${summary[peak].toFixed(0)} (${summary[ratio].toFixed(2)}× direct; the gateway does ${summary[gatewayVs].toFixed(2)}× of it) | | |`),
       ...(summary.halfCarriedGateway < 0.97 * summary.halfRate
         ? ['', `At ${summary.halfRate} req/s (half of the direct peak) the gateway path carried ${summary.halfCarriedGateway.toFixed(0)} req/s: that is its own peak, so its latencies above are those of a saturated path.`]
         : []),
