@@ -48,9 +48,8 @@ export class InFlightQueue {
     this.entries.shift();
     clearTimeout(head.timer);
     clearTimeout(head.expiry);
-    const now = performance.now();
     if (!head.abandoned) {
-      const ran = now - head.started;
+      const ran = performance.now() - head.started;
       const result = outcome(ran, head.started - head.sentAt);
       // A skipped request took no time to answer: it says nothing of how long requests run.
       if (result.kind !== 'expired') this.averageRun = this.averageRun === undefined ? ran : this.averageRun + RUN_TIME_WEIGHT * (ran - this.averageRun);
