@@ -12,6 +12,14 @@ export interface AccessRecord {
 
 type Destination = { write(line: string): unknown };
 
+/** Printable ASCII without `"` and `\\`: written between quotes as it is, the same JSON JSON.stringify would give. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** A JSON string literal; the regex check costs far less than JSON.stringify for the ids and paths seen in practice. */
+export function jsonString(value: string): string {
+  return PLAIN.test(value) ? `"${value}"` : JSON.stringify(value);
+}
+
 /** Writes lines with the same fields pino would (level, time, pid, name, msg), so one parser reads the whole log. */
 export function createAccessLog(log: Logger): (r: AccessRecord) => void {
   const destination = (log as unknown as Record<symbol, Destination | undefined>)[pino.symbols.streamSym];
@@ -20,6 +28,11 @@ export function createAccessLog(log: Logger): (r: AccessRecord) => void {
   const suffix = `","pid":${bindings.pid ?? process.pid},"name":${JSON.stringify(bindings.name ?? 'berth')},`;
   let lastMs = 0;
   let lastIso = '';
+  // Method and path repeat from request to request: their JSON is kept.
+  let lastMethod = '';
+  let lastMethodJson = '""';
+  let lastPath = '';
+  let lastPathJson = '""';
   if (destination === undefined) return (r) => log.info({ method: r.method, path: r.path, status: r.status, duration_ms: r.durationMs, bytes: r.bytes, request_id: r.requestId }, 'request');
   return (r) => {
     if (!log.isLevelEnabled('info')) return;
@@ -28,8 +41,10 @@ export function createAccessLog(log: Logger): (r: AccessRecord) => void {
       lastMs = now;
       lastIso = new Date(now).toISOString();
     }
+    if (r.method !== lastMethod) lastMethodJson = jsonString((lastMethod = r.method));
+    if (r.path !== lastPath) lastPathJson = jsonString((lastPath = r.path));
     destination.write(
-      `${prefix}${lastIso}${suffix}"method":${JSON.stringify(r.method)},"path":${JSON.stringify(r.path)},"status":${r.status},"duration_ms":${Math.round(r.durationMs * 100) / 100},"bytes":${r.bytes},"request_id":${JSON.stringify(r.requestId)},"msg":"request"}\n`,
+      `${prefix}${lastIso}${suffix}"method":${lastMethodJson},"path":${lastPathJson},"status":${r.status},"duration_ms":${Math.round(r.durationMs * 100) / 100},"bytes":${r.bytes},"request_id":${jsonString(r.requestId)},"msg":"request"}\n`,
     );
   };
 }

@@ -1,5 +1,6 @@
 // Prometheus metrics of the gateway and the autoscaler, in their own registry: requests, latency, queue wait, 503/504, replicas, utilization.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
+import { HotCounter, HotHistogram, type CounterSeries, type HistogramSeries } from '../core/hot-metrics.js';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const WAIT_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -15,31 +16,28 @@ export interface ServiceGauges {
   readonly queued: number;
 }
 
-type Child = { inc(): void };
-type Observer = { observe(v: number): void };
 
 export class GatewayMetrics {
   readonly registry = new Registry();
-  private readonly requests: Counter<'service' | 'code'>;
-  private readonly latency: Histogram<'service'>;
-  private readonly queueWait: Histogram<'service'>;
-  private readonly overloaded: Counter<'service'>;
-  private readonly timeouts: Counter<'service'>;
-  private readonly attempts: Record<'channel' | 'http', Child>;
-  // Label children are cached so the hot path does no label lookup.
-  private readonly children = new Map<string, { codes: Map<number, Child>; latency: Observer; wait: Observer; overloaded: Child; timeouts: Child }>();
+  // Counted on every request: the hot-path kind, whose series are kept so a request does no label lookup.
+  private readonly requests: HotCounter;
+  private readonly latency: HotHistogram;
+  private readonly queueWait: HotHistogram;
+  private readonly overloaded: HotCounter;
+  private readonly timeouts: HotCounter;
+  private readonly attempts: Record<'channel' | 'http', CounterSeries>;
+  private readonly children = new Map<string, { codes: Map<number, CounterSeries>; latency: HistogramSeries; wait: HistogramSeries; overloaded: CounterSeries; timeouts: CounterSeries }>();
 
   constructor(gauges: () => readonly ServiceGauges[]) {
     const registers = [this.registry];
-    this.requests = new Counter({ name: 'berth_gateway_requests_total', help: 'Scoring requests through the gateway, by service and HTTP status.', labelNames: ['service', 'code'], registers });
-    this.latency = new Histogram({ name: 'berth_gateway_request_duration_seconds', help: 'Scoring latency at the gateway, arrival to response (queue wait included).', labelNames: ['service'], buckets: LATENCY_BUCKETS, registers });
-    this.queueWait = new Histogram({ name: 'berth_gateway_queue_wait_seconds', help: 'Time requests waited for a free replica slot.', labelNames: ['service'], buckets: WAIT_BUCKETS, registers });
-    this.overloaded = new Counter({ name: 'berth_gateway_overloaded_total', help: '503s: no replica slot within max_request_wait_time, or no ready replica.', labelNames: ['service'], registers });
-    this.timeouts = new Counter({ name: 'berth_gateway_timeouts_total', help: '504s: scoring timeouts (the replica\'s or the gateway\'s).', labelNames: ['service'], registers });
-    const attempts = new Counter({ name: 'berth_gateway_upstream_attempts_total', help: 'Attempts to send a request to a replica, by transport: its scoring channel, or HTTP (streamed bodies, replicas without a channel).', labelNames: ['transport'], registers });
-    this.attempts = { channel: attempts.labels('channel'), http: attempts.labels('http') };
-    attempts.inc({ transport: 'channel' }, 0);
-    attempts.inc({ transport: 'http' }, 0); // both series show from the start, zeros included
+    this.requests = new HotCounter({ name: 'berth_gateway_requests_total', help: 'Scoring requests through the gateway, by service and HTTP status.', labelNames: ['service', 'code'], registers });
+    this.latency = new HotHistogram({ name: 'berth_gateway_request_duration_seconds', help: 'Scoring latency at the gateway, arrival to response (queue wait included).', labelNames: ['service'], buckets: LATENCY_BUCKETS, registers });
+    this.queueWait = new HotHistogram({ name: 'berth_gateway_queue_wait_seconds', help: 'Time requests waited for a free replica slot.', labelNames: ['service'], buckets: WAIT_BUCKETS, registers });
+    this.overloaded = new HotCounter({ name: 'berth_gateway_overloaded_total', help: '503s: no replica slot within max_request_wait_time, or no ready replica.', labelNames: ['service'], registers });
+    this.timeouts = new HotCounter({ name: 'berth_gateway_timeouts_total', help: '504s: scoring timeouts (the replica\'s or the gateway\'s).', labelNames: ['service'], registers });
+    const attempts = new HotCounter({ name: 'berth_gateway_upstream_attempts_total', help: 'Attempts to send a request to a replica, by transport: its scoring channel, or HTTP (streamed bodies, replicas without a channel).', labelNames: ['transport'], registers });
+    // Both series show from the start, zeros included.
+    this.attempts = { channel: attempts.labels({ transport: 'channel' }), http: attempts.labels({ transport: 'http' }) };
     const gauge = (name: string, help: string, value: (g: ServiceGauges) => number | null): void => {
       new Gauge({
         name, help, labelNames: ['service'], registers,
@@ -63,7 +61,7 @@ export class GatewayMetrics {
   observe(service: string, status: number, seconds: number, waitedSeconds: number | undefined): void {
     const c = this.child(service);
     let code = c.codes.get(status);
-    if (code === undefined) c.codes.set(status, (code = this.requests.labels(service, String(status))));
+    if (code === undefined) c.codes.set(status, (code = this.requests.labels({ service, code: String(status) })));
     code.inc();
     c.latency.observe(seconds);
     if (waitedSeconds !== undefined) c.wait.observe(waitedSeconds);
@@ -79,11 +77,7 @@ export class GatewayMetrics {
   forget(service: string): void {
     const c = this.children.get(service);
     if (c === undefined) return;
-    for (const status of c.codes.keys()) this.requests.remove(service, String(status));
-    this.latency.remove(service);
-    this.queueWait.remove(service);
-    this.overloaded.remove(service);
-    this.timeouts.remove(service);
+    for (const metric of [this.requests, this.latency, this.queueWait, this.overloaded, this.timeouts]) metric.remove({ service });
     this.children.delete(service);
   }
 
@@ -96,10 +90,10 @@ export class GatewayMetrics {
     if (c === undefined) {
       c = {
         codes: new Map(),
-        latency: this.latency.labels(service),
-        wait: this.queueWait.labels(service),
-        overloaded: this.overloaded.labels(service),
-        timeouts: this.timeouts.labels(service),
+        latency: this.latency.labels({ service }),
+        wait: this.queueWait.labels({ service }),
+        overloaded: this.overloaded.labels({ service }),
+        timeouts: this.timeouts.labels({ service }),
       };
       this.children.set(service, c);
     }
