@@ -51,8 +51,8 @@ abstract class LabelledMetric<S> implements ExportedMetric {
     for (const registry of def.registers) registry.registerMetric(this as unknown as Parameters<Registry['registerMetric']>[0]);
   }
 
-  /** The series of these label values (every label name must be given), created at zero when new. */
-  protected seriesOf(labels: Labels): S {
+  /** The series of these label values (every label name must be given), created at zero when new; keep it, it is the same object for the same labels. */
+  labels(labels: Labels = {}): S {
     const key = this.keyOf(labels);
     let entry = this.series.get(key);
     if (entry === undefined) {
@@ -73,7 +73,7 @@ abstract class LabelledMetric<S> implements ExportedMetric {
 
   async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: ExportedValue[] }> {
     // An unlabelled metric shows its zeros before the first request, as prom-client's own do.
-    if (this.labelNames.length === 0) this.seriesOf({});
+    if (this.labelNames.length === 0) this.labels();
     const values: ExportedValue[] = [];
     for (const { labels, state } of this.series.values()) this.export(labels, state, values);
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
@@ -104,11 +104,6 @@ export class CounterSeries {
 
 export class HotCounter extends LabelledMetric<CounterSeries> {
   readonly type = 'counter' as const;
-
-  /** The series to count on; keep it, it is the same object for the same labels. */
-  labels(labels: Labels = {}): CounterSeries {
-    return this.seriesOf(labels);
-  }
 
   protected fresh(): CounterSeries {
     return new CounterSeries();
@@ -148,10 +143,6 @@ export class HotHistogram extends LabelledMetric<HistogramSeries> {
   constructor(def: Definition & { readonly buckets: readonly number[] }) {
     super(def);
     this.bounds = Float64Array.from([...def.buckets].sort((a, b) => a - b));
-  }
-
-  labels(labels: Labels = {}): HistogramSeries {
-    return this.seriesOf(labels);
   }
 
   protected fresh(): HistogramSeries {
