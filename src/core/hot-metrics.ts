@@ -18,13 +18,22 @@ interface ExportedValue {
   readonly metricName?: string;
 }
 
+/** What a metric's get() gives prom-client's Registry to render. */
+interface ExportedData {
+  readonly name: string;
+  readonly help: string;
+  readonly type: string;
+  readonly aggregator: string;
+  readonly values: ExportedValue[];
+}
+
 /** What prom-client's Registry reads from a metric when it renders the exposition. */
 interface ExportedMetric {
   readonly name: string;
   readonly help: string;
   readonly type: 'counter' | 'histogram';
   readonly aggregator: 'sum';
-  get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: ExportedValue[] }>;
+  get(): Promise<ExportedData>;
 }
 
 interface Definition {
@@ -71,7 +80,7 @@ abstract class LabelledMetric<S> implements ExportedMetric {
     }
   }
 
-  async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: ExportedValue[] }> {
+  async get(): Promise<ExportedData> {
     // An unlabelled metric shows its zeros before the first request, as prom-client's own do.
     if (this.labelNames.length === 0) this.labels();
     const values: ExportedValue[] = [];

@@ -16,7 +16,6 @@ export interface ServiceGauges {
   readonly queued: number;
 }
 
-
 export class GatewayMetrics {
   readonly registry = new Registry();
   // Counted on every request: the hot-path kind, whose series are kept so a request does no label lookup.
