@@ -112,6 +112,8 @@ test('a replica that crashes after being ready restarts; --previous has the cras
   h.sup.start(spec);
   const ready = await h.waitForEvent('Ready');
   await post(`${ready.url}/score`, JSON.stringify({ data: [[1]], log: true }));
+  // The replica writes its log at the end of the event-loop turn that answered; the client can be faster than that.
+  await until(() => /sum_score run called with 1 rows/.test(h.sup.readLog('test-svc', spec.replicaId, 'current')), 5000, 'the run line in the log');
   const before = h.sup.get(spec.replicaId)!;
   process.kill(before.pid!, 'SIGKILL');
   const exited = await h.waitForEvent('Exited');
