@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processTree } from '../../src/targets/local/proc-tree.js';
 import { fixtureSpec, testSupervisor } from '../helpers/local-target.js';
-import { get, post } from '../helpers/serve-process.js';
+import { post, untilReady } from '../helpers/serve-process.js';
 
 const SCORE = `import json, os, time
 greeting = None
@@ -73,12 +73,7 @@ test('a long run() does not fail liveness (GET / is answered by serve), and stop
 
   const inflight = post(`${ready.url}/score`, JSON.stringify({ seconds: 1 }));
   // Stop only once the request is being run, whatever the machine's speed.
-  let running = false;
-  for (let i = 0; i < 300 && !running; i++) {
-    running = /^berth_workers_busy 1$/m.test((await get(`${ready.url}/metrics`)).text);
-    if (!running) await new Promise((r) => setTimeout(r, 10));
-  }
-  assert.ok(running, 'the request is being run before the stop');
+  await untilReady(ready.url, (body) => body.workers.some((w) => w.busy), 'the request being run before the stop');
   const stopped = h.sup.stop(spec.replicaId);
   const res = await inflight;
   assert.equal(res.status, 200);
