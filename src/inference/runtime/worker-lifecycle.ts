@@ -46,6 +46,12 @@ export abstract class MortalWorker implements Worker {
   /** Ends the worker at once (SIGKILL, thread termination); its end is then reported through `ended`. */
   protected abstract kill(): void;
 
+  /** Ends the worker at once, its end reported with this reason rather than how it died. */
+  protected killFor(reason: string): void {
+    this.killReason = reason;
+    this.kill();
+  }
+
   /** Whether a request can be handed over now. */
   protected accepts(): boolean {
     return this.state === 'ready' && this.inflight.length < this.capacity + this.prefetch;
@@ -86,7 +92,6 @@ export abstract class MortalWorker implements Worker {
     this.state = 'stopped'; // never dispatch to it again, even before its end is seen
     this.inflight.timeOutHead();
     // A run() that overran can only be stopped by ending its worker; the pool starts a new one.
-    this.killReason = `recycled after a scoring timeout of ${timeoutMs} ms`;
-    this.kill();
+    this.killFor(`recycled after a scoring timeout of ${timeoutMs} ms`);
   }
 }

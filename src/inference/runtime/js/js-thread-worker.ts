@@ -39,8 +39,7 @@ export class JsThreadWorker extends MortalWorker {
       let crash: Error | undefined;
       const initTimer = setTimeout(() => {
         startupFailure = { kind: 'timeout', exception: 'InitTimeout', message: `init() did not finish within ${initTimeoutMs / 1000} s` };
-        this.killReason = 'init timeout';
-        this.kill();
+        this.killFor('init timeout');
       }, initTimeoutMs);
 
       thread.on('message', (message: ThreadMessage) => {

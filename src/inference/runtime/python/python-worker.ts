@@ -65,8 +65,7 @@ export class PythonWorker extends MortalWorker {
       let startupFailure: StartupFailure | undefined;
       const initTimer = setTimeout(() => {
         startupFailure = { kind: 'timeout', exception: 'InitTimeout', message: `init() did not finish within ${this.options.initTimeoutMs / 1000} s` };
-        this.killReason = 'init timeout';
-        this.kill();
+        this.killFor('init timeout');
       }, this.options.initTimeoutMs);
 
       const decoder = new FrameDecoder((frame) => {
