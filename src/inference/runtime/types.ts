@@ -59,6 +59,11 @@ export interface Worker {
   onExit(listener: (reason: string) => void): void;
 }
 
+/** init() overran its budget (`--init-timeout-s`). */
+export function initTimeoutFailure(initTimeoutMs: number): StartupFailure {
+  return { kind: 'timeout', exception: 'InitTimeout', message: `init() did not finish within ${initTimeoutMs / 1000} s` };
+}
+
 export class StartupError extends Error {
   constructor(readonly failure: StartupFailure, readonly workerId: number) {
     super(`${failure.exception}: ${failure.message}`);

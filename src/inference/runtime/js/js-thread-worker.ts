@@ -2,7 +2,7 @@
 import { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { MortalWorker } from '../worker-lifecycle.js';
-import type { ScoreOutcome, ScoreRequest, StartupFailure } from '../types.js';
+import { initTimeoutFailure, type ScoreOutcome, type ScoreRequest, type StartupFailure } from '../types.js';
 import type { ThreadData, ThreadMessage, ThreadRequest } from './thread-messages.js';
 
 export interface JsThreadWorkerOptions {
@@ -38,7 +38,7 @@ export class JsThreadWorker extends MortalWorker {
       let startupFailure: StartupFailure | undefined;
       let crash: Error | undefined;
       const initTimer = setTimeout(() => {
-        startupFailure = { kind: 'timeout', exception: 'InitTimeout', message: `init() did not finish within ${initTimeoutMs / 1000} s` };
+        startupFailure = initTimeoutFailure(initTimeoutMs);
         this.killFor('init timeout');
       }, initTimeoutMs);
 

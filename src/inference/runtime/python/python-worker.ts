@@ -6,7 +6,7 @@ import { shipped } from '../../../core/paths.js';
 import { encodeRequest, FrameDecoder, type ReplyFrame } from './frames.js';
 import { queryAsJsonInput } from '../query-input.js';
 import { MortalWorker } from '../worker-lifecycle.js';
-import type { ScoreOutcome, ScoreRequest, StartupFailure } from '../types.js';
+import { initTimeoutFailure, type ScoreOutcome, type ScoreRequest, type StartupFailure } from '../types.js';
 
 export interface PythonWorkerOptions {
   readonly id: number;
@@ -64,7 +64,7 @@ export class PythonWorker extends MortalWorker {
     return new Promise<void>((resolve, reject) => {
       let startupFailure: StartupFailure | undefined;
       const initTimer = setTimeout(() => {
-        startupFailure = { kind: 'timeout', exception: 'InitTimeout', message: `init() did not finish within ${this.options.initTimeoutMs / 1000} s` };
+        startupFailure = initTimeoutFailure(this.options.initTimeoutMs);
         this.killFor('init timeout');
       }, this.options.initTimeoutMs);
 
