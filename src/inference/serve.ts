@@ -32,7 +32,7 @@ export interface RunningServer {
 
 function workerFactory(settings: ServeSettings, deps: ServeDeps): (id: number) => Worker {
   if (settings.runtime === 'js' && settings.workerCount === 1) {
-    return () => new JsWorker({ entryScript: settings.entryScript, capacity: settings.maxConcurrentRequests, logger: deps.log });
+    return () => new JsWorker({ entryScript: settings.entryScript, capacity: settings.maxConcurrentRequests, initTimeoutMs: settings.initTimeoutS * 1000, logger: deps.log });
   }
   if (settings.runtime === 'js') {
     return (id) => new JsThreadWorker({ id, entryScript: settings.entryScript, initTimeoutMs: settings.initTimeoutS * 1000, logger: deps.log });

@@ -61,6 +61,16 @@ describe('berth serve start-up failures', () => {
     assert.match(run.stderr, /cannot start the Python interpreter \/nonexistent\/python3/);
   });
 
+  test('init() past --init-timeout-s: exit 3 saying so, for a Python worker, JS worker threads and JS in the server\'s thread', async () => {
+    for (const args of [['slow_init.py'], ['hang_init.mjs', '--worker-count', '2'], ['hang_init.mjs']]) {
+      const [script, ...rest] = args;
+      const run = await runServeToExit(['--entry-script', fixture(script!), '--init-timeout-s', '1', ...rest], { timeoutMs: 15_000 });
+      assert.equal(run.code, 3, `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, /InitTimeout: init\(\) did not finish within 1 s/);
+      assert.match(run.stderr, /fix: Make init\(\) faster or raise --init-timeout-s/);
+    }
+  });
+
   test('a JS entry script whose init() throws exits 3 too', async () => {
     const run = await runServeToExit(['--entry-script', fixture('init_fails.mjs')]);
     assert.equal(run.code, 3);

@@ -2,11 +2,12 @@
 import { format } from 'node:util';
 import type { Logger } from 'pino';
 import { prepareEntryModule, startRun, type EntryModule } from './entry-module.js';
-import { StartupError, type ScoreOutcome, type ScoreRequest, type Worker, type WorkerPhase } from '../types.js';
+import { initTimeoutFailure, StartupError, type ScoreOutcome, type ScoreRequest, type Worker, type WorkerPhase } from '../types.js';
 
 export interface JsWorkerOptions {
   readonly entryScript: string;
   readonly capacity: number;
+  readonly initTimeoutMs: number;
   readonly logger: Logger;
 }
 
@@ -38,10 +39,11 @@ export class JsWorker implements Worker {
   async start(): Promise<void> {
     const { entryScript, logger } = this.options;
     routeConsoleToLog(logger.child({ worker: 'js' }));
-    const prepared = await prepareEntryModule(entryScript);
-    if (!prepared.ok) {
+    // An async init() past its budget fails the start; a synchronous one holds this thread, so only a thread (--worker-count 2+) can be stopped.
+    const prepared = await withTimeout(prepareEntryModule(entryScript), this.options.initTimeoutMs);
+    if (prepared === TIMED_OUT || !prepared.ok) {
       this.state = 'failed';
-      throw new StartupError(prepared.failure, this.id);
+      throw new StartupError(prepared === TIMED_OUT ? initTimeoutFailure(this.options.initTimeoutMs) : prepared.failure, this.id);
     }
     this.entry = prepared.entry;
     this.state = 'ready';
@@ -66,11 +68,11 @@ export class JsWorker implements Worker {
 
 const TIMED_OUT = Symbol('timed out');
 
-/** A JS run() in this thread cannot be killed; past the timeout the client gets 504 and the late result is dropped. */
-function withTimeout(outcome: Promise<ScoreOutcome>, timeoutMs: number): Promise<ScoreOutcome | typeof TIMED_OUT> {
+/** JS in this thread cannot be killed: past the timeout its caller goes on (504, a failed start) and the late result is dropped. */
+function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T | typeof TIMED_OUT> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<typeof TIMED_OUT>((resolve) => { timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs); });
-  return Promise.race([outcome, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** console.* from user code goes to the server log, tagged like Python worker output. */
