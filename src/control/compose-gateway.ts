@@ -5,6 +5,8 @@ import { Autoscaler, type ScalableService } from '../autoscale/loop.js';
 import { TokenAuthority } from '../gateway/auth.js';
 import { Gateway, type Endpoint } from '../gateway/gateway.js';
 import { GatewayMetrics } from '../gateway/metrics.js';
+import type { BodyLimits } from '../gateway/upstream.js';
+import type { ReplicaKeys } from '../core/replica-key.js';
 import { metricsRoutes, scoreRoutes } from '../gateway/score-routes.js';
 import { scoringFastPath, type FastPath } from '../gateway/score-fast-path.js';
 import type { Clock } from '../targets/local/index.js';
@@ -21,6 +23,9 @@ export interface GatewayPartDeps extends ReplicaControlDeps {
   readonly generationDir: (service: string, generation: number) => string;
   readonly stabilizationMs: number;
   readonly logger: Logger;
+  /** The keys replicas were started with: the gateway presents each its own. */
+  readonly replicaKeys: ReplicaKeys;
+  readonly body: BodyLimits;
 }
 
 export interface GatewayPart {
@@ -47,7 +52,7 @@ export function composeGateway(d: GatewayPartDeps): GatewayPart {
     // Ready and not leaving; a replica of a new generation joins as soon as it is ready (an update switches over without a gap).
     const endpoints: Endpoint[] = supervisor.list(name)
       .filter((r) => r.state === 'Ready' && r.url !== undefined && !replicas.draining.has(r.replicaId))
-      .map((r) => ({ replicaId: r.replicaId, url: r.url! }));
+      .map((r) => ({ replicaId: r.replicaId, url: r.url!, key: d.replicaKeys.keyFor(r.replicaId) }));
     const s = svc.spec;
     return {
       auth: authModeOf(svc), primaryKey: svc.primaryKey, secondaryKey: svc.secondaryKey,
@@ -67,7 +72,7 @@ export function composeGateway(d: GatewayPartDeps): GatewayPart {
       utilization: autoscaler?.view(svc.name)?.utilization ?? null,
     };
   }));
-  const gateway = new Gateway({ routing, clock: d.clock, tokens, metrics });
+  const gateway = new Gateway({ routing, clock: d.clock, tokens, metrics, body: d.body });
   const scaler = new ReplicaScaler({ store, ops: d.ops, events: d.events, supervisor, placements: d.placements, replicas, generationDir: d.generationDir, logger: d.logger });
   autoscaler = new Autoscaler({
     clock: d.clock,

@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import type { EnvSnapshot } from '../core/home.js';
 import type { Logger } from '../core/logger.js';
 import { shipped } from '../core/paths.js';
+import { mebibytes } from '../core/limits.js';
+import { ReplicaKeys } from '../core/replica-key.js';
+import { homeSecret } from '../core/secrets.js';
 import { detectCapacity, Supervisor, systemClock, type Capacity, type Clock, type ReplicaEvent } from '../targets/local/index.js';
 import { serviceRoutes } from './api/service-routes.js';
 import { composeGateway } from './compose-gateway.js';
@@ -62,7 +65,9 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
   const ops = new OperationStore(o.db, now);
   const events = new EventLog(o.db, now);
   let onEvent: (e: ReplicaEvent) => void = (e) => events.addReplicaEvent(e);
+  const replicaKeys = new ReplicaKeys(homeSecret(o.settings.home, 'replica-keys.key'));
   const supervisor = new Supervisor({ berthBin: shipped('bin/berth.js'), nodePath: process.execPath, logDir, baseEnv: o.env, clock,
+    replicaKey: (id) => replicaKeys.keyFor(id), maxRequestSizeMb: o.settings.maxRequestSizeMb,
     backoff: { baseMs: o.settings.restartBackoffMs },
     onEvent: (e) => onEvent(e),
   });
@@ -88,7 +93,8 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
     },
   });
   const gw = composeGateway({
-    home: o.settings.home, clock, store, ops, events, supervisor, placements, replicas, views, logger: o.logger,
+    home: o.settings.home, clock, store, ops, events, supervisor, placements, replicas, views, logger: o.logger, replicaKeys,
+    body: { maxBytes: mebibytes(o.settings.maxRequestSizeMb), timeoutMs: o.settings.bodyTimeoutMs },
     generationDir: (service, generation) => manager.generationDir(service, generation), stabilizationMs: o.settings.autoscaleStabilizationMs,
   });
   onEvent = (e) => {

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { parseOrThrow } from '../core/parse-settings.js';
 import { resolveHome, type EnvSnapshot } from '../core/home.js';
+import { DEFAULT_BODY_TIMEOUT_S, DEFAULT_MAX_REQUEST_MB } from '../core/limits.js';
 // Only the capacity parser: the CLI loads these settings for every `up`, and the supervisor is not needed for that.
 import { parseCapacity, type CapacityOverride } from '../targets/local/resources.js';
 
@@ -54,6 +55,11 @@ const schema = z
     restartBackoffMs: durationMs,
     /** How long utilization must stay below target before the autoscaler removes replicas (tests use a few seconds). */
     autoscaleStabilizationMs: durationMs,
+    /** A scoring request's whole body must arrive within this (else 408); the gateway reads it before taking a replica slot. */
+    bodyTimeoutMs: durationMs,
+    /** Largest scoring request body: the gateway's 413, and every replica's --max-request-size-mb. */
+    maxRequestSizeMb: z.union([z.number(), z.string().regex(/^\d+(\.\d+)?$/, 'must be a number of MiB').transform(Number)])
+      .pipe(z.number().positive().max(2048, 'must be at most 2048 (2 GiB)')),
   })
   .strict();
 
@@ -67,6 +73,8 @@ export interface ControlFlags {
   scheduleTimeout?: string | number | undefined;
   restartBackoff?: string | number | undefined;
   autoscaleStabilization?: string | number | undefined;
+  bodyTimeout?: string | number | undefined;
+  maxRequestSizeMb?: string | number | undefined;
 }
 
 export function parseControlSettings(flags: ControlFlags, env: EnvSnapshot): ControlSettings {
@@ -80,8 +88,10 @@ export function parseControlSettings(flags: ControlFlags, env: EnvSnapshot): Con
     scheduleTimeoutMs: flags.scheduleTimeout ?? DEFAULT_SCHEDULE_TIMEOUT_MS,
     restartBackoffMs: flags.restartBackoff ?? DEFAULT_RESTART_BACKOFF_MS,
     autoscaleStabilizationMs: flags.autoscaleStabilization ?? DEFAULT_AUTOSCALE_STABILIZATION_MS,
+    bodyTimeoutMs: flags.bodyTimeout ?? DEFAULT_BODY_TIMEOUT_S * 1000,
+    maxRequestSizeMb: flags.maxRequestSizeMb ?? DEFAULT_MAX_REQUEST_MB,
   };
-  const names = { port: '--port', host: '--host', home: '--home / BERTH_HOME', capacity: '--capacity', scheduleTimeoutMs: '--schedule-timeout', restartBackoffMs: '--restart-backoff', autoscaleStabilizationMs: '--autoscale-stabilization' };
+  const names = { port: '--port', host: '--host', home: '--home / BERTH_HOME', capacity: '--capacity', scheduleTimeoutMs: '--schedule-timeout', restartBackoffMs: '--restart-backoff', autoscaleStabilizationMs: '--autoscale-stabilization', bodyTimeoutMs: '--body-timeout', maxRequestSizeMb: '--max-request-size-mb' };
   const parsed = parseOrThrow(schema, raw, names);
   return Object.freeze({ ...parsed, capacity: Object.freeze(parsed.capacity) });
 }

@@ -34,6 +34,16 @@ export const catalogue = {
     message: 'the request body is larger than the limit of {limit} bytes',
     fix: 'Send a smaller body, or raise the limit with --max-request-size-mb.',
   },
+  REQUEST_BODY_TIMEOUT: {
+    status: 408,
+    message: 'the request body did not arrive within {timeoutS} s',
+    fix: 'Send the whole body promptly (a slow or stalled upload is cut off so it cannot hold the service), or raise the body timeout ({flag}).',
+  },
+  REPLICA_UNAUTHORIZED: {
+    status: 401,
+    message: 'this replica takes scoring requests only from its control plane\'s gateway',
+    fix: 'Score through the gateway: POST /api/v1/service/NAME/score with the service\'s key (berth service run NAME).',
+  },
   REQUEST_ID_TOO_LONG: {
     status: 431,
     message: 'request header {header} is longer than 100 characters',

@@ -1,8 +1,6 @@
 // Scoring credentials: keys compared in constant time, short-lived HS256 tokens (jose) signed with the home's secret, or none.
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { SignJWT, jwtVerify } from 'jose';
+import { homeSecret } from '../core/secrets.js';
 import { BerthError } from '../errors/catalogue.js';
 import type { Clock } from '../targets/local/index.js';
 
@@ -54,17 +52,7 @@ export class TokenAuthority {
 
   /** The secret in `<home>/secrets/token-signing.key`, made (0600) on first use; it survives restarts, so tokens do too. */
   static fromHome(home: string, clock: Clock): TokenAuthority {
-    const dir = join(home, 'secrets');
-    const file = join(dir, 'token-signing.key');
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8').trim();
-    } catch {
-      text = randomBytes(32).toString('base64url');
-      writeFileSync(file, `${text}\n`, { mode: 0o600, flag: 'wx' });
-    }
-    return new TokenAuthority(Buffer.from(text, 'base64url'), clock);
+    return new TokenAuthority(homeSecret(home, 'token-signing.key'), clock);
   }
 
   async mint(service: string, lifetimeS = DEFAULT_TOKEN_LIFETIME_S): Promise<IssuedToken> {

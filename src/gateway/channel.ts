@@ -1,6 +1,7 @@
 // The gateway's end of a replica's scoring channel: one upgraded connection per replica carries many requests at once, matched by id.
 import { request as httpRequest } from 'node:http';
 import type { Socket } from 'node:net';
+import { REPLICA_KEY_HEADER } from '../core/replica-key.js';
 import { CHANNEL_PATH, CHANNEL_PROTOCOL, FrameReader, encodeFrame, joinMeta } from '../inference/channel/frames.js';
 
 export type ChannelOutcome =
@@ -34,7 +35,12 @@ export class ReplicaChannel {
     this.socket?.uncork();
   };
 
-  constructor(private readonly url: string, private readonly now: () => number = () => performance.now()) {}
+  constructor(
+    private readonly url: string,
+    /** The replica's key, sent with the upgrade: the channel is then open to this gateway alone. */
+    private readonly key: string | undefined = undefined,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   /** False once the replica answered the upgrade with something else: the caller uses plain HTTP for it. */
   get usable(): boolean {
@@ -81,7 +87,9 @@ export class ReplicaChannel {
 
   private connect(): void {
     this.state = 'connecting';
-    const req = httpRequest(`${this.url}${CHANNEL_PATH}`, { headers: { connection: 'Upgrade', upgrade: CHANNEL_PROTOCOL }, agent: false, timeout: CONNECT_TIMEOUT_MS });
+    const headers: Record<string, string> = { connection: 'Upgrade', upgrade: CHANNEL_PROTOCOL };
+    if (this.key !== undefined) headers[REPLICA_KEY_HEADER] = this.key;
+    const req = httpRequest(`${this.url}${CHANNEL_PATH}`, { headers, agent: false, timeout: CONNECT_TIMEOUT_MS });
     req.on('upgrade', (res, socket, head) => {
       if (this.state === 'closed') return socket.destroy();
       if (res.headers.upgrade !== CHANNEL_PROTOCOL) {

@@ -9,7 +9,8 @@ import type { GatewayMetrics } from './metrics.js';
 import { ReplicaPool, type Endpoint, type LoadSample } from './pool.js';
 import { RollingWindow, type WindowStats } from './rolling.js';
 import { rawHeader } from '../core/raw-headers.js';
-import { prepareBody, UpstreamRequest, Upstreams, type UpstreamReply } from './upstream.js';
+import { readBody, UpstreamRequest, Upstreams, type BodyLimits, type UpstreamReply } from './upstream.js';
+import { DEFAULT_BODY_TIMEOUT_S, DEFAULT_MAX_REQUEST_MB, mebibytes } from '../core/limits.js';
 
 export type { Endpoint } from './pool.js';
 
@@ -33,6 +34,8 @@ export interface GatewayDeps {
   readonly clock: Clock;
   readonly tokens: TokenAuthority;
   readonly metrics?: GatewayMetrics;
+  /** Body size and arrival limits (default: 100 MiB, 60 s). */
+  readonly body?: BodyLimits;
 }
 
 export interface GatewayReply {
@@ -55,13 +58,18 @@ interface Entry {
 const MAX_ATTEMPTS = 3;
 /** Time a replica gets on top of its own scoring timeout, so its 504 (which names the timeout) arrives first. */
 const TIMEOUT_MARGIN_MS = 2000;
+/** A body refused unread may go on arriving this long (so its sender reads the 413 rather than a reset), then its connection closes. */
+const LINGER_MS = 5000;
 
 export class Gateway {
   private readonly entries = new Map<string, Entry>();
   private readonly upstreams: Upstreams;
 
+  private readonly bodyLimits: BodyLimits;
+
   constructor(private readonly d: GatewayDeps) {
     this.upstreams = new Upstreams((transport) => d.metrics?.countAttempt(transport));
+    this.bodyLimits = d.body ?? { maxBytes: mebibytes(DEFAULT_MAX_REQUEST_MB), timeoutMs: DEFAULT_BODY_TIMEOUT_S * 1000 };
   }
 
   /** Re-reads a service's routing facts (replica set, limits, keys) after anything that may have changed them. */
@@ -107,7 +115,9 @@ export class Gateway {
       entry = this.entry(service);
       const checking = path === '/score' ? authenticate(entry.auth, rawHeader(req, 'authorization'), service, this.d.tokens) : undefined;
       if (checking !== undefined) await checking;
-      const body = await prepareBody(req);
+      // The whole body first: a request holds a replica's slot only once it can be run at once.
+      const read = readBody(req, this.bodyLimits);
+      const body = read instanceof Promise ? await read : read;
       const url = req.url ?? '';
       const q = url.indexOf('?');
       const query = q < 0 ? '' : url.slice(q);
@@ -118,9 +128,11 @@ export class Gateway {
       this.record(entry, status, started, waited.ms);
       return { ...reply, status };
     } catch (err) {
-      if (!req.complete) req.resume(); // an unread body is discarded, so the connection can carry the next request
+      const close = isBerthError(err) && err.code === 'REQUEST_BODY_TIMEOUT';
+      if (!req.complete && !close) discard(req);
       const { status, body } = toHttpError(err, requestId);
       const headers: Record<string, string> = {};
+      if (close) headers.connection = 'close';
       if (isBerthError(err) && (err.code === 'SERVICE_OVERLOADED' || err.code === 'NO_READY_REPLICA')) {
         headers['retry-after'] = String(Math.max(1, Math.ceil((entry?.routing.maxWaitMs ?? 1000) / 1000)));
       }
@@ -189,7 +201,7 @@ export class Gateway {
         released = true;
         e.pool.release(lease);
       };
-      const r = await this.upstreams.attempt(lease.member.url, upstream, timeoutMs, done);
+      const r = await this.upstreams.attempt(lease.member, upstream, timeoutMs, done);
       if (r.ok) return r.reply;
       const replica = lease.member.replicaId;
       if (r.kind === 'refused') {
@@ -207,4 +219,15 @@ export class Gateway {
     e.window.record(ms, status, waitedMs);
     this.d.metrics?.observe(e.pool.service, status, ms / 1000, waitedMs === undefined ? undefined : waitedMs / 1000);
   }
+}
+
+/**
+ * Reads and drops the rest of a refused request's body, so its sender gets to read the answer and the connection can carry
+ * the next request; one that is still arriving after LINGER_MS has its connection closed.
+ */
+function discard(req: IncomingMessage): void {
+  req.resume();
+  const timer = setTimeout(() => { if (!req.complete) req.socket.destroy(); }, LINGER_MS);
+  timer.unref();
+  req.once('end', () => clearTimeout(timer)).once('close', () => clearTimeout(timer));
 }

@@ -6,6 +6,8 @@ export interface Endpoint {
   readonly replicaId: string;
   /** `http://127.0.0.1:PORT` */
   readonly url: string;
+  /** What the replica asks of the gateway on /score and its scoring channel (none for a replica started without one). */
+  readonly key?: string;
 }
 
 export interface PoolLimits {
@@ -89,7 +91,7 @@ export class ReplicaPool {
     let added = false;
     for (const e of endpoints) {
       if (this.members.has(e.replicaId)) continue;
-      this.members.set(e.replicaId, { replicaId: e.replicaId, url: e.url, inFlight: 0, routed: true });
+      this.members.set(e.replicaId, { replicaId: e.replicaId, url: e.url, ...(e.key === undefined ? {} : { key: e.key }), inFlight: 0, routed: true });
       added = true;
     }
     if (added) this.dispatch();

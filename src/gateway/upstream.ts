@@ -3,52 +3,64 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import { headerRecord, rawHeader } from '../core/raw-headers.js';
+import { REPLICA_KEY_HEADER } from '../core/replica-key.js';
+import { BerthError } from '../errors/catalogue.js';
 import { ReplicaChannel, type ChannelOutcome } from './channel.js';
+import type { Endpoint } from './pool.js';
 
-/** Request bodies with a known length up to this are read before dispatch: retryable on another replica, and cheapest to send. */
+/** Replies with a known length up to this are read whole (the replica's slot frees at once); larger ones stream to the client. */
 export const BUFFER_LIMIT = 1024 * 1024;
 
-/** Hop-by-hop headers (RFC 9110 §7.6.1) and those the gateway sets itself. */
-const DROP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length']);
+/** Hop-by-hop headers (RFC 9110 §7.6.1), those the gateway sets itself, and a replica key a client may have sent. */
+const DROP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length', REPLICA_KEY_HEADER]);
 
-/**
- * A request body too large to buffer, handed to undici as an async iterable rather than a stream: undici destroys a
- * stream body when the attempt fails, which would end the client's request; an iterable is only read once connected.
- */
-export class StreamedBody implements AsyncIterable<Buffer> {
-  /** Whether any of it was read: after that, a failed attempt cannot be repeated. */
-  started = false;
-
-  constructor(private readonly req: IncomingMessage) {}
-
-  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
-    this.started = true;
-    return this.req.iterator({ destroyOnReturn: false }) as AsyncIterator<Buffer>;
-  }
+export interface BodyLimits {
+  /** Larger bodies get 413 from the gateway itself. */
+  readonly maxBytes: number;
+  /** The whole body must have arrived within this, else 408. */
+  readonly timeoutMs: number;
 }
 
-export type RequestBody = Buffer | StreamedBody | null;
+export type RequestBody = Buffer | null;
 
-/** Reads the whole body when its length is known and small; otherwise wraps it for streaming. */
-export async function prepareBody(req: IncomingMessage): Promise<RequestBody> {
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * The whole request body, read before the request asks for a replica: a client that sends its headers and then trickles
+ * or stalls holds a connection of the gateway's, never a replica's slot. Too large (declared or counted) is 413, too slow
+ * 408; the request is then left unread (see Gateway.handle).
+ */
+export function readBody(req: IncomingMessage, limits: BodyLimits): RequestBody | Promise<RequestBody> {
   if (req.method === 'GET' || req.method === 'HEAD') return null;
-  const length = Number(rawHeader(req, 'content-length') ?? Number.NaN);
-  if (!(length <= BUFFER_LIMIT)) return new StreamedBody(req);
-  if (length === 0) return Buffer.alloc(0);
+  const declared = rawHeader(req, 'content-length');
+  const length = declared === undefined ? Number.NaN : Number(declared);
+  if (length > limits.maxBytes) throw new BerthError('BODY_TOO_LARGE', { limit: limits.maxBytes });
+  if (length === 0) return EMPTY;
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.once('error', reject);
-    req.once('close', () => { if (!req.complete) reject(new Error('the client closed the request before sending its body')); });
+    let size = 0;
+    const finish = (err: unknown, body?: Buffer): void => {
+      clearTimeout(timer);
+      req.off('data', onData).off('end', onEnd).off('error', finish).off('close', onClose);
+      if (body !== undefined) resolve(body);
+      else reject(err);
+    };
+    const onData = (c: Buffer): void => {
+      size += c.length;
+      if (size > limits.maxBytes) return finish(new BerthError('BODY_TOO_LARGE', { limit: limits.maxBytes }));
+      chunks.push(c);
+    };
+    const onEnd = (): void => finish(undefined, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    const onClose = (): void => { if (!req.complete) finish(new Error('the client closed the request before sending its body')); };
+    const timer = setTimeout(() => finish(new BerthError('REQUEST_BODY_TIMEOUT', { timeoutS: limits.timeoutMs / 1000, flag: 'berth up --body-timeout' })), limits.timeoutMs);
+    req.on('data', onData).on('end', onEnd).on('error', finish).on('close', onClose);
   });
 }
 
 /**
  * The headers a replica gets, as a flat [name, value, …] list (the form the scoring channel carries and undici takes):
  * the client's, less hop-by-hop ones, with the request id first. A key or token the gateway checked is its own
- * credential and stays with it; without auth the header is the service's business and passes. A known length lets the
- * replica refuse an oversized body before reading it; a streamed body of unknown length goes chunked.
+ * credential and stays with it; without auth the header is the service's business and passes.
  */
 export function upstreamHeaderList(req: IncomingMessage, requestId: string, body: RequestBody, keepAuthorization: boolean): string[] {
   const out = ['x-request-id', requestId];
@@ -60,8 +72,8 @@ export function upstreamHeaderList(req: IncomingMessage, requestId: string, body
     if (DROP.has(name) || name === 'x-request-id' || (!keepAuthorization && name === 'authorization')) continue;
     out.push(name, raw[i + 1]!);
   }
-  const length = Buffer.isBuffer(body) ? String(body.length) : declaredLength;
-  if (length !== undefined) out.push('content-length', length);
+  if (body !== null) out.push('content-length', String(body.length));
+  else if (declaredLength !== undefined) out.push('content-length', declaredLength);
   return out;
 }
 
@@ -100,8 +112,6 @@ export type AttemptResult =
 const REFUSED = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT']);
 const TIMEOUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
-const EMPTY = Buffer.alloc(0);
-
 export class Upstreams {
   private readonly pools = new Map<string, Pool>();
   private readonly channels = new Map<string, ReplicaChannel>();
@@ -112,11 +122,12 @@ export class Upstreams {
    * Sends one request to `url`. `done` is called exactly once when the replica is finished with it: at once for a
    * failure or a buffered body, when a streamed body ends or breaks otherwise.
    */
-  async attempt(url: string, r: UpstreamRequest, timeoutMs: number, done: () => void): Promise<AttemptResult> {
+  async attempt(to: Endpoint, r: UpstreamRequest, timeoutMs: number, done: () => void): Promise<AttemptResult> {
     const { method, target: path, body } = r;
-    // Scoring requests with whole bodies go over the replica's scoring channel; the rest (and replicas without one) over HTTP.
-    if (!(body instanceof StreamedBody) && (path === '/score' || path.startsWith('/score?'))) {
-      const channel = this.channel(url);
+    const { url, key } = to;
+    // Scoring requests go over the replica's scoring channel; the rest (and replicas without one) over HTTP.
+    if (path === '/score' || path.startsWith('/score?')) {
+      const channel = this.channel(url, key);
       if (channel.usable) {
         this.onAttempt('channel');
         const outcome = await new Promise<ChannelOutcome>((resolve) => channel.send(method, path, r.headers, body ?? EMPTY, timeoutMs, resolve));
@@ -126,16 +137,14 @@ export class Upstreams {
         }
       }
     }
-    const headers = r.headers;
+    const headers = key === undefined ? r.headers : [...r.headers, REPLICA_KEY_HEADER, key];
     this.onAttempt('http');
     let res: Dispatcher.ResponseData;
-    // undici takes async iterables as bodies (its types list only streams), and reads them only once connected.
-    const payload = body instanceof StreamedBody ? (body as unknown as Readable) : body === null || body.length === 0 ? null : body;
     try {
-      res = await this.pool(url).request({ method, path, headers, body: payload, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+      res = await this.pool(url).request({ method, path, headers, body: body === null || body.length === 0 ? null : body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
     } catch (err) {
       done();
-      return failure(err, body instanceof StreamedBody && body.started);
+      return failure(err);
     }
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(res.headers)) if (v !== undefined && !DROP.has(k)) out[k] = Array.isArray(v) ? v.join(', ') : v;
@@ -147,7 +156,7 @@ export class Upstreams {
         const bytes = Buffer.from(await res.body.arrayBuffer());
         return { ok: true, reply: { status: res.statusCode, headers: out, contentType, body: bytes } };
       } catch (err) {
-        return failure(err, true);
+        return failure(err);
       } finally {
         done();
       }
@@ -182,10 +191,10 @@ export class Upstreams {
     await Promise.all(pools.map((p) => p.destroy().catch(() => undefined)));
   }
 
-  private channel(url: string): ReplicaChannel {
+  private channel(url: string, key: string | undefined): ReplicaChannel {
     let c = this.channels.get(url);
     if (c === undefined) {
-      c = new ReplicaChannel(url);
+      c = new ReplicaChannel(url, key);
       this.channels.set(url, c);
     }
     return c;
@@ -210,10 +219,10 @@ function fromChannel(o: ChannelOutcome): AttemptResult {
   return { ok: true, reply: { status: o.status, headers, contentType, body: o.body } };
 }
 
-function failure(err: unknown, sent: boolean): AttemptResult {
+function failure(err: unknown): AttemptResult {
   const code = (err as { code?: string }).code ?? '';
   const detail = `${(err as Error).message}${code === '' ? '' : ` (${code})`}`;
-  if (!sent && REFUSED.has(code)) return { ok: false, kind: 'refused', detail, error: err };
+  if (REFUSED.has(code)) return { ok: false, kind: 'refused', detail, error: err };
   if (TIMEOUT.has(code)) return { ok: false, kind: 'timeout', detail, error: err };
   return { ok: false, kind: 'failed', detail, error: err };
 }

@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { BerthError } from '../errors/catalogue.js';
+import { REPLICA_KEY_ENV } from '../core/replica-key.js';
+import { DEFAULT_BODY_TIMEOUT_S, DEFAULT_MAX_REQUEST_MB } from '../core/limits.js';
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -16,8 +18,12 @@ export const serveSettingsSchema = z.strictObject({
   maxQueueWaitMs: z.coerce.number().int().min(0).default(500),
   maxConcurrentRequests: positiveInt.optional(),
   initTimeoutS: positiveInt.default(600),
-  maxRequestSizeMb: z.coerce.number().positive().default(100),
+  maxRequestSizeMb: z.coerce.number().positive().max(2048, "must be at most 2048 (2 GiB): the scoring channel frames a body with a 32-bit length").default(DEFAULT_MAX_REQUEST_MB),
   shutdownTimeoutS: z.coerce.number().min(0).default(30),
+  /** Headers and body must arrive within this, else 408 and the connection closes (a stalled upload holds nothing). */
+  bodyTimeoutS: z.coerce.number().positive().max(2_147_483).default(DEFAULT_BODY_TIMEOUT_S),
+  /** Set by the control plane for its replicas: /score and the scoring channel then need it (REPLICA_UNAUTHORIZED). */
+  replicaKey: z.string().min(16).optional(),
   python: z.string().min(1).default('python3'),
   corsOrigins: z.array(z.string().min(1)).default([]),
   debug: z.boolean().default(false),
@@ -39,12 +45,13 @@ const ENV_NAMES: Readonly<Record<string, string>> = {
   workerCount: 'WORKER_COUNT',
   scoringTimeoutMs: 'SCORING_TIMEOUT_MS',
   corsOrigins: 'AML_CORS_ORIGINS',
+  replicaKey: REPLICA_KEY_ENV,
 };
 
 const FLAG_NAMES: Readonly<Record<string, string>> = {
   entryScript: '--entry-script', modelDir: '--model-dir', host: '--host', port: '--port', workerCount: '--worker-count',
   scoringTimeoutMs: '--scoring-timeout-ms', maxQueueWaitMs: '--max-queue-wait-ms', maxConcurrentRequests: '--max-concurrent-requests',
-  initTimeoutS: '--init-timeout-s', maxRequestSizeMb: '--max-request-size-mb', shutdownTimeoutS: '--shutdown-timeout-s',
+  initTimeoutS: '--init-timeout-s', maxRequestSizeMb: '--max-request-size-mb', shutdownTimeoutS: '--shutdown-timeout-s', bodyTimeoutS: '--body-timeout-s', replicaKey: REPLICA_KEY_ENV,
   python: '--python', corsOrigins: '--cors-origins', debug: '--debug',
 };
 

@@ -5,6 +5,7 @@ import { parseServeSettings, type ServeInput } from '../../inference/settings.js
 import { startServer } from '../../inference/serve.js';
 import { createLogger } from '../../core/logger.js';
 import { BerthError } from '../../errors/catalogue.js';
+import { REPLICA_KEY_ENV } from '../../core/replica-key.js';
 import { resolveServeEnvironment, restartWithNodePath } from '../env-wait.js';
 
 /** Each setting's flag; the classic server's underscore spelling is accepted as a hidden alias. */
@@ -20,6 +21,7 @@ const FLAGS: ReadonlyArray<readonly [key: string, flag: string, description: str
   ['initTimeoutS', 'init-timeout-s <s>', 'time allowed for init() (default 600)'],
   ['maxRequestSizeMb', 'max-request-size-mb <mb>', 'largest request body (default 100)'],
   ['shutdownTimeoutS', 'shutdown-timeout-s <s>', 'on SIGTERM, how long in-flight requests may finish (default 30)'],
+  ['bodyTimeoutS', 'body-timeout-s <s>', 'a request\'s headers and body must arrive within this, else 408 (default 60)'],
   ['python', 'python <path>', 'Python interpreter for the workers (default python3)'],
   ['corsOrigins', 'cors-origins <list>', 'comma-separated origins allowed by CORS [env AML_CORS_ORIGINS]'],
 ];
@@ -53,8 +55,11 @@ export function registerServe(program: Command, ctx: CliContext): void {
     if (runtime !== undefined) await restartWithNodePath(runtime, ctx, process.argv);
     const env = runtime === undefined ? ctx.env : { ...ctx.env, ...runtime.env };
     const settings = parseServeSettings(input, env);
+    // The replica key is the server's alone: the entry script's workers (processes, threads, this thread) never see it.
+    const { [REPLICA_KEY_ENV]: _key, ...workerEnv } = env;
+    delete process.env[REPLICA_KEY_ENV];
     const log = createLogger({ name: 'berth-serve' });
-    const running = await startServer({ settings, log, env, printError: ctx.err });
+    const running = await startServer({ settings, log, env: workerEnv, printError: ctx.err });
     const stop = (): void => {
       void running.shutdown().then(() => process.exit(0));
     };

@@ -26,8 +26,10 @@ export function registerUp(program: Command, ctx: CliContext): void {
     .option('--schedule-timeout <duration>', 'how long a replica waits for resources before its deployment fails: 300, 90s, 5m, 00:05:00 (default 5m)')
     .option('--restart-backoff <duration>', 'delay before a crashed replica\'s first restart, doubling up to 5 min (default 10s)')
     .option('--autoscale-stabilization <duration>', 'how long load must stay below target before the autoscaler removes replicas (default 60s)')
+    .option('--body-timeout <duration>', 'a scoring request\'s body must arrive within this, else 408; no replica is held meanwhile (default 60s)')
+    .option('--max-request-size-mb <mb>', 'largest scoring request body; the gateway answers 413 itself and replicas get the same limit (default 100)')
     .option('--detach', 'run in the background, log to $BERTH_HOME/logs/control-plane.log, return once it answers')
-    .action(async (opts: { port?: string; host?: string; home?: string; capacity?: string; scheduleTimeout?: string; restartBackoff?: string; autoscaleStabilization?: string; detach?: boolean }) => {
+    .action(async (opts: { port?: string; host?: string; home?: string; capacity?: string; scheduleTimeout?: string; restartBackoff?: string; autoscaleStabilization?: string; bodyTimeout?: string; maxRequestSizeMb?: string; detach?: boolean }) => {
       const settings = parseControlSettings(opts, ctx.env);
       if (opts.detach === true) await startDetached(settings, ctx);
       else await runForeground(settings, ctx);
@@ -73,7 +75,7 @@ async function startDetached(settings: ControlSettings, ctx: CliContext): Promis
   const log = join(logDir, 'control-plane.log');
   const fd = openSync(log, 'a');
   const logStart = fstatSync(fd).size; // earlier runs' lines are not this start's error
-  const args = [shipped('bin/berth.js'), 'up', '--port', String(settings.port), '--host', settings.host, '--home', settings.home, '--schedule-timeout', `${settings.scheduleTimeoutMs}ms`, '--restart-backoff', `${settings.restartBackoffMs}ms`, '--autoscale-stabilization', `${settings.autoscaleStabilizationMs}ms`];
+  const args = [shipped('bin/berth.js'), 'up', '--port', String(settings.port), '--host', settings.host, '--home', settings.home, '--schedule-timeout', `${settings.scheduleTimeoutMs}ms`, '--restart-backoff', `${settings.restartBackoffMs}ms`, '--autoscale-stabilization', `${settings.autoscaleStabilizationMs}ms`, '--body-timeout', `${settings.bodyTimeoutMs}ms`, '--max-request-size-mb', String(settings.maxRequestSizeMb)];
   if (settings.capacityText !== undefined) args.push('--capacity', settings.capacityText);
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], env: { ...ctx.env } });
   closeSync(fd);

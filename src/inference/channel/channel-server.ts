@@ -2,7 +2,9 @@
 import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { headerRecord } from '../../core/raw-headers.js';
+import { headerRecord, rawHeader } from '../../core/raw-headers.js';
+import { REPLICA_KEY_HEADER } from '../../core/replica-key.js';
+import { sameSecret } from '../../core/secrets.js';
 import { readRequestIds } from '../http/request-ids.js';
 import type { Exchange, HeaderList, Responder } from '../http/respond.js';
 import type { Scoring } from '../http/scoring.js';
@@ -10,6 +12,7 @@ import { CHANNEL_PATH, CHANNEL_PROTOCOL, FrameReader, encodeFrame, joinMeta } fr
 
 const SWITCH = `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${CHANNEL_PROTOCOL}\r\n\r\n`;
 const REFUSE = 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
+const UNAUTHORIZED = 'HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
 /** Room for a request's headers on top of its body. */
 const META_ALLOWANCE = 1024 * 1024;
 
@@ -17,6 +20,8 @@ export interface ChannelServerDeps {
   readonly scoring: Scoring;
   readonly responder: Responder;
   readonly log: Logger;
+  /** When set, only a client presenting it may open the channel (the control plane's gateway). */
+  readonly replicaKey: string | undefined;
 }
 
 /** Serves the channel on `server`'s port: a client upgrades `GET /.berth/score-channel` to it. */
@@ -24,6 +29,10 @@ export function attachScoreChannel(server: Server, deps: ChannelServerDeps): voi
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     if (req.url !== CHANNEL_PATH || req.headers.upgrade !== CHANNEL_PROTOCOL) {
       socket.end(REFUSE);
+      return;
+    }
+    if (deps.replicaKey !== undefined && !sameSecret(rawHeader(req, REPLICA_KEY_HEADER), deps.replicaKey)) {
+      socket.end(UNAUTHORIZED);
       return;
     }
     socket.setNoDelay(true);

@@ -5,6 +5,7 @@ import type { DispatchResult, WorkerPool } from '../pool/worker-pool.js';
 import type { ServeSettings } from '../settings.js';
 import type { ScoreRequest } from '../runtime/types.js';
 import type { Exchange, HeaderList, Responder } from './respond.js';
+import { mebibytes } from '../../core/limits.js';
 
 const JSON_TYPE = 'application/json';
 export const CLOSE: HeaderList = ['connection', 'close'];
@@ -46,7 +47,7 @@ export class Scoring {
   readonly maxBytes: number;
 
   constructor(private readonly d: ScoringDeps) {
-    this.maxBytes = Math.floor(d.settings.maxRequestSizeMb * 1024 * 1024);
+    this.maxBytes = mebibytes(d.settings.maxRequestSizeMb);
   }
 
   /** Refuses a request that cannot be taken (draining, declared too large) before its body is read; true when it did. */

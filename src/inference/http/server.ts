@@ -1,5 +1,5 @@
 // The inference HTTP server: routes, body limits and request ids; the gateway's scoring channel shares its port.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { ServeSettings } from '../settings.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
@@ -7,7 +7,11 @@ import type { InferenceMetrics } from '../metrics.js';
 import { loadSwagger } from '../swagger.js';
 import { readRequestIds } from './request-ids.js';
 import { Responder, type Exchange, type HeaderList } from './respond.js';
-import { CLOSE, Scoring } from './scoring.js';
+import { CLOSE, Scoring, type HeaderSource } from './scoring.js';
+import { answerTimeouts, requestTimeoutOptions } from './body-timeout.js';
+import { REPLICA_KEY_HEADER } from '../../core/replica-key.js';
+import { rawHeader } from '../../core/raw-headers.js';
+import { sameSecret } from '../../core/secrets.js';
 import { attachScoreChannel } from '../channel/channel-server.js';
 
 export interface InferenceServerDeps {
@@ -53,8 +57,19 @@ class HttpExchange implements Exchange {
   }
 }
 
+/** The request's headers as the entry script sees them: the gateway's replica key is the server's business, not run()'s. */
+class WithoutReplicaKey implements HeaderSource {
+  constructor(private readonly req: IncomingMessage) {}
+
+  get headers(): IncomingHttpHeaders {
+    const { [REPLICA_KEY_HEADER]: _key, ...rest } = this.req.headers;
+    return rest;
+  }
+}
+
 export function createInferenceServer(deps: InferenceServerDeps): Server {
   const { settings, pool, metrics, log } = deps;
+  const { replicaKey } = settings;
   const responder = new Responder(log, settings.corsOrigins, (status, seconds) => metrics.observeRequest(status, seconds));
   const scoring = new Scoring({ settings, pool, responder, log, isDraining: deps.isDraining });
 
@@ -83,6 +98,7 @@ export function createInferenceServer(deps: InferenceServerDeps): Server {
         void metrics.registry.metrics().then((text) => responder.send(x, 200, metrics.registry.contentType, text));
         return;
       default:
+        if (replicaKey !== undefined && !sameSecret(rawHeader(req, REPLICA_KEY_HEADER), replicaKey)) return responder.sendError(x, 'REPLICA_UNAUTHORIZED', {}, CLOSE);
         if (method === 'OPTIONS') return responder.send(x, 200, TEXT, '', ['allow', allowed.join(', ')]);
         return score(x, query, ids.contentLength);
     }
@@ -104,11 +120,13 @@ export function createInferenceServer(deps: InferenceServerDeps): Server {
       chunks.push(chunk);
     });
     x.req.on('end', () => {
-      if (!rejected) scoring.run(x, x.req, query, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      if (!rejected) scoring.run(x, replicaKey === undefined ? x.req : new WithoutReplicaKey(x.req), query, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     });
   }
 
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, handle);
-  attachScoreChannel(server, { scoring, responder, log });
+  // Idle keep-alive connections close after 65 s (longer than a load balancer's usual 60 s, so it never reuses a closed one).
+  const server = createServer({ keepAliveTimeout: 65_000, ...requestTimeoutOptions(settings.bodyTimeoutS) }, handle);
+  answerTimeouts(server, settings.bodyTimeoutS, log);
+  attachScoreChannel(server, { scoring, responder, log, replicaKey: settings.replicaKey });
   return server;
 }

@@ -4,6 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { MemoryCgroup } from './cgroup.js';
 import { closeFd, openRunLog } from './replica-logs.js';
 import type { ReplicaLogPaths, ReplicaSpec } from './types.js';
+import { REPLICA_KEY_ENV } from '../../core/replica-key.js';
 
 export interface LaunchConfig {
   /** The Node.js binary (the control plane passes process.execPath). */
@@ -14,6 +15,10 @@ export interface LaunchConfig {
   readonly host: string;
   /** Environment every replica gets (PATH, HOME, ...); the service's own variables go on top. */
   readonly baseEnv: Readonly<Record<string, string | undefined>>;
+  /** Each replica's key for /score and its scoring channel (handed over in the environment); none: replicas answer anyone. */
+  readonly replicaKey?: (replicaId: string) => string;
+  /** Every replica's body limit, the same the gateway enforces (else serve's default). */
+  readonly maxRequestSizeMb?: number;
 }
 
 /** The `berth serve` arguments for a spec; port 0 lets serve pick a free port and say which in its `listening` line. */
@@ -30,6 +35,7 @@ export function serveArgs(spec: ReplicaSpec, config: LaunchConfig): string[] {
   opt('--max-concurrent-requests', spec.maxConcurrentRequests);
   opt('--max-queue-wait-ms', spec.maxQueueWaitMs);
   opt('--init-timeout-s', spec.initTimeoutS);
+  opt('--max-request-size-mb', config.maxRequestSizeMb);
   return args;
 }
 
@@ -47,7 +53,7 @@ export function launchRun(spec: ReplicaSpec, config: LaunchConfig, logs: Replica
   try {
     child = spawn(config.nodePath, serveArgs(spec, config), {
       cwd: spec.sourceDir,
-      env: { ...config.baseEnv, ...spec.env },
+      env: { ...config.baseEnv, ...spec.env, [REPLICA_KEY_ENV]: config.replicaKey?.(spec.replicaId) },
       // Its own process group: the whole tree can be signalled at once, and a Ctrl-C to the control plane's
       // terminal does not reach replicas that should survive a control plane restart.
       detached: true,

@@ -19,6 +19,10 @@ export interface SupervisorOptions {
   readonly logDir: string;
   /** Environment every replica starts with (PATH, HOME, ...); a spec's env goes on top. */
   readonly baseEnv: Readonly<Record<string, string | undefined>>;
+  /** Each replica's key, which its /score and scoring channel then require (see core/replica-key). */
+  readonly replicaKey?: (replicaId: string) => string;
+  /** Passed to every replica as --max-request-size-mb. */
+  readonly maxRequestSizeMb?: number;
   /** Receives every event, stamped by `clock`. Must not throw. */
   readonly onEvent?: (event: ReplicaEvent) => void;
   readonly clock?: Clock;
@@ -152,7 +156,7 @@ export class Supervisor {
     const o = this.options;
     const replica = new Replica(spec, {
       clock: this.clock,
-      launch: { nodePath: o.nodePath, berthBin: o.berthBin, host: this.host, baseEnv: o.baseEnv },
+      launch: { nodePath: o.nodePath, berthBin: o.berthBin, host: this.host, baseEnv: o.baseEnv, ...(o.replicaKey ? { replicaKey: o.replicaKey } : {}), ...(o.maxRequestSizeMb ? { maxRequestSizeMb: o.maxRequestSizeMb } : {}) },
       logDir: o.logDir,
       backoff: { ...defaultBackoff, ...o.backoff },
       readyTimeoutMs: o.readyTimeoutMs ?? 630_000,
