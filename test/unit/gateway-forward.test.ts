@@ -211,7 +211,7 @@ test('one replica with max 1 concurrent: a second request waits, a third past th
   assert.equal((await queued).status, 200);
 });
 
-test('large bodies stream both ways; an unknown service is 404', async () => {
+test('a body over 1 MiB reaches the replica whole, a large reply streams back; an unknown service is 404', async () => {
   const r = await replica((_req, res, body) => {
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end(body.repeat(2));
