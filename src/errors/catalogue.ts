@@ -334,6 +334,11 @@ export const catalogue = {
     message: 'the quickstart step `{command}` failed (its error is printed above)',
     fix: 'Fix what the error above says, then run berth quickstart again: finished steps are not repeated.',
   },
+  RUNTIME_UNAVAILABLE: {
+    status: 503,
+    message: 'replica {replica} asks for the {runtime} runtime, which this control plane does not have',
+    fix: 'Start the control plane with the runtime available (for docker: a running Docker daemon; see docs/containers.md), or deploy with runtime process.',
+  },
   INTERNAL: {
     status: 500,
     message: 'internal error: {detail}',

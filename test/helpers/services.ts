@@ -3,6 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { berth, down, isAlive, tempDir, up, type CliRun, type RunningPlane } from './control-plane.js';
 import type { ServiceDetail } from '../../src/control/services/view.js';
 import type { ServiceEvent } from '../../src/control/services/events.js';
+import { REPLICA_KEY_HEADER, ReplicaKeys } from '../../src/core/replica-key.js';
+import { homeSecret } from '../../src/core/secrets.js';
 
 export { fixture } from './serve-process.js';
 
@@ -73,9 +75,14 @@ export async function stopPlane(plane: Plane): Promise<void> {
   }
 }
 
+/** The header a replica of `home`'s control plane wants on /score: its own key, as the gateway sends it. */
+export function replicaKeyHeader(home: string, replicaId: string): Record<string, string> {
+  return { [REPLICA_KEY_HEADER]: new ReplicaKeys(homeSecret(home, 'replica-keys.key')).keyFor(replicaId) };
+}
+
 /** POSTs a body to a scoring URI, with `Authorization: Bearer <key>` when a key (or token) is given. */
-export async function score(uri: string, body: unknown, key?: string): Promise<{ status: number; text: string }> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...(key === undefined ? {} : { authorization: `Bearer ${key}` }) };
+export async function score(uri: string, body: unknown, key?: string, extra: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...(key === undefined ? {} : { authorization: `Bearer ${key}` }), ...extra };
   const res = await fetch(uri, { method: 'POST', body: JSON.stringify(body), headers, signal: AbortSignal.timeout(30_000) });
   return { status: res.status, text: await res.text() };
 }

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { isAlive } from '../../src/targets/local/proc-tree.js';
+import { isContainerRecord } from '../../src/targets/local/types.js';
 import { fixtureSpec, testSupervisor, until } from '../helpers/local-target.js';
 import { post } from '../helpers/serve-process.js';
 
@@ -13,7 +14,9 @@ test('a released replica keeps serving and is adopted by a new supervisor, which
   first.sup.start(spec);
   await first.waitForEvent('Ready');
   const before = first.sup.get(spec.replicaId)!;
-  const record = first.sup.releaseAll().get(spec.replicaId)!;
+  const released = first.sup.releaseAll().get(spec.replicaId)!;
+  assert.ok(!isContainerRecord(released), 'a process replica is recorded as a process');
+  const record = released;
   assert.equal(record.pid, before.pid);
   assert.equal(record.cgroupPath, before.memory.cgroupPath);
   assert.equal(first.sup.list().length, 0);

@@ -2,7 +2,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanup, down, isAlive, up } from '../helpers/control-plane.js';
-import { fixture, processesUnder, score, startPlane, stopPlane, until, withCli, type Plane } from '../helpers/services.js';
+import { fixture, processesUnder, replicaKeyHeader, score, startPlane, stopPlane, until, withCli, type Plane } from '../helpers/services.js';
 
 after(cleanup);
 
@@ -44,7 +44,7 @@ test('a control plane killed with SIGKILL leaves its replicas serving; the next 
   process.kill(plane.pid, 'SIGKILL');
   await until(() => (isAlive(plane.pid) ? undefined : true), 5000, 'control plane gone');
   // The replicas answer on their own ports while no control plane runs.
-  for (const r of before.replicas) assert.equal((await score(`${r.url!}/score`, { data: [[1, 1]] })).status, 200);
+  for (const r of before.replicas) assert.equal((await score(`${r.url!}/score`, { data: [[1, 1]] }, undefined, replicaKeyHeader(plane.home, r.id))).status, 200);
 
   plane = withCli(await up(plane.home, FLAGS));
   const after1 = await plane.show('survivor');

@@ -21,22 +21,42 @@ export interface LaunchConfig {
   readonly maxRequestSizeMb?: number;
 }
 
-/** The `berth serve` arguments for a spec; port 0 lets serve pick a free port and say which in its `listening` line. */
-export function serveArgs(spec: ReplicaSpec, config: LaunchConfig): string[] {
-  const entry = isAbsolute(spec.entryScript) ? spec.entryScript : resolve(spec.sourceDir, spec.entryScript);
-  const args = [config.berthBin, 'serve', '--entry-script', entry, '--port', '0', '--host', config.host];
+/** Where and how a run's `berth serve` finds its files and listens: on this machine, or inside a container. */
+export interface ServeLocation {
+  readonly entryScript: string;
+  readonly host: string;
+  readonly port: number;
+  readonly modelDir?: string;
+  readonly python?: string;
+  readonly maxRequestSizeMb?: number;
+}
+
+/** `serve` and its flags for a spec, every target alike: the location's paths, then the spec's limits. */
+export function serveFlags(spec: ReplicaSpec, at: ServeLocation): string[] {
+  const args = ['serve', '--entry-script', at.entryScript, '--port', String(at.port), '--host', at.host];
   const opt = (flag: string, value: string | number | undefined): void => {
     if (value !== undefined) args.push(flag, String(value));
   };
-  opt('--model-dir', spec.modelDir);
-  opt('--python', spec.python);
+  opt('--model-dir', at.modelDir);
+  opt('--python', at.python);
   opt('--worker-count', spec.workerCount);
   opt('--scoring-timeout-ms', spec.scoringTimeoutMs);
   opt('--max-concurrent-requests', spec.maxConcurrentRequests);
   opt('--max-queue-wait-ms', spec.maxQueueWaitMs);
   opt('--init-timeout-s', spec.initTimeoutS);
-  opt('--max-request-size-mb', config.maxRequestSizeMb);
+  opt('--max-request-size-mb', at.maxRequestSizeMb);
   return args;
+}
+
+/** The `berth serve` arguments for a spec; port 0 lets serve pick a free port and say which in its `listening` line. */
+export function serveArgs(spec: ReplicaSpec, config: LaunchConfig): string[] {
+  const entryScript = isAbsolute(spec.entryScript) ? spec.entryScript : resolve(spec.sourceDir, spec.entryScript);
+  return [config.berthBin, ...serveFlags(spec, {
+    entryScript, host: config.host, port: 0,
+    ...(spec.modelDir === undefined ? {} : { modelDir: spec.modelDir }),
+    ...(spec.python === undefined ? {} : { python: spec.python }),
+    ...(config.maxRequestSizeMb === undefined ? {} : { maxRequestSizeMb: config.maxRequestSizeMb }),
+  })];
 }
 
 export interface Launched {

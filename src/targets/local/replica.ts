@@ -1,18 +1,15 @@
 // One supervised replica: starts runs of `berth serve`, waits for readiness, probes liveness, watches memory, restarts with back-off.
-import type { ChildProcess } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { RestartBackoff } from './backoff.js';
-import { MemoryCgroup } from './cgroup.js';
-import { sleep, type TimerHandle } from './clock.js';
+import type { TimerHandle } from './clock.js';
 import { EXIT_ENTRY_SCRIPT, formatInitError, parseInitError } from './init-error.js';
-import { launchRun, type Launched } from './launch.js';
-import { MemoryWatch } from './memory-watch.js';
 import { backOffMessage, exitMessage, oomMessage } from './messages.js';
 import { httpGet } from './probes.js';
 import { LivenessProber } from './liveness.js';
-import { killTree } from './proc-tree.js';
 import { capRunLog, readReplicaLog, replicaLogPaths, saveInitLog } from './replica-logs.js';
-import { createRun, stopRunTimers, stripUndefined, watchExit, type ReplicaContext, type ReplicaEventBody, type Run, type StartOutcome } from './run.js';
+import { createRun, stopRunTimers, stripUndefined, type ReplicaContext, type ReplicaEventBody, type Run, type StartOutcome } from './run.js';
+import type { RunExit, RunHandle } from '../runtime.js';
 import { defaultLivenessProbe, type AdoptionRecord, type InitError, type OomReport, type ReplicaEvent, type ReplicaLogPaths, type ReplicaSpec, type ReplicaState, type ReplicaStatus, type Termination, type TerminationReason } from './types.js';
 
 /** How often a run's log size is checked against the cap. */
@@ -33,8 +30,8 @@ export class Replica {
   private nextRestartAt: number | undefined;
   private stopping = false;
   private stopped: Promise<void> | undefined;
-  private cgroup: MemoryCgroup | undefined;
-  private cgroupNote: string | undefined;
+  /** A run being started (a container takes a moment); stop() waits for it, so none starts unseen. */
+  private launching: Promise<void> | undefined;
   private waiters: Array<(o: StartOutcome) => void> = [];
 
   constructor(readonly spec: ReplicaSpec, private readonly ctx: ReplicaContext) {
@@ -45,14 +42,12 @@ export class Replica {
   status(): ReplicaStatus {
     const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
     const r = this.run;
-    const limit = this.spec.memoryLimitBytes;
-    const enforcement = limit === undefined ? 'none' : this.cgroup === undefined ? 'rss' : this.cgroup.version === 2 ? 'cgroup-v2' : 'cgroup-v1';
     return stripUndefined({
       serviceName: this.spec.serviceName,
       replicaId: this.spec.replicaId,
       index: this.spec.index,
       state: this.state,
-      pid: r?.ended === false ? r.pid : undefined,
+      pid: r?.ended === false ? r.handle.pid : undefined,
       port: r?.ended === false ? r.port : undefined,
       url: r?.ended === false && r.port !== undefined ? this.url(r.port) : undefined,
       restarts: this.restarts,
@@ -61,7 +56,7 @@ export class Replica {
       lastTermination: this.lastTermination,
       lastInitError: this.lastInitError,
       nextRestartAt: this.state === 'CrashLoopBackOff' ? iso(this.nextRestartAt) : undefined,
-      memory: stripUndefined({ enforcement, limitBytes: limit, cgroupPath: this.cgroup?.path, note: this.cgroupNote }),
+      memory: this.ctx.runtime.memory(this.spec),
       logs: this.logs,
     }) as ReplicaStatus;
   }
@@ -69,8 +64,7 @@ export class Replica {
   /** What to store so a restarted control plane can adopt this replica; undefined while no run is up. */
   adoptionRecord(): AdoptionRecord | undefined {
     const r = this.run;
-    if (r === undefined || r.ended || r.port === undefined) return undefined;
-    return { pid: r.pid, port: r.port, ...(this.cgroup === undefined ? {} : { cgroupPath: this.cgroup.path }) };
+    return r === undefined || r.ended ? undefined : r.handle.adoptionRecord();
   }
 
   /** Resolves at the next readiness or pre-ready termination (at once when already Ready or Stopped). */
@@ -81,12 +75,11 @@ export class Replica {
   }
 
   /** Takes over a run left by a previous control plane; returns the problem (and takes nothing) when it is not there or not answering. */
-  async adopt(record: AdoptionRecord, verify: (r: AdoptionRecord) => Promise<string | undefined>): Promise<string | undefined> {
-    const problem = await verify(record);
-    if (problem !== undefined) return problem;
-    if (record.cgroupPath !== undefined) this.cgroup = MemoryCgroup.open(record.cgroupPath);
-    this.beginRun({ pid: record.pid, child: undefined, adopted: true, port: record.port });
-    this.emit({ type: 'Adopted', pid: record.pid, port: record.port, message: `Adopted running berth serve (pid ${record.pid}, port ${record.port})` });
+  async adopt(record: AdoptionRecord): Promise<string | undefined> {
+    const got = await this.ctx.runtime.adopt(this.spec, record, this.logs);
+    if ('problem' in got) return got.problem;
+    this.beginRun(got);
+    this.emit({ type: 'Adopted', pid: record.pid, port: record.port, message: `Adopted running berth serve (${got.label}, port ${record.port})` });
     return undefined;
   }
 
@@ -99,18 +92,19 @@ export class Replica {
   private async stopOnce(): Promise<void> {
     this.stopping = true;
     if (this.restartTimer !== undefined) this.ctx.clock.clearTimeout(this.restartTimer);
+    await this.launching;
     const run = this.run;
     if (run !== undefined && !run.ended) {
       run.pending ??= { reason: 'Stopped' };
       // A draining serve refuses new connections: probes would fail and kill it mid-drain. Memory stays watched.
       run.liveness?.stop();
       if (run.timer !== undefined) this.ctx.clock.clearTimeout(run.timer);
-      try { process.kill(run.pid, 'SIGTERM'); } catch { /* already gone */ }
-      const force = this.ctx.clock.setTimeout(() => this.killRun(run), this.ctx.stopGraceMs);
+      run.handle.kill('SIGTERM');
+      const force = this.ctx.clock.setTimeout(() => run.handle.kill('SIGKILL'), this.ctx.stopGraceMs);
       await run.exited;
       this.ctx.clock.clearTimeout(force);
     }
-    await this.cgroup?.remove((ms) => sleep(this.ctx.clock, ms));
+    await this.ctx.runtime.dispose(this.spec);
     this.setState('Stopped');
     this.emit({ type: 'Stopped', message: 'Stopped' });
     this.resolveWaiters({ outcome: 'stopped' });
@@ -124,9 +118,7 @@ export class Replica {
     const run = this.run;
     if (run !== undefined && !run.ended) {
       stopRunTimers(run, this.ctx.clock);
-      run.child?.removeAllListeners('exit');
-      // While supervised, a child keeps the event loop alive (its exit must be seen); released, it must not.
-      run.child?.unref();
+      run.handle.release();
       run.ended = true;
       run.markExited();
     }
@@ -134,7 +126,7 @@ export class Replica {
   }
 
   private url(port: number): string {
-    return `http://${this.ctx.launch.host}:${port}`;
+    return this.ctx.runtime.url(port);
   }
 
   private emit(body: ReplicaEventBody): void {
@@ -159,51 +151,42 @@ export class Replica {
     for (const w of waiters) w(outcome);
   }
 
-  private ensureCgroup(): void {
-    const limit = this.spec.memoryLimitBytes;
-    if (limit === undefined || this.cgroup !== undefined || !this.ctx.cgroup.ok) return;
-    try {
-      this.cgroup = MemoryCgroup.create(this.ctx.cgroup, `berth-${this.spec.replicaId}`, limit);
-    } catch (err) {
-      this.cgroupNote = `could not create a memory cgroup (${(err as NodeJS.ErrnoException).code ?? String(err)}); the limit is enforced by RSS sampling`;
-    }
-  }
-
   /** Starts a run now (the first one, or a restart when the back-off timer fires). */
   start(): void {
     this.restartTimer = undefined;
     this.nextRestartAt = undefined;
     if (this.stopping) return;
-    this.ensureCgroup();
-    this.cgroup?.resetPeak();
     this.setState('Starting');
-    let launched: Launched;
+    this.launching = this.launch().finally(() => { this.launching = undefined; });
+  }
+
+  private async launch(): Promise<void> {
+    let handle: RunHandle;
     try {
-      launched = launchRun(this.spec, this.ctx.launch, this.logs, this.cgroup);
+      handle = await this.ctx.runtime.launch(this.spec, this.logs);
     } catch (err) {
       // Not even a process: count it as a failed run so the back-off applies.
       this.lastTermination = { reason: 'Error', exitCode: null, signal: null, at: new Date(this.ctx.clock.now()).toISOString(), ranMs: 0, wasReady: false };
-      this.emit({ type: 'Exited', termination: this.lastTermination, message: String(err) });
-      this.scheduleRestart(0);
+      this.emit({ type: 'Exited', termination: this.lastTermination, message: err instanceof Error ? err.message : String(err) });
+      if (!this.stopping) this.scheduleRestart(0);
       return;
     }
-    if (launched.cgroupError !== undefined) this.cgroupNote = launched.cgroupError;
     this.attempts += 1;
-    this.beginRun({ pid: launched.pid, child: launched.child, adopted: false, port: undefined });
-    this.emit({ type: 'Started', pid: launched.pid, attempt: this.attempts, message: `Started berth serve (pid ${launched.pid}), attempt ${this.attempts}` });
+    this.beginRun(handle);
+    this.emit({ type: 'Started', pid: handle.pid ?? 0, attempt: this.attempts, message: `Started berth serve (${handle.label}), attempt ${this.attempts}` });
+    // stop() arrived while the run was being made: it waits for this, then ends the run.
   }
 
-  private beginRun(init: { pid: number; child: ChildProcess | undefined; adopted: boolean; port: number | undefined }): void {
-    const run = createRun(init, this.ctx.clock.now(), this.logs.current);
+  private beginRun(handle: RunHandle): void {
+    const run = createRun(handle, this.ctx.clock.now());
     this.run = run;
-    watchExit(run, this.ctx.clock, this.ctx.pollMs, (code, signal) => this.onExit(run, code, signal));
+    handle.onExit((exit) => this.onExit(run, exit));
     const limit = this.spec.memoryLimitBytes;
     if (limit !== undefined) {
-      const onOom = (oom: OomReport): void => {
+      handle.watchMemory(limit, (oom: OomReport) => {
         this.emit({ type: 'OOMKilled', oom, message: oomMessage(oom) });
         this.terminate(run, 'OOMKilled', oom);
-      };
-      run.watch = new MemoryWatch({ pid: run.pid, limitBytes: limit, ...(this.cgroup ? { cgroup: this.cgroup } : {}), clock: this.ctx.clock, intervalMs: this.ctx.memorySampleMs, onOom }).start();
+      });
     }
     this.capLog(run);
     void this.pollReady(run);
@@ -229,7 +212,7 @@ export class Replica {
       this.terminate(run, 'StartupTimeout');
       return;
     }
-    run.port ??= run.follower.poll();
+    run.port ??= run.handle.port();
     if (run.port !== undefined) {
       const r = await httpGet(`${this.url(run.port)}/ready`, Math.max(1000, this.ctx.pollMs * 4), this.ctx.clock);
       if (run.ended || this.stopping) return;
@@ -240,7 +223,7 @@ export class Replica {
 
   private onReady(run: Run, port: number): void {
     run.readyAt = this.ctx.clock.now();
-    if (!run.adopted) saveInitLog(this.logs, run.follower.bytesRead);
+    if (!run.handle.adopted) saveInitLog(this.logs, logSize(this.logs.current));
     this.lastInitError = undefined;
     this.setState('Ready');
     const startupMs = run.readyAt - run.startedAt;
@@ -270,23 +253,19 @@ export class Replica {
   }
 
   private killRun(run: Run): void {
-    killTree(run.pid, 'SIGKILL', this.cgroup?.procs() ?? []);
+    run.handle.kill('SIGKILL');
   }
 
-  private onExit(run: Run, code: number | null, signal: NodeJS.Signals | null): void {
+  private onExit(run: Run, exit: RunExit): void {
     if (run.ended) return;
     run.ended = true;
     stopRunTimers(run, this.ctx.clock);
-    // A kernel OOM kill between two samples (or of serve itself) shows only in the cgroup's counter.
-    if (run.pending === undefined && run.watch !== undefined) {
-      const oom = run.watch.check();
-      if (oom?.detectedBy === 'kernel') {
-        this.emit({ type: 'OOMKilled', oom, message: oomMessage(oom) });
-        run.pending = { reason: 'OOMKilled', oom };
-      }
+    const { code, signal } = exit;
+    // A kernel OOM kill (a cgroup's between two samples, a container's) is known only from the run's end.
+    if (run.pending === undefined && exit.oom !== undefined) {
+      this.emit({ type: 'OOMKilled', oom: exit.oom, message: oomMessage(exit.oom) });
+      run.pending = { reason: 'OOMKilled', oom: exit.oom };
     }
-    // Workers left behind by a dead serve: the group (and the cgroup) must be empty before the next run.
-    killTree(run.pid, 'SIGKILL', this.cgroup?.procs() ?? []);
     const wasReady = run.readyAt !== undefined;
     const ranMs = this.ctx.clock.now() - run.startedAt;
     const initError = !wasReady && code === EXIT_ENTRY_SCRIPT ? parseInitError(readReplicaLog(this.logs, 'current')) : undefined;
@@ -295,7 +274,7 @@ export class Replica {
       reason, exitCode: code, signal, at: new Date(this.ctx.clock.now()).toISOString(), ranMs, wasReady, initError, oom: run.pending?.oom,
     }) as Termination;
     this.lastTermination = termination;
-    if (!wasReady && !run.adopted) saveInitLog(this.logs);
+    if (!wasReady && !run.handle.adopted) saveInitLog(this.logs);
     this.emit({ type: 'Exited', termination, message: exitMessage(termination) });
     if (initError !== undefined) {
       this.lastInitError = initError;
@@ -313,5 +292,13 @@ export class Replica {
     this.setState('CrashLoopBackOff');
     this.emit({ type: 'BackOff', delayMs, restart: this.restarts, ...(this.lastInitError ? { lastInitError: this.lastInitError } : {}), message: backOffMessage(delayMs, this.restarts, this.lastInitError) });
     this.restartTimer = this.ctx.clock.setTimeout(() => this.start(), delayMs);
+  }
+}
+
+function logSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
   }
 }

@@ -1,14 +1,16 @@
-// The local supervisor: runs, watches, restarts, stops and re-adopts the `berth serve` processes of every replica on this machine.
+// The supervisor: runs, watches, restarts, stops and re-adopts every replica on this machine, as processes or containers (one runtime each).
 import { defaultBackoff, type BackoffOptions } from './backoff.js';
 import { BerthError } from '../../errors/catalogue.js';
-import { detectMemoryCgroup, MemoryCgroup, type CgroupSupport } from './cgroup.js';
-import { sleep, systemClock, type Clock } from './clock.js';
-import { httpGet, probeSucceeded, describeProbe } from './probes.js';
-import { commandLine, isAlive, killTree } from './proc-tree.js';
+import { detectMemoryCgroup, type CgroupSupport } from './cgroup.js';
+import { systemClock, type Clock } from './clock.js';
+import { ProcessRuntime } from './process-runtime.js';
 import { Replica, type StartOutcome } from './replica.js';
+import type { ReplicaRuntime } from '../runtime.js';
 import { DEFAULT_LOG_CAP_BYTES } from '../../core/log-cap.js';
 import { readReplicaLog, replicaLogPaths, type LogKind } from './replica-logs.js';
-import type { AdoptionRecord, ReplicaEvent, ReplicaSpec, ReplicaStatus } from './types.js';
+import type { AdoptionRecord, ReplicaEvent, ReplicaSpec, ReplicaStatus, RuntimeKind } from './types.js';
+
+export { verifyAdoptable } from './process-runtime.js';
 
 export interface SupervisorOptions {
   /** The repo's bin/berth.js, which replicas run as `node bin/berth.js serve ...`. */
@@ -19,6 +21,8 @@ export interface SupervisorOptions {
   readonly logDir: string;
   /** Environment every replica starts with (PATH, HOME, ...); a spec's env goes on top. */
   readonly baseEnv: Readonly<Record<string, string | undefined>>;
+  /** The container runtime, when this control plane has one (replicas whose spec says runtime docker use it). */
+  readonly docker?: ReplicaRuntime;
   /** Each replica's key, which its /score and scoring channel then require (see core/replica-key). */
   readonly replicaKey?: (replicaId: string) => string;
   /** Passed to every replica as --max-request-size-mb. */
@@ -48,22 +52,13 @@ export type AdoptResult =
   | { readonly adopted: true; readonly status: ReplicaStatus }
   | { readonly adopted: false; readonly detail: string; readonly status: ReplicaStatus };
 
-/** Checks that `record` still names a running berth serve that answers on its port; the problem, or undefined. */
-export async function verifyAdoptable(record: AdoptionRecord, host: string, clock: Clock = systemClock): Promise<string | undefined> {
-  if (!isAlive(record.pid)) return `process ${record.pid} is not running`;
-  const argv = commandLine(record.pid) ?? [];
-  // The pid may have been reused by something else since it was recorded.
-  if (!argv.includes('serve') || !argv.includes('--entry-script')) return `process ${record.pid} is not a berth serve (${argv.join(' ').slice(0, 120)})`;
-  const r = await httpGet(`http://${host}:${record.port}/`, 2000, clock);
-  return probeSucceeded(r) ? undefined : `process ${record.pid} does not answer on port ${record.port} (${describeProbe(r)})`;
-}
-
 export class Supervisor {
   /** Whether replica memory limits can use a cgroup here, and if not why; detected once at construction. */
   readonly cgroupSupport: CgroupSupport;
   private readonly replicas = new Map<string, Replica>();
   private readonly clock: Clock;
   private readonly host: string;
+  private readonly runtimes: Readonly<Record<RuntimeKind, ReplicaRuntime | undefined>>;
 
   constructor(private readonly options: SupervisorOptions) {
     this.clock = options.clock ?? systemClock;
@@ -71,6 +66,12 @@ export class Supervisor {
     this.cgroupSupport = options.cgroup?.mode === 'off'
       ? { ok: false, why: 'cgroups are turned off by configuration' }
       : detectMemoryCgroup(options.cgroup?.parent === undefined ? {} : { parent: options.cgroup.parent });
+    const o = options;
+    const processes = new ProcessRuntime({
+      launch: { nodePath: o.nodePath, berthBin: o.berthBin, host: this.host, baseEnv: o.baseEnv, ...(o.replicaKey ? { replicaKey: o.replicaKey } : {}), ...(o.maxRequestSizeMb ? { maxRequestSizeMb: o.maxRequestSizeMb } : {}) },
+      clock: this.clock, cgroup: this.cgroupSupport, pollMs: o.readyPollMs ?? 100, memorySampleMs: o.memorySampleMs ?? 250,
+    });
+    this.runtimes = { process: processes, docker: o.docker };
   }
 
   /** Starts a new replica; its first run begins at once. */
@@ -86,20 +87,14 @@ export class Supervisor {
    */
   async adopt(spec: ReplicaSpec, record: AdoptionRecord): Promise<AdoptResult> {
     const replica = this.create(spec);
-    const detail = await replica.adopt(record, (r) => verifyAdoptable(r, this.host, this.clock));
+    const detail = await replica.adopt(record);
     if (detail === undefined) return { adopted: true, status: replica.status() };
     this.options.onEvent?.({
       type: 'AdoptFailed', pid: record.pid, port: record.port, detail,
       time: new Date(this.clock.now()).toISOString(), serviceName: spec.serviceName, replicaId: spec.replicaId,
       message: `Could not adopt pid ${record.pid} on port ${record.port}: ${detail}; starting a new run`,
     });
-    // Still a berth serve but not answering: kill it, so two copies never run.
-    if (isAlive(record.pid) && (commandLine(record.pid) ?? []).includes('serve')) killTree(record.pid, 'SIGKILL');
-    const leftover = record.cgroupPath === undefined ? undefined : MemoryCgroup.open(record.cgroupPath);
-    if (leftover !== undefined) {
-      killTree(record.pid, 'SIGKILL', leftover.procs());
-      await leftover.remove((ms) => sleep(this.clock, ms));
-    }
+    await this.runtimeFor(spec).discard(record);
     replica.start();
     return { adopted: false, detail, status: replica.status() };
   }
@@ -156,18 +151,24 @@ export class Supervisor {
     const o = this.options;
     const replica = new Replica(spec, {
       clock: this.clock,
-      launch: { nodePath: o.nodePath, berthBin: o.berthBin, host: this.host, baseEnv: o.baseEnv, ...(o.replicaKey ? { replicaKey: o.replicaKey } : {}), ...(o.maxRequestSizeMb ? { maxRequestSizeMb: o.maxRequestSizeMb } : {}) },
+      runtime: this.runtimeFor(spec),
       logDir: o.logDir,
       backoff: { ...defaultBackoff, ...o.backoff },
       readyTimeoutMs: o.readyTimeoutMs ?? 630_000,
       pollMs: o.readyPollMs ?? 100,
-      memorySampleMs: o.memorySampleMs ?? 250,
       logCapBytes: o.logCapBytes ?? DEFAULT_LOG_CAP_BYTES,
       stopGraceMs: o.stopGraceMs ?? 35_000,
-      cgroup: this.cgroupSupport,
       sink: (event) => o.onEvent?.(event),
     });
     this.replicas.set(spec.replicaId, replica);
     return replica;
+  }
+
+  /** The runtime a replica's spec asks for; refused when this control plane has none of that kind. */
+  private runtimeFor(spec: ReplicaSpec): ReplicaRuntime {
+    const kind = spec.runtime ?? 'process';
+    const runtime = this.runtimes[kind];
+    if (runtime === undefined) throw new BerthError('RUNTIME_UNAVAILABLE', { runtime: kind, replica: spec.replicaId });
+    return runtime;
   }
 }

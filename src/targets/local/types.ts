@@ -10,8 +10,13 @@ export interface ProbeConfig {
 
 export const defaultLivenessProbe: ProbeConfig = { periodS: 10, timeoutS: 2, failureThreshold: 3, successThreshold: 1 };
 
+/** Where a replica's runs happen: `berth serve` processes (the default) or containers of the service's image. */
+export type RuntimeKind = 'process' | 'docker';
+
 export interface ReplicaSpec {
   readonly serviceName: string;
+  /** Default: process. */
+  readonly runtime?: RuntimeKind;
   /** Unique across services, e.g. `my-svc-0-ab12`; names the log files and the cgroup. */
   readonly replicaId: string;
   readonly index: number;
@@ -33,6 +38,26 @@ export interface ReplicaSpec {
   /** Environment variables of the service, on top of the supervisor's base environment. */
   readonly env?: Readonly<Record<string, string>>;
   readonly liveness?: ProbeConfig;
+  /** For runtime docker: the image each run starts from. */
+  readonly container?: ContainerImage;
+  /** Cores a container may use at most (cpu_cores_limit); the process runtime does not enforce it. */
+  readonly cpuLimit?: number;
+  /** GPUs a container asks for (gpu_cores). */
+  readonly gpus?: number;
+  /** The service generation the replica belongs to (labels containers). */
+  readonly generation?: number;
+}
+
+/** The service's image as a container runs it: where berth serve, node and python are inside, and its variables. */
+export interface ContainerImage {
+  /** What to run: `repo@sha256:…` when the image is in a registry, else the local image id. */
+  readonly ref: string;
+  readonly node: string;
+  readonly berthBin: string;
+  readonly python: string;
+  /** Where the source snapshot is (`/var/azureml-app`, as in the classic images); models are mounted below it. */
+  readonly appRoot: string;
+  readonly env: Readonly<Record<string, string>>;
 }
 
 export type ReplicaState = 'Starting' | 'Ready' | 'CrashLoopBackOff' | 'Stopped';
@@ -69,7 +94,16 @@ export interface Termination {
   readonly oom?: OomReport;
 }
 
-export type MemoryEnforcement = 'cgroup-v1' | 'cgroup-v2' | 'rss' | 'none';
+export type MemoryEnforcement = 'cgroup-v1' | 'cgroup-v2' | 'rss' | 'container' | 'none';
+
+/** How a replica's memory limit is enforced. */
+export interface MemoryStatus {
+  readonly enforcement: MemoryEnforcement;
+  readonly limitBytes?: number;
+  readonly cgroupPath?: string;
+  /** Why a cgroup is not used when the machine has one (e.g. creating it failed). */
+  readonly note?: string;
+}
 
 export interface ReplicaStatus {
   readonly serviceName: string;
@@ -87,13 +121,7 @@ export interface ReplicaStatus {
   /** The last init() error, kept across restarts while the replica crash-loops. */
   readonly lastInitError?: InitError;
   readonly nextRestartAt?: string;
-  readonly memory: {
-    readonly enforcement: MemoryEnforcement;
-    readonly limitBytes?: number;
-    readonly cgroupPath?: string;
-    /** Why a cgroup is not used when the machine has one (e.g. creating it failed). */
-    readonly note?: string;
-  };
+  readonly memory: MemoryStatus;
   readonly logs: ReplicaLogPaths;
 }
 
@@ -136,8 +164,21 @@ export type ReplicaEvent =
 export type ReplicaEventType = ReplicaEvent['type'];
 
 /** Where a running replica can be found again after the control plane restarts; store it with the replica. */
-export interface AdoptionRecord {
+export type AdoptionRecord = ProcessAdoptionRecord | ContainerAdoptionRecord;
+
+export interface ProcessAdoptionRecord {
   readonly pid: number;
   readonly port: number;
   readonly cgroupPath?: string;
+}
+
+export interface ContainerAdoptionRecord {
+  readonly containerId: string;
+  readonly port: number;
+  /** The container's main process on this machine when it was recorded (for messages). */
+  readonly pid: number;
+}
+
+export function isContainerRecord(r: AdoptionRecord): r is ContainerAdoptionRecord {
+  return 'containerId' in r;
 }

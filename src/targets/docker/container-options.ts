@@ -1,0 +1,82 @@
+// What a replica's container is made of: image, `berth serve` command, limits, read-only model mount, loopback port, labels, GPUs.
+import { posix } from 'node:path';
+import type Docker from 'dockerode';
+import { serveFlags } from '../local/launch.js';
+import { MODELS_FOLDER } from '../../control/materialize.js';
+import { REPLICA_KEY_ENV } from '../../core/replica-key.js';
+import type { ReplicaSpec } from '../local/types.js';
+
+/** The port `berth serve` listens on inside every container; published on a free loopback port of the host. */
+export const CONTAINER_PORT = 5001;
+export const PORT_KEY = `${CONTAINER_PORT}/tcp`;
+
+/** Labels berth puts on its containers: how a restarted control plane finds (and only finds) its own. */
+export const LABELS = {
+  managed: 'berth.managed',
+  home: 'berth.home',
+  service: 'berth.service',
+  generation: 'berth.generation',
+  replica: 'berth.replica',
+} as const;
+
+export interface ContainerSettings {
+  /** Identifies the control plane's home (a digest of its path), so planes of different homes never adopt each other's. */
+  readonly homeLabel: string;
+  readonly replicaKey?: (replicaId: string) => string;
+  readonly maxRequestSizeMb?: number;
+}
+
+/**
+ * The models folder of a generation (`…/azureml-models`) is mounted read-only at `<appRoot>/azureml-models`; the
+ * replica's model dir (the version folder for one model, the folder itself for several) maps to the same place inside.
+ */
+export function modelMount(hostModelDir: string, appRoot: string): { bind: string; modelDir: string } {
+  const marker = `/${MODELS_FOLDER}`;
+  const at = hostModelDir.lastIndexOf(marker);
+  if (at < 0) return { bind: `${hostModelDir}:${posix.join(appRoot, MODELS_FOLDER)}:ro`, modelDir: posix.join(appRoot, MODELS_FOLDER) };
+  const root = hostModelDir.slice(0, at + marker.length);
+  const rest = hostModelDir.slice(at + marker.length);
+  return { bind: `${root}:${posix.join(appRoot, MODELS_FOLDER)}:ro`, modelDir: posix.join(appRoot, MODELS_FOLDER) + rest };
+}
+
+export function containerOptions(spec: ReplicaSpec, settings: ContainerSettings, name: string): Docker.ContainerCreateOptions {
+  const image = spec.container;
+  if (image === undefined) throw new Error(`replica ${spec.replicaId} has no image to run`);
+  const mount = spec.modelDir === undefined ? undefined : modelMount(spec.modelDir, image.appRoot);
+  const entryScript = posix.isAbsolute(spec.entryScript) ? spec.entryScript : posix.join(image.appRoot, spec.entryScript);
+  const cmd = serveFlags(spec, {
+    entryScript, host: '0.0.0.0', port: CONTAINER_PORT, python: image.python,
+    ...(mount === undefined ? {} : { modelDir: mount.modelDir }),
+    ...(settings.maxRequestSizeMb === undefined ? {} : { maxRequestSizeMb: settings.maxRequestSizeMb }),
+  });
+  const env: Record<string, string> = { ...image.env, ...spec.env };
+  const key = settings.replicaKey?.(spec.replicaId);
+  if (key !== undefined) env[REPLICA_KEY_ENV] = key;
+  const limit = spec.memoryLimitBytes;
+  return {
+    name,
+    Image: image.ref,
+    Entrypoint: [image.node, image.berthBin],
+    Cmd: cmd,
+    WorkingDir: image.appRoot,
+    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    Labels: {
+      [LABELS.managed]: 'true',
+      [LABELS.home]: settings.homeLabel,
+      [LABELS.service]: spec.serviceName,
+      [LABELS.replica]: spec.replicaId,
+      ...(spec.generation === undefined ? {} : { [LABELS.generation]: String(spec.generation) }),
+    },
+    ExposedPorts: { [PORT_KEY]: {} },
+    HostConfig: {
+      // A small init as PID 1: signals reach berth serve, and workers it leaves behind are reaped.
+      Init: true,
+      PortBindings: { [PORT_KEY]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
+      ...(mount === undefined ? {} : { Binds: [mount.bind] }),
+      // No swap on top of the limit: over it is an OOM kill, as on the process target and on Kubernetes.
+      ...(limit === undefined ? {} : { Memory: limit, MemorySwap: limit }),
+      ...(spec.cpuLimit === undefined ? {} : { NanoCpus: Math.round(spec.cpuLimit * 1e9) }),
+      ...(spec.gpus === undefined || spec.gpus <= 0 ? {} : { DeviceRequests: [{ Driver: 'nvidia', Count: Math.ceil(spec.gpus), Capabilities: [['gpu']] }] }),
+    },
+  };
+}
