@@ -60,7 +60,7 @@ export async function startControlPlane(settings: ControlSettings, logger: Logge
     const recovered = await registry.recover();
     logger.info({ home, schema_version: schemaVersion(store), ...recovered }, 'store ready');
     const clock = options.clock;
-    environments = new Environments({ db: store, root: join(home, 'envs'), env: options.env ?? {}, logger, ...(clock ? { now: () => clock.now() } : {}) });
+    environments = new Environments({ db: store, root: join(home, 'envs'), cache: join(home, 'cache'), env: options.env ?? {}, logger, ...(clock ? { now: () => clock.now() } : {}) });
     const envs = environments;
     logger.info({ resumed_builds: envs.recover() }, 'environments ready');
 
