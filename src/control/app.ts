@@ -6,6 +6,7 @@ import type { EnvSnapshot } from '../core/home.js';
 import type { Logger } from '../core/logger.js';
 import type { Clock } from '../targets/local/index.js';
 import { BerthError } from '../errors/catalogue.js';
+import { storageFailure } from '../errors/storage.js';
 import { version } from '../core/version.js';
 import { createApiServer } from './api/server.js';
 import { environmentRoutes } from './api/environment-routes.js';
@@ -59,7 +60,7 @@ export async function startControlPlane(settings: ControlSettings, logger: Logge
     const recovered = await registry.recover();
     logger.info({ home, schema_version: schemaVersion(store), ...recovered }, 'store ready');
     const clock = options.clock;
-    environments = new Environments({ db: store, root: join(home, 'envs'), env: options.env ?? {}, logger, ...(clock ? { now: () => clock.now() } : {}) });
+    environments = new Environments({ db: store, root: join(home, 'envs'), cache: join(home, 'cache'), env: options.env ?? {}, logger, ...(clock ? { now: () => clock.now() } : {}) });
     const envs = environments;
     logger.info({ resumed_builds: envs.recover() }, 'environments ready');
 
@@ -75,7 +76,7 @@ export async function startControlPlane(settings: ControlSettings, logger: Logge
     };
     const routes = [...systemRoutes(status, () => document), ...modelRoutes(registry), ...environmentRoutes(envs), ...part.routes];
     document = openApiDocument(routes, version);
-    const server = createApiServer(routes, { logger, fastPath: part.fastPath });
+    const server = createApiServer(routes, { logger, fastPath: part.fastPath, home });
     const address = await listen(server, settings.port, settings.host);
     url = `http://${urlHost(settings.host)}:${address.port}`;
     publishRunFile({ ...info, url });
@@ -104,7 +105,8 @@ export async function startControlPlane(settings: ControlSettings, logger: Logge
     await environments?.close().catch(() => undefined);
     db?.close();
     releaseRunFile(home, process.pid);
-    throw err;
+    // A full or failing disk at start is the home's problem, said as such, not an unexpected error with a stack.
+    throw storageFailure(err, home) ?? err;
   }
 }
 

@@ -4,6 +4,7 @@ import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, unlinkSync
 import { chmod, open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '../errors/catalogue.js';
+import { storageFailure } from '../errors/storage.js';
 
 export interface StoredBlob {
   readonly digest: string;
@@ -15,7 +16,6 @@ export interface StoredBlob {
 export type BlobCheck = 'ok' | 'missing' | 'corrupt';
 
 const DIGEST = /^[0-9a-f]{64}$/;
-const STORAGE_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'EIO']);
 
 export class BlobStore {
   private readonly objects: string;
@@ -143,10 +143,7 @@ export class BlobStore {
   }
 
   private storageError(err: unknown): unknown {
-    const code = (err as NodeJS.ErrnoException | undefined)?.code;
-    if (code !== undefined && STORAGE_ERRORS.has(code)) {
-      return new BerthError('STORAGE_FAILED', { home: this.root, detail: (err as Error).message }, { cause: err });
-    }
-    return err;
+    // The blob store's own writes: a folder that is not writable is a storage failure here too.
+    return storageFailure(err, this.root, { permissions: true }) ?? err;
   }
 }

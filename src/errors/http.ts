@@ -1,5 +1,6 @@
 // Maps coded errors to HTTP responses: the one place that decides status and JSON body shape.
 import { BerthError, catalogue, isBerthError, type ErrorCode } from './catalogue.js';
+import { storageFailure } from './storage.js';
 
 export interface ErrorBody {
   message: string;
@@ -9,9 +10,13 @@ export interface ErrorBody {
   [extra: string]: unknown;
 }
 
-/** Status and JSON body for any thrown value; unknown errors become INTERNAL (500). */
-export function toHttpError(err: unknown, requestId?: string, extra: Record<string, unknown> = {}): { status: number; body: ErrorBody } {
-  const e = isBerthError(err) ? err : new BerthError('INTERNAL', { detail: err instanceof Error ? err.message : String(err) });
+/**
+ * Status and JSON body for any thrown value. Uncoded errors that are storage failures (a full disk, an I/O error, from
+ * SQLite or the filesystem; see storage.ts) become STORAGE_FAILED (507) naming `home`, the rest INTERNAL (500). Mapped
+ * here, where every route's error passes, so no route has to catch them itself.
+ */
+export function toHttpError(err: unknown, requestId?: string, extra: Record<string, unknown> = {}, home = '$BERTH_HOME'): { status: number; body: ErrorBody } {
+  const e = isBerthError(err) ? err : storageFailure(err, home) ?? new BerthError('INTERNAL', { detail: err instanceof Error ? err.message : String(err) });
   const body: ErrorBody = { message: e.message, code: e.code, fix: e.fix, ...extra };
   if (requestId !== undefined) body.request_id = requestId;
   return { status: e.status, body };

@@ -1,6 +1,7 @@
 // berth diagnose against real replicas: each failure is named with the right cause and evidence, and a healthy service gets none.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { gate, gatedSource } from '../helpers/gate.js';
 import { score, until } from '../helpers/services.js';
 import { useDiagnosePlane } from '../helpers/diagnose-plane.js';
 
@@ -64,7 +65,7 @@ test('504s: latency against the scoring timeout and the slowest requests', async
   assert.equal((await deploy('slowpoke', 'sleep_score.py', ['--scoring-timeout-ms', '300'])).code, 0);
   const u = await uri('slowpoke');
   assert.equal((await score(u, { seconds: 0.01 })).status, 200);
-  assert.equal((await score(u, { seconds: 2 })).status, 504);
+  assert.equal((await score(u, { until_file: gate().path })).status, 504, 'a run() that only the timeout ends');
   const d = await until(async () => { const x = await diagnosis('slowpoke'); return x.findings.length > 0 ? x : undefined; }, 10_000, 'a finding');
   const f = d.findings.find((x) => x.code === 'SCORING_TIMEOUT');
   assert.ok(f, JSON.stringify(d.findings));
@@ -76,8 +77,14 @@ test('504s: latency against the scoring timeout and the slowest requests', async
 test('503s with a busy single replica: utilization, queue waits, at max, and the calculator\'s replica count', async () => {
   assert.equal((await deploy('busy', 'sleep_score.py', ['--replicas', '1', '--max-request-wait-ms', '100'])).code, 0);
   const u = await uri('busy');
-  const statuses = (await Promise.all(Array.from({ length: 6 }, () => score(u, { seconds: 0.5 })))).map((r) => r.status);
-  assert.ok(statuses.includes(503), statuses.join(','));
+  // One request holds the only slot until released; every one sent meanwhile waits its 100 ms and gets 503.
+  const held = gate();
+  const holding = score(u, { until_file: held.path });
+  await until(async () => (/berth_gateway_in_flight\{service="busy"\} 1/.test(await (await fetch(`${currentPlane().url}/metrics`)).text()) ? true : undefined), 10_000, 'the holding request in flight');
+  const statuses = (await Promise.all(Array.from({ length: 5 }, () => score(u, { seconds: 0 })))).map((r) => r.status);
+  held.release();
+  assert.equal((await holding).status, 200);
+  assert.deepEqual(statuses, [503, 503, 503, 503, 503]);
   const f = (await diagnosis('busy')).findings.find((x) => x.code === 'SERVICE_OVERLOADED');
   assert.ok(f);
   assert.ok(f.evidence.some((e) => /answered 503/.test(e)));
@@ -117,7 +124,9 @@ test('Unschedulable: the short resource, requested vs free', async () => {
 });
 
 test('409 while a slow init() deploy runs: the running operation and since when', async () => {
-  assert.equal((await deploy('slowinit', 'slow_init.py', ['--no-wait'])).code, 0);
+  // init() waits for the release at the end, so the deploy is surely still running while the test looks at it.
+  const src = gatedSource();
+  assert.equal((await deploy('slowinit', src.script, ['--source-dir', src.dir, '--no-wait'])).code, 0);
   const update = await currentPlane().cli(['service', 'update', 'slowinit', '--replicas', '2']);
   assert.equal(update.code, 1);
   assert.match(update.stderr, /is busy/);
@@ -125,6 +134,7 @@ test('409 while a slow init() deploy runs: the running operation and since when'
   assert.ok(f);
   assert.equal(f.severity, 'warning');
   assert.match(f.evidence[0]!, /operation [0-9a-f-]{36}: deploy, started \S+, now: /);
+  src.release();
 });
 
 test('service debug runs the snapshot in the foreground and answers /score; --inspect without debugpy says how to get it', async () => {

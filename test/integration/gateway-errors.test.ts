@@ -2,6 +2,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanup } from '../helpers/control-plane.js';
+import { gate } from '../helpers/gate.js';
 import { fixture, startPlane, stopPlane, until } from '../helpers/services.js';
 
 after(cleanup);
@@ -11,7 +12,8 @@ test('502 from run() raising, 504 from a slow run(), 503 past max_request_wait_t
   t.after(() => stopPlane(plane));
   const src = ['--source-dir', fixture('.'), '--no-auth', '--replicas', '1'];
   await plane.ok(['deploy', '--name', 'raiser', ...src, '--entry-script', 'run_fails.py']);
-  await plane.ok(['deploy', '--name', 'sleeper', ...src, '--entry-script', 'sleep_score.py', '--scoring-timeout-ms', '1500', '--max-concurrent-requests', '1', '--max-request-wait-ms', '300']);
+  // The scoring timeout leaves a request held by the test (below) seconds to spare, however slow the machine.
+  await plane.ok(['deploy', '--name', 'sleeper', ...src, '--entry-script', 'sleep_score.py', '--scoring-timeout-ms', '5000', '--max-concurrent-requests', '1', '--max-request-wait-ms', '300']);
   const uri = (name: string): string => `${plane.url}/api/v1/service/${name}/score`;
   const post = (name: string, body: string, id: string) => fetch(uri(name), { method: 'POST', body, headers: { 'x-request-id': id } });
 
@@ -22,18 +24,20 @@ test('502 from run() raising, 504 from a slow run(), 503 past max_request_wait_t
   assert.deepEqual([raisedBody.code, raisedBody.request_id], ['RUN_FAILED', 'req-raise']);
   assert.match(raisedBody.message, /run\(\) raised in the entry script/);
 
-  const slow = await post('sleeper', '{"seconds": 3}', 'req-slow');
+  // A run() that never finishes (its gate is never released) can only end in the timeout.
+  const slow = await post('sleeper', JSON.stringify({ until_file: gate().path }), 'req-slow');
   assert.equal(slow.status, 504);
   const slowBody = (await slow.json()) as { code: string; request_id: string };
   assert.deepEqual([slowBody.code, slowBody.request_id], ['SCORING_TIMEOUT', 'req-slow']);
 
-  // One replica, one request at a time: while it sleeps past the wait, the next request gets 503 with Retry-After.
+  // One replica, one request at a time: while it is held past the wait, the next request gets 503 with Retry-After.
   // The timed-out worker is recycled inside the replica; wait until it is ready again, asking the replica itself (a
   // probe through the gateway would be answered 503 while the worker restarts, and counted).
   const replicaUrl = (await plane.show('sleeper')).replicas[0]?.url;
   assert.ok(replicaUrl !== undefined, 'the replica has an address');
   await until(async () => ((await fetch(`${replicaUrl}/ready`)).status === 200 ? true : undefined), 20_000, 'the recycled worker is back');
-  const busy = post('sleeper', '{"seconds": 1}', 'req-busy');
+  const held = gate();
+  const busy = post('sleeper', JSON.stringify({ until_file: held.path }), 'req-busy');
   await until(() => (fetch(`${plane.url}/metrics`).then((r) => r.text()).then((m) => (/berth_gateway_in_flight\{service="sleeper"\} 1/.test(m) ? true : undefined))), 5000, 'the first request in flight');
   const started = performance.now();
   const turnedAway = await post('sleeper', '{"seconds": 0}', 'req-503');
@@ -44,6 +48,7 @@ test('502 from run() raising, 504 from a slow run(), 503 past max_request_wait_t
   const overloaded = (await turnedAway.json()) as { code: string; message: string; request_id: string };
   assert.deepEqual([overloaded.code, overloaded.request_id], ['SERVICE_OVERLOADED', 'req-503']);
   assert.match(overloaded.message, /service sleeper is overloaded: no replica slot became free within 300 ms \(1 ready replica\(s\), 1 request\(s\) at once each\)/);
+  held.release();
   assert.equal((await busy).status, 200);
   // A request that waits less than the limit is served.
   const [a, b] = await Promise.all([post('sleeper', '{"seconds": 0.1}', 'q1'), post('sleeper', '{"seconds": 0.1}', 'q2')]);

@@ -1,6 +1,7 @@
 // berth serve with a JS entry script and --worker-count 2+: worker threads with their own init(), killed and replaced on timeouts and crashes.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { gate } from '../helpers/gate.js';
 import { fixture, get, post, runServeToExit, startServe, untilReady, type ServeProcess } from '../helpers/serve-process.js';
 
 type Json = Record<string, unknown>;
@@ -38,8 +39,12 @@ describe('berth serve JS worker threads', () => {
       assert.deepEqual(ready.workers.map((w) => [w.id, w.phase]), [[1, 'ready'], [2, 'ready']]);
       for (const worker of [1, 2]) await server.waitForLog((l) => l.worker === worker && l.stream === 'stdout' && /^init in thread [1-9]/.test(String(l.msg)));
 
-      // Two requests that each hold their thread for 300 ms: with one thread the second would wait and share it.
-      const busy = await Promise.all([1, 2].map(() => post(`${server.url}/score`, '{"how": "busy", "ms": 300}')));
+      // Two requests that each hold their thread until both are seen running at once: with one thread the second would wait.
+      const held = gate();
+      const holding = Promise.all([1, 2].map(() => post(`${server.url}/score`, JSON.stringify({ how: 'busy', until_file: held.path }))));
+      await untilBusy(server.url, (busy) => busy === 2);
+      held.release();
+      const busy = await holding;
       assert.deepEqual(busy.map((r) => r.status), [200, 200]);
       assert.notEqual(threadOf(busy[0]!), threadOf(busy[1]!));
       assert.ok(busy.every((r) => threadOf(r) > 0), 'answered by worker threads, not the main thread');
@@ -87,13 +92,16 @@ describe('berth serve JS worker threads', () => {
 
   test('a request sent ahead to a busy thread that waits past --max-queue-wait-ms: 503, and the thread skips it', () =>
     withThreads(['--max-queue-wait-ms', '100'], async (server) => {
-      const busy = [1, 2].map(() => post(`${server.url}/score`, '{"how": "busy", "ms": 800}'));
+      // Both threads are held until the late request has been turned away.
+      const held = gate();
+      const busy = [1, 2].map(() => post(`${server.url}/score`, JSON.stringify({ how: 'busy', until_file: held.path })));
       await untilBusy(server.url, (busy) => busy === 2);
       // Had it run, this request would have ended its thread with code 7.
       const late = await post(`${server.url}/score`, '{"how": "exit"}');
       assert.equal(late.status, 503, late.text);
       assert.equal((late.json as Json).code, 'OVERLOADED');
       assert.equal(late.headers.get('retry-after'), '1');
+      held.release();
       assert.deepEqual((await Promise.all(busy)).map((r) => r.status), [200, 200]);
       await untilBusy(server.url, (busy) => busy === 0); // the skipped request's own reply has come back too
       // Both threads answer again: each has worked through its queue, past the skipped request.
@@ -105,15 +113,19 @@ describe('berth serve JS worker threads', () => {
 
   test('an async run() holds its thread: a request waiting behind a slow one runs after it and is answered, not dropped', () =>
     withThreads(['--scoring-timeout-ms', '3000', '--max-queue-wait-ms', '5000'], async (server) => {
-      // Both threads get a slow request, then each gets a fast one sent ahead behind it.
-      const slow1 = post(`${server.url}/score`, '{"how": "sleep", "ms": 600}');
+      // Both threads get a slow request (held until the test releases it), then each gets a fast one sent ahead behind it.
+      const held = gate();
+      const slowBody = JSON.stringify({ how: 'sleep', until_file: held.path });
+      const slow1 = post(`${server.url}/score`, slowBody);
       await untilBusy(server.url, (busy) => busy >= 1);
-      const slow2 = post(`${server.url}/score`, '{"how": "sleep", "ms": 600}');
+      const slow2 = post(`${server.url}/score`, slowBody);
       await untilBusy(server.url, (busy) => busy === 2);
       const fast = [1, 2].map(() => post(`${server.url}/score`, '{"how": "sleep", "ms": 1}'));
+      await untilReady(server.url, (body) => body.workers.every((w) => w.in_flight === 2), 'a fast request sent ahead to each thread');
+      held.release();
       const all = await Promise.all([slow1, slow2, ...fast]);
       assert.deepEqual(all.map((r) => r.status), [200, 200, 200, 200], all.map((r) => r.text).join('\n'));
-      assert.deepEqual(all.map((r) => (r.json as Json).slept), [600, 600, 1, 1]);
+      assert.deepEqual(all.map((r) => { const j = r.json as Json; return j.released ?? j.slept; }), [true, true, 1, 1]);
     }));
 
   test('a TypeScript entry script runs in threads; init() throwing in a thread exits 3 naming the file and line', async () => {

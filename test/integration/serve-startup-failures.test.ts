@@ -62,7 +62,8 @@ describe('berth serve start-up failures', () => {
   });
 
   test('init() past --init-timeout-s: exit 3 saying so, for a Python worker, JS worker threads and JS in the server\'s thread', async () => {
-    for (const args of [['slow_init.py'], ['hang_init.mjs', '--worker-count', '2'], ['hang_init.mjs']]) {
+    // init() that never finishes (gated_init.py is never released here), not one that is merely slower than the limit.
+    for (const args of [['gated_init.py'], ['hang_init.mjs', '--worker-count', '2'], ['hang_init.mjs']]) {
       const [script, ...rest] = args;
       const run = await runServeToExit(['--entry-script', fixture(script!), '--init-timeout-s', '1', ...rest], { timeoutMs: 15_000 });
       assert.equal(run.code, 3, `${args.join(' ')}: ${run.stderr}`);

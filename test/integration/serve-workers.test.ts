@@ -1,6 +1,7 @@
 // berth serve: worker failures and load: run() raising, timeouts, crashes, concurrency, queue overflow, SIGTERM drain.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { gate } from '../helpers/gate.js';
 import { fixture, get, post, startServe, untilReady } from '../helpers/serve-process.js';
 
 type Json = Record<string, unknown>;
@@ -95,7 +96,9 @@ describe('berth serve worker behaviour', () => {
         const burst = await Promise.all(Array.from({ length: 10 }, () => post(`${server.url}/score`, '{}')));
         assert.ok(burst.every((r) => r.status === 200));
       }
-      const dying = post(`${server.url}/score`, '{"die_after": 1}');
+      // It dies when released, after every check below: however slow the machine, the others are held by then.
+      const death = gate();
+      const dying = post(`${server.url}/score`, JSON.stringify({ die_when: death.path }));
       await waitForHeld(server.url, 1);
       const tags = ['a', 'b', 'c', 'd'];
       const waiting: Array<ReturnType<typeof post>> = [];
@@ -105,6 +108,7 @@ describe('berth serve worker behaviour', () => {
       }
       const ready = (await get(`${server.url}/ready`)).json as { workers: Array<{ in_flight: number }> };
       assert.ok((ready.workers[0]?.in_flight ?? 0) >= 2, 'at least one was sent ahead');
+      death.release();
       assert.equal((await dying).status, 502);
       const answers = (await Promise.all(waiting)).map((r) => { assert.equal(r.status, 200, r.text); return r.json as Json; });
       assert.deepEqual(answers.map((a) => a.tag), tags);
@@ -117,7 +121,13 @@ describe('berth serve worker behaviour', () => {
   test('two workers serve two requests at once, each worker calling init() once', async () => {
     const server = await startServe(['--entry-script', fixture('sleep_score.py'), '--worker-count', '2']);
     try {
-      const [a, b] = await Promise.all([post(`${server.url}/score`, '{"seconds": 0.5}'), post(`${server.url}/score`, '{"seconds": 0.5}')]);
+      // Both are held until both workers are seen busy at once; only then released.
+      const held = gate();
+      const request = () => post(`${server.url}/score`, JSON.stringify({ until_file: held.path }));
+      const both = Promise.all([request(), request()]);
+      await untilReady(server.url, (body) => body.workers.filter((w) => w.busy).length === 2, 'both workers busy');
+      held.release();
+      const [a, b] = await both;
       assert.equal(a.status, 200);
       assert.equal(b.status, 200);
       assert.notEqual((a.json as Json).pid, (b.json as Json).pid);
@@ -130,7 +140,8 @@ describe('berth serve worker behaviour', () => {
   test('a request that waits longer than --max-queue-wait-ms gets 503 with Retry-After', async () => {
     const server = await startServe(['--entry-script', fixture('sleep_score.py'), '--max-queue-wait-ms', '100']);
     try {
-      const busy = post(`${server.url}/score`, '{"seconds": 1.5}');
+      const held = gate();
+      const busy = post(`${server.url}/score`, JSON.stringify({ until_file: held.path }));
       await waitForBusy(server.url);
       let busyDone = false;
       void busy.then(() => { busyDone = true; });
@@ -139,6 +150,7 @@ describe('berth serve worker behaviour', () => {
       assert.equal(busyDone, false, 'the 503 comes when the wait limit passes, not when the busy request ends');
       assert.equal((rejected.json as Json).code, 'OVERLOADED');
       assert.ok(rejected.headers.get('retry-after'));
+      held.release();
       assert.equal((await busy).status, 200);
     } finally {
       await server.stop();
@@ -147,9 +159,13 @@ describe('berth serve worker behaviour', () => {
 
   test('SIGTERM: in-flight requests finish, new connections are refused, exit code 0', async () => {
     const server = await startServe(['--entry-script', fixture('sleep_score.py')]);
-    const inFlight = post(`${server.url}/score`, '{"seconds": 1}');
+    // The request is held until the server has begun shutting down, so it is surely in flight through the drain.
+    const held = gate();
+    const inFlight = post(`${server.url}/score`, JSON.stringify({ until_file: held.path }));
     await waitForBusy(server.url);
     const stopped = server.stop('SIGTERM');
+    await server.waitForLog((l) => l.msg === 'shutting down: finishing in-flight requests');
+    held.release();
     const res = await inFlight;
     assert.equal(res.status, 200);
     assert.deepEqual((await stopped), { code: 0, signal: null });

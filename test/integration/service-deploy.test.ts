@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanup, isAlive, tempDir } from '../helpers/control-plane.js';
+import { gate } from '../helpers/gate.js';
 import { bearer, fixture, processesUnder, score, startPlane, stopPlane, until } from '../helpers/services.js';
 
 after(cleanup);
@@ -109,9 +110,9 @@ test('--no-wait returns the operation id, operation show follows it; bad input i
   const run = await plane.cli(['service', 'run', 'raiser', '--data', '{}']);
   assert.equal(run.code, 1);
   assert.match(run.stderr, /^berth: run\(\) raised in the entry script; see the service logs/m);
-  // A run() over the scoring timeout: 504 (the replica recycles its worker).
+  // A run() over the scoring timeout: 504 (the replica recycles its worker). Its gate is never released: only the timeout ends it.
   await plane.ok(['deploy', '--name', 'sleeper', '--entry-script', fixture('sleep_score.py'), '--scoring-timeout-ms', '300']);
-  const slow = await fetch(`${plane.url}/api/v1/service/sleeper/score`, { method: 'POST', body: '{"seconds": 2}', headers: bearer((await plane.show('sleeper')).keys.primary) });
+  const slow = await fetch(`${plane.url}/api/v1/service/sleeper/score`, { method: 'POST', body: JSON.stringify({ until_file: gate().path }), headers: bearer((await plane.show('sleeper')).keys.primary) });
   assert.equal(slow.status, 504);
   assert.equal(((await slow.json()) as { code: string }).code, 'SCORING_TIMEOUT');
   const missing = await fetch(`${plane.url}/api/v1/service/nobody/score`, { method: 'POST', body: '{}' });

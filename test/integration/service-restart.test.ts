@@ -2,6 +2,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanup, down, isAlive, up } from '../helpers/control-plane.js';
+import { gatedSource } from '../helpers/gate.js';
 import { fixture, processesUnder, replicaKeyHeader, score, startPlane, stopPlane, until, withCli, type Plane } from '../helpers/services.js';
 
 after(cleanup);
@@ -18,9 +19,12 @@ test('berth down stops the replicas; berth up brings every service back serving,
   let plane = await startPlane(FLAGS);
   t.after(() => stopPlane(plane));
   await plane.ok(['deploy', '--name', 'keeper', '--entry-script', 'sum_score.py', '--source-dir', fixture('.'), '--replicas', '2']);
-  const interrupted = /operation ([0-9a-f-]{36})/.exec(await plane.ok(['deploy', '--name', 'midway', '--entry-script', 'slow_init.py', '--source-dir', fixture('.'), '--replicas', '1', '--no-wait']))![1]!;
+  // Its init() waits for the release after berth down, so the deploy is surely cut short however slow the machine.
+  const src = gatedSource();
+  const interrupted = /operation ([0-9a-f-]{36})/.exec(await plane.ok(['deploy', '--name', 'midway', '--entry-script', src.script, '--source-dir', src.dir, '--replicas', '1', '--no-wait']))![1]!;
   await down(plane.home);
   assert.deepEqual(processesUnder(plane.home), [], 'no replica outlives berth down');
+  src.release();
 
   plane = withCli(await up(plane.home, FLAGS));
   const ms = await healthy(plane, 'keeper');

@@ -2,6 +2,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanup } from '../helpers/control-plane.js';
+import { gatedSource } from '../helpers/gate.js';
 import { fixture, score, startPlane, stopPlane, until, type Plane } from '../helpers/services.js';
 
 after(cleanup);
@@ -31,7 +32,9 @@ async function settled(plane: Plane, id: string): Promise<void> {
 test('a second change while an operation runs is refused with 409, naming the running operation', async (t) => {
   const plane = await startPlane();
   t.after(() => stopPlane(plane));
-  const deploying = operationId(await plane.ok(['deploy', '--name', 'slowpoke', '--entry-script', 'slow_init.py', '--source-dir', fixture('.'), '--replicas', '1', '--no-wait']));
+  // init() waits for the test's release, so the operation is still running at every check, however slow the machine.
+  const src = gatedSource();
+  const deploying = operationId(await plane.ok(['deploy', '--name', 'slowpoke', '--entry-script', src.script, '--source-dir', src.dir, '--replicas', '1', '--no-wait']));
   for (const args of [['service', 'update', 'slowpoke', '--cpu', '0.2'], ['service', 'delete', 'slowpoke']]) {
     const r = await plane.cli(args);
     assert.equal(r.code, 1, args.join(' '));
@@ -42,12 +45,16 @@ test('a second change while an operation runs is refused with 409, naming the ru
   const res = await fetch(`${plane.url}/v1/services/slowpoke`, { method: 'PATCH', body: '{"cpu_cores": 0.3}', headers: { 'content-type': 'application/json' } });
   assert.equal(res.status, 409);
   assert.equal(((await res.json()) as { code: string }).code, 'OPERATION_IN_PROGRESS');
+  src.release();
   await settled(plane, deploying);
 
+  // The new replica of the scale-up waits for the gate again.
+  src.rearm();
   const updating = operationId(await plane.ok(['service', 'update', 'slowpoke', '--replicas', '2', '--no-wait']));
   const second = await plane.cli(['service', 'update', 'slowpoke', '--cpu', '0.2']);
   assert.equal(second.code, 1);
   assert.match(second.stderr, new RegExp(`busy: update operation ${updating} has been running since`));
+  src.release();
   await settled(plane, updating);
   assert.equal((await plane.show('slowpoke')).ready_replicas, 2);
 });

@@ -17,6 +17,8 @@ export interface ApiServerOptions {
   readonly maxJsonBytes?: number;
   /** Tried first for every request: the scoring route, answered without the router's per-request work. */
   readonly fastPath?: FastPath;
+  /** The plane's home, named when a request fails because its store did (STORAGE_FAILED). */
+  readonly home?: string;
 }
 
 interface CompiledRoute {
@@ -38,7 +40,7 @@ export function createApiServer(routes: readonly Route[], options: ApiServerOpti
     res.on('finish', () => {
       accessLog({ method: req.method ?? '', path: req.url ?? '', status: res.statusCode, durationMs: performance.now() - started, bytes: Number(res.getHeader('content-length') ?? 0), requestId });
     });
-    handle(compiled, maxJsonBytes, req, res, requestId).catch((err: unknown) => sendError(res, err, requestId, options.logger));
+    handle(compiled, maxJsonBytes, req, res, requestId).catch((err: unknown) => sendError(res, err, requestId, options.logger, options.home));
   });
   // Uploads of large models may take minutes; headers must still arrive promptly.
   server.requestTimeout = 0;
@@ -124,8 +126,8 @@ async function send(res: ServerResponse, reply: Reply): Promise<void> {
   res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text);
 }
 
-function sendError(res: ServerResponse, err: unknown, requestId: string, logger: Logger): void {
-  const { status, body } = toHttpError(err, requestId);
+function sendError(res: ServerResponse, err: unknown, requestId: string, logger: Logger, home: string | undefined): void {
+  const { status, body } = toHttpError(err, requestId, {}, home);
   if (status >= 500) logger.error({ err, request_id: requestId }, body.message);
   if (res.headersSent) {
     res.destroy(); // a streamed reply broke off half-way; the client sees a truncated body, not a wrong one

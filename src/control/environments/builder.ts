@@ -4,6 +4,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EnvSnapshot } from '../../core/home.js';
 import type { Logger } from '../../core/logger.js';
+import { buildEnv } from './build-env.js';
 import { acquireFileLock, SingleFlight } from './build-lock.js';
 import type { BuildSpec } from './env-schema.js';
 import type { BuildFailure, EnvironmentStore } from './env-store.js';
@@ -17,6 +18,8 @@ export interface BuilderDeps {
   readonly store: EnvironmentStore;
   /** The environment build steps run with (PATH, HOME, pip's own settings): the control plane's, snapshotted at its edge. */
   readonly env: EnvSnapshot;
+  /** `$BERTH_HOME/cache`: pip's and npm's caches (a build's temp folder is `<root>/tmp/<digest>`). */
+  readonly cache: string;
   readonly now: () => number;
   readonly logger: Logger;
   readonly buildTimeoutMs: number;
@@ -32,7 +35,7 @@ export class EnvironmentBuilder {
   private readonly stopping = new AbortController();
 
   constructor(private readonly d: BuilderDeps) {
-    for (const sub of ['logs', 'locks']) mkdirSync(join(d.root, sub), { recursive: true });
+    for (const sub of ['logs', 'locks', 'tmp']) mkdirSync(join(d.root, sub), { recursive: true });
   }
 
   dir(digest: string): string {
@@ -80,12 +83,18 @@ export class EnvironmentBuilder {
       const dir = this.dir(digest);
       const log = this.logPath(digest);
       const pipDebugLog = join(this.d.root, 'logs', `${digest}.pip-debug.log`);
+      // Writes stay in the home (temp files, caches), so a build can be audited and cleaned up there.
+      const tmp = join(this.d.root, 'tmp', digest);
       rmSync(dir, { recursive: true, force: true }); // what an interrupted build left
+      rmSync(tmp, { recursive: true, force: true });
       rmSync(pipDebugLog, { force: true });
       mkdirSync(dir, { recursive: true });
-      writeFileSync(log, `# berth: building environment ${digest} at ${new Date(started).toISOString()}\n# spec: ${JSON.stringify(spec)}\n`);
+      mkdirSync(tmp, { recursive: true });
+      mkdirSync(this.d.cache, { recursive: true });
+      writeFileSync(log, `# berth: building environment ${digest} at ${new Date(started).toISOString()}\n# spec: ${JSON.stringify(spec)}\n# temp: ${tmp} (removed after the build); caches: ${this.d.cache}\n`);
       this.d.logger.info({ digest, kind: spec.kind }, 'environment build started');
-      const step = { log, env: this.d.env, cwd: dir, timeoutMs: this.d.buildTimeoutMs, signal: this.stopping.signal };
+      const env = buildEnv(this.d.env, { tmp, cache: this.d.cache });
+      const step = { log, env, cwd: dir, timeoutMs: this.d.buildTimeoutMs, signal: this.stopping.signal };
       let failed: BuildFailure | undefined;
       try {
         failed = spec.kind === 'python'
@@ -93,6 +102,8 @@ export class EnvironmentBuilder {
           : await buildNode(spec, { ...step, dir, npm: this.d.npm, fetchTimeoutS: this.d.pipTimeoutS });
       } catch (err) {
         failed = { code: 'ENVIRONMENT_BUILD_FAILED', params: { reason: err instanceof Error ? err.message : String(err), tail: '' } };
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
       }
       const ms = now() - started;
       if (this.stopping.signal.aborted) {

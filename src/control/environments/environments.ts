@@ -1,4 +1,5 @@
 // Environments: create versions, show them with their build, build each digest once, and hand deployments a built runtime.
+import { dirname, join } from 'node:path';
 import type { EnvSnapshot } from '../../core/home.js';
 import type { Logger } from '../../core/logger.js';
 import { BerthError } from '../../errors/catalogue.js';
@@ -16,6 +17,8 @@ export interface EnvironmentsDeps {
   readonly db: Db;
   /** `$BERTH_HOME/envs`. */
   readonly root: string;
+  /** Where builds keep pip's and npm's caches; default `cache` beside `root` (`$BERTH_HOME/cache`). */
+  readonly cache?: string;
   /** The control plane's environment, for build steps and the PATH replicas get. */
   readonly env: EnvSnapshot;
   readonly logger: Logger;
@@ -40,7 +43,7 @@ export class Environments {
     this.store = new EnvironmentStore(d.db, () => new Date(now()));
     this.probe = d.probe ?? pythonProbe(d.env);
     this.builder = new EnvironmentBuilder({
-      root: d.root, store: this.store, env: d.env, now, logger: d.logger,
+      root: d.root, cache: d.cache ?? join(dirname(d.root), 'cache'), store: this.store, env: d.env, now, logger: d.logger,
       buildTimeoutMs: d.buildTimeoutMs ?? 30 * 60_000, pipTimeoutS: d.networkTimeoutS ?? 10, npm: d.npm ?? 'npm',
     });
   }

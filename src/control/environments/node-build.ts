@@ -22,7 +22,7 @@ export async function buildNode(spec: NodeSpec, o: NodeBuildOptions): Promise<Bu
   writeFileSync(join(o.dir, 'package.json'), JSON.stringify(spec.package_json, null, 2) + '\n');
   // --install-links copies `file:` dependencies in (npm would link them), so the environment does not change when their folder does.
   const args = ['install', '--omit=dev', '--install-links', '--no-audit', '--no-fund', '--no-update-notifier', `--fetch-timeout=${o.fetchTimeoutS * 1000}`, '--fetch-retries=0'];
-  // Its own npm cache dir would cost a download per environment; the user's cache is shared, the install folder is not.
+  // npm's cache is the home's, shared by every build (set by the builder); one per environment would cost a download each.
   const step = await runStep(o.npm, args, { ...o, cwd: o.dir, env: { ...o.env, NO_UPDATE_NOTIFIER: '1', npm_config_yes: 'true' } });
   if (step.code === 0 && !step.timedOut && !step.aborted) return undefined;
   if (step.timedOut || step.aborted || step.code === null) return failure(step, 'npm install');
