@@ -67,8 +67,12 @@ export class ContainerRun implements RunHandle {
     this.init.container.kill({ signal }).catch(() => undefined);
   }
 
-  watchMemory(): void {
-    // The container's own limit is enforced by the kernel; an OOM kill shows in its state when it ends.
+  /**
+   * The kernel enforces the container's limit, and may kill only a worker inside it; as on the process target, any OOM
+   * kill in the replica ends the whole run as OOMKilled (the daemon's `oom` event says when).
+   */
+  watchMemory(limitBytes: number, onOom: (report: OomReport) => void): void {
+    void this.followOomEvents(() => onOom(this.oomReport(limitBytes)));
   }
 
   adoptionRecord(): ContainerAdoptionRecord | undefined {
@@ -112,15 +116,31 @@ export class ContainerRun implements RunHandle {
     // An init as PID 1 exits 128+N when berth serve died of signal N, as a shell reports it.
     const signal = exitCode !== null && exitCode > 128 ? signalName(exitCode - 128) : null;
     const code = signal === null ? exitCode : null;
-    const oom = state?.OOMKilled === true && signal === 'SIGKILL' ? this.oomReport() : undefined;
+    const oom = state?.OOMKilled === true ? this.oomReport(this.init.limitBytes ?? 0) : undefined;
     this.exit = { code, signal, ...(oom === undefined ? {} : { oom }) };
     this.exitHandler?.(this.exit);
   }
 
-  private oomReport(): OomReport {
-    const limit = this.init.limitBytes ?? 0;
+  private oomReport(limit: number): OomReport {
+    // The kernel kills at the limit: the peak it charged is at least that, whatever the last once-a-second sample saw.
     const peak = Math.max(this.peakBytes, limit);
     return { limitBytes: limit, usageBytes: peak, rssPeakBytes: this.peakBytes, cgroupPeakBytes: peak, detectedBy: 'kernel' };
+  }
+
+  private async followOomEvents(onOom: () => void): Promise<void> {
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = await this.init.docker.getEvents({ filters: { container: [this.init.info.Id], event: ['oom'] }, abortSignal: this.abort.signal } as Docker.GetEventsOptions);
+    } catch {
+      return;
+    }
+    let seen = false;
+    stream.on('data', () => {
+      if (seen || this.ended) return;
+      seen = true;
+      onOom();
+    });
+    stream.on('error', () => undefined);
   }
 
   /** The container's memory statistics, once a second from the daemon, for the peak an OOM report gives. */
