@@ -10,6 +10,7 @@ import { ReplicaPool, type Endpoint, type LoadSample } from './pool.js';
 import { RollingWindow, type WindowStats } from './rolling.js';
 import { rawHeader } from '../core/raw-headers.js';
 import { prepareBody, UpstreamRequest, Upstreams, type UpstreamReply } from './upstream.js';
+import { clampTimerMs } from '../core/durations.js';
 
 export type { Endpoint } from './pool.js';
 
@@ -178,7 +179,8 @@ export class Gateway {
 
   /** Gets a slot and sends; a replica that refuses the connection leaves routing and the request goes to another one. */
   private async send(e: Entry, upstream: UpstreamRequest, waited: { ms: number | undefined }): Promise<UpstreamReply> {
-    const timeoutMs = e.routing.scoringTimeoutMs + TIMEOUT_MARGIN_MS;
+    // Clamped: the longest scoring timeout plus the margin would overflow the timer and fire at once.
+    const timeoutMs = clampTimerMs(e.routing.scoringTimeoutMs + TIMEOUT_MARGIN_MS);
     for (let attempt = 1; ; attempt++) {
       const got = e.pool.acquire();
       const lease = got instanceof Promise ? await got : got;
