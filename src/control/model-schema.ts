@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { formatNameVersion, parseKeyValues } from '../core/key-values.js';
 import { BerthError } from '../errors/catalogue.js';
+import { checkPath } from '../core/fs-path.js';
 
 /** The classic service's model-name rule (DESIGN.md "Models"). */
 export const MODEL_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9\-._]{0,254}$/;
@@ -19,11 +20,11 @@ export const tagsSchema = z
 
 export const descriptionSchema = z.string().max(4096);
 
-/** A file's path inside a model: relative, '/'-separated, no '.', '..' or empty segments. */
+/** A file's path inside a model: relative, '/'-separated, no '.', '..' or empty segments; laid out on disk at deploy. */
 export const modelFilePathSchema = z
   .string()
   .min(1)
-  .max(4096)
+  .superRefine(checkPath)
   .refine((p) => !p.includes('\0') && p.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..'), {
     message: "a model file path is relative, '/'-separated, without '.', '..' or empty parts",
   });

@@ -1,8 +1,10 @@
 // The control plane's settings, parsed once at the edge (flags + env snapshot) with zod, then frozen.
 import { z } from 'zod';
 import { parseOrThrow } from '../core/parse-settings.js';
+import { timerMs } from '../core/durations.js';
+import { fsPathSchema } from '../core/fs-path.js';
 import { resolveHome, type EnvSnapshot } from '../core/home.js';
-import { DEFAULT_BODY_TIMEOUT_S, DEFAULT_MAX_REQUEST_MB } from '../core/limits.js';
+import { DEFAULT_BODY_TIMEOUT_S, DEFAULT_MAX_REQUEST_MB, MAX_REQUEST_MB } from '../core/limits.js';
 // Only the capacity parser: the CLI loads these settings for every `up`, and the supervisor is not needed for that.
 import { parseCapacity, type CapacityOverride } from '../targets/local/resources.js';
 
@@ -11,6 +13,8 @@ export const DEFAULT_HOST = '127.0.0.1';
 /** How long a replica may wait for resources before its operation fails (DESIGN.md: 5 min). */
 export const DEFAULT_SCHEDULE_TIMEOUT_MS = 300_000;
 export const DEFAULT_RESTART_BACKOFF_MS = 10_000;
+/** The back-off doubles up to 5 min (as the kubelet's does), so a longer first delay could never apply. */
+export const MAX_RESTART_BACKOFF_MS = 300_000;
 /** DESIGN.md: replicas are removed after about 1 min of sustained low load. */
 export const DEFAULT_AUTOSCALE_STABILIZATION_MS = 60_000;
 
@@ -26,7 +30,8 @@ export function parseDuration(text: string): number | undefined {
   return Math.round(Number(m[1]) * (UNIT_MS[m[2] ?? 's'] ?? 1000));
 }
 
-const durationMs = z
+/** A duration given as text or milliseconds, within `bound` (by default what a timer holds). */
+const durationMs = (bound: (ms: z.ZodNumber) => z.ZodNumber = timerMs) => z
   .union([z.number(), z.string()])
   .transform((v, ctx) => {
     const ms = typeof v === 'number' ? v : parseDuration(v);
@@ -36,11 +41,11 @@ const durationMs = z
     }
     return ms;
   })
-  .pipe(z.number().int().positive('must be longer than 0'));
+  .pipe(bound(z.number().int().positive('must be longer than 0')));
 
 const schema = z
   .object({
-    home: z.string().min(1),
+    home: fsPathSchema,
     host: z.string().min(1),
     // 0 asks the OS for a free port; the run file records the real one.
     port: z
@@ -50,16 +55,16 @@ const schema = z
     capacity: z.object({ cpu: z.number().optional(), memoryGb: z.number().optional(), gpu: z.number().optional() }).strict(),
     /** As typed, so a detached `up` can hand it on to its child unchanged. */
     capacityText: z.string().optional(),
-    scheduleTimeoutMs: durationMs,
+    scheduleTimeoutMs: durationMs(),
     /** Delay before a crashed replica's first restart; it doubles up to 5 min (DESIGN.md: 10 s). */
-    restartBackoffMs: durationMs,
+    restartBackoffMs: durationMs((ms) => ms.max(MAX_RESTART_BACKOFF_MS, 'must be at most 5m (300000 ms): the back-off doubles up to 5 min, so a longer first delay never applies')),
     /** How long utilization must stay below target before the autoscaler removes replicas (tests use a few seconds). */
-    autoscaleStabilizationMs: durationMs,
+    autoscaleStabilizationMs: durationMs(),
     /** A scoring request's whole body must arrive within this (else 408); the gateway reads it before taking a replica slot. */
-    bodyTimeoutMs: durationMs,
+    bodyTimeoutMs: durationMs(),
     /** Largest scoring request body: the gateway's 413, and every replica's --max-request-size-mb. */
     maxRequestSizeMb: z.union([z.number(), z.string().regex(/^\d+(\.\d+)?$/, 'must be a number of MiB').transform(Number)])
-      .pipe(z.number().positive().max(2048, 'must be at most 2048 (2 GiB)')),
+      .pipe(z.number().positive().max(MAX_REQUEST_MB, `must be at most ${MAX_REQUEST_MB} (2 GiB)`)),
   })
   .strict();
 

@@ -8,3 +8,6 @@ export const DEFAULT_BODY_TIMEOUT_S = 60;
 export function mebibytes(mb: number): number {
   return Math.floor(mb * 1024 * 1024);
 }
+
+/** The largest body limit anyone may set: the scoring channel frames a body with a 32-bit length. */
+export const MAX_REQUEST_MB = 2048;

@@ -11,6 +11,7 @@ import { RollingWindow, type WindowStats } from './rolling.js';
 import { rawHeader } from '../core/raw-headers.js';
 import { readBody, UpstreamRequest, Upstreams, type BodyLimits, type UpstreamReply } from './upstream.js';
 import { DEFAULT_BODY_TIMEOUT_S, DEFAULT_MAX_REQUEST_MB, mebibytes } from '../core/limits.js';
+import { clampTimerMs } from '../core/durations.js';
 
 export type { Endpoint } from './pool.js';
 
@@ -190,7 +191,8 @@ export class Gateway {
 
   /** Gets a slot and sends; a replica that refuses the connection leaves routing and the request goes to another one. */
   private async send(e: Entry, upstream: UpstreamRequest, waited: { ms: number | undefined }): Promise<UpstreamReply> {
-    const timeoutMs = e.routing.scoringTimeoutMs + TIMEOUT_MARGIN_MS;
+    // Clamped: the longest scoring timeout plus the margin would overflow the timer and fire at once.
+    const timeoutMs = clampTimerMs(e.routing.scoringTimeoutMs + TIMEOUT_MARGIN_MS);
     for (let attempt = 1; ; attempt++) {
       const got = e.pool.acquire();
       const lease = got instanceof Promise ? await got : got;

@@ -4,27 +4,31 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { BerthError } from '../errors/catalogue.js';
 import { REPLICA_KEY_ENV } from '../core/replica-key.js';
-import { DEFAULT_BODY_TIMEOUT_S, DEFAULT_MAX_REQUEST_MB } from '../core/limits.js';
+import { DEFAULT_BODY_TIMEOUT_S, DEFAULT_MAX_REQUEST_MB, MAX_REQUEST_MB } from '../core/limits.js';
+import { timerMs, timerSeconds } from '../core/durations.js';
+import { fsPathSchema } from '../core/fs-path.js';
+import { parseOrThrow } from '../core/parse-settings.js';
 
 const positiveInt = z.coerce.number().int().positive();
 
 export const serveSettingsSchema = z.strictObject({
-  entryScript: z.string().min(1),
-  modelDir: z.string().min(1).optional(),
+  entryScript: fsPathSchema,
+  modelDir: fsPathSchema.optional(),
   host: z.string().min(1).default('127.0.0.1'),
   port: z.coerce.number().int().min(0).max(65535).default(5001),
   workerCount: positiveInt.default(1),
-  scoringTimeoutMs: positiveInt.default(60_000),
-  maxQueueWaitMs: z.coerce.number().int().min(0).default(500),
+  // Durations stop at what a timer holds: a longer one would fire at once (docs/troubleshooting.md, INVALID_SETTINGS).
+  scoringTimeoutMs: timerMs(positiveInt).default(60_000),
+  maxQueueWaitMs: timerMs(z.coerce.number().int().min(0)).default(500),
   maxConcurrentRequests: positiveInt.optional(),
-  initTimeoutS: positiveInt.default(600),
-  maxRequestSizeMb: z.coerce.number().positive().max(2048, "must be at most 2048 (2 GiB): the scoring channel frames a body with a 32-bit length").default(DEFAULT_MAX_REQUEST_MB),
-  shutdownTimeoutS: z.coerce.number().min(0).default(30),
+  initTimeoutS: timerSeconds(positiveInt).default(600),
+  maxRequestSizeMb: z.coerce.number().positive().max(MAX_REQUEST_MB, `must be at most ${MAX_REQUEST_MB} (2 GiB): the scoring channel frames a body with a 32-bit length`).default(DEFAULT_MAX_REQUEST_MB),
+  shutdownTimeoutS: timerSeconds(z.coerce.number().min(0)).default(30),
   /** Headers and body must arrive within this, else 408 and the connection closes (a stalled upload holds nothing). */
-  bodyTimeoutS: z.coerce.number().positive().max(2_147_483).default(DEFAULT_BODY_TIMEOUT_S),
+  bodyTimeoutS: timerSeconds(z.coerce.number().positive()).default(DEFAULT_BODY_TIMEOUT_S),
   /** Set by the control plane for its replicas: /score and the scoring channel then need it (REPLICA_UNAUTHORIZED). */
   replicaKey: z.string().min(16).optional(),
-  python: z.string().min(1).default('python3'),
+  python: fsPathSchema.default('python3'),
   corsOrigins: z.array(z.string().min(1)).default([]),
   debug: z.boolean().default(false),
 });
@@ -63,21 +67,19 @@ function splitList(value: unknown): string[] | undefined {
 
 export function parseServeSettings(flags: ServeInput, env: Readonly<Record<string, string | undefined>>): ServeSettings {
   const merged: Record<string, unknown> = {};
+  // A bad value is reported under the name the user typed: the flag, or the variable it came from.
+  const names: Record<string, string> = { ...FLAG_NAMES };
   for (const [key, value] of Object.entries(flags)) if (value !== undefined) merged[key] = value;
   for (const [key, envName] of Object.entries(ENV_NAMES)) {
     const value = env[envName];
-    if (merged[key] === undefined && value !== undefined && value !== '') merged[key] = value;
+    if (merged[key] === undefined && value !== undefined && value !== '') {
+      merged[key] = value;
+      names[key] = envName;
+    }
   }
   if (merged.corsOrigins !== undefined) merged.corsOrigins = splitList(merged.corsOrigins);
 
-  const parsed = serveSettingsSchema.safeParse(merged);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const key = String(issue?.path[0] ?? '');
-    const field = FLAG_NAMES[key] ?? (key || 'settings');
-    throw new BerthError('INVALID_SETTINGS', { field, detail: issue?.message ?? 'invalid' });
-  }
-  const s = parsed.data;
+  const s = parseOrThrow(serveSettingsSchema, merged, names);
   const entryScript = resolve(s.entryScript);
   if (!existsSync(entryScript)) throw new BerthError('ENTRY_SCRIPT_NOT_FOUND', { path: entryScript });
   return Object.freeze({

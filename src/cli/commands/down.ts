@@ -5,12 +5,14 @@ import { BerthError } from '../../errors/catalogue.js';
 import { resolveHome } from '../../core/home.js';
 import { isAlive, readRunFile, releaseRunFile } from '../../control/runfile.js';
 import { parseOrThrow } from '../../core/parse-settings.js';
+import { timerSeconds } from '../../core/durations.js';
+import { fsPathSchema } from '../../core/fs-path.js';
 import type { CliContext } from '../context.js';
 
 const schema = z
   .object({
-    home: z.string(),
-    timeoutS: z.union([z.number(), z.string().regex(/^\d+(\.\d+)?$/, 'must be a number of seconds').transform(Number)]).pipe(z.number().positive()),
+    home: fsPathSchema,
+    timeoutS: z.union([z.number(), z.string().regex(/^\d+(\.\d+)?$/, 'must be a number of seconds').transform(Number)]).pipe(timerSeconds(z.number().positive())),
   })
   .strict();
 

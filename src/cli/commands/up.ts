@@ -24,7 +24,7 @@ export function registerUp(program: Command, ctx: CliContext): void {
     .option('--home <dir>', 'where berth keeps its state (default $BERTH_HOME, else ~/.berth)')
     .option('--capacity <cpu=…,memory_gb=…,gpu=…>', 'what replicas may use on this machine (default: detected cores, memory and nvidia-smi GPUs); any subset')
     .option('--schedule-timeout <duration>', 'how long a replica waits for resources before its deployment fails: 300, 90s, 5m, 00:05:00 (default 5m)')
-    .option('--restart-backoff <duration>', 'delay before a crashed replica\'s first restart, doubling up to 5 min (default 10s)')
+    .option('--restart-backoff <duration>', 'delay before a crashed replica\'s first restart, doubling up to 5 min (default 10s, at most 5m)')
     .option('--autoscale-stabilization <duration>', 'how long load must stay below target before the autoscaler removes replicas (default 60s)')
     .option('--body-timeout <duration>', 'a scoring request\'s body must arrive within this, else 408; no replica is held meanwhile (default 60s)')
     .option('--max-request-size-mb <mb>', 'largest scoring request body; the gateway answers 413 itself and replicas get the same limit (default 100)')

@@ -3,6 +3,7 @@ import { isAbsolute } from 'node:path';
 import { formatNameVersion, parseKeyValues } from '../../core/key-values.js';
 import { z } from 'zod';
 import { BerthError } from '../../errors/catalogue.js';
+import { argSchema, checkPath, noNulText } from '../../core/fs-path.js';
 import { MODEL_NAME_PATTERN, descriptionSchema } from '../model-schema.js';
 
 const NAME_RULE = 'an environment name starts with a letter or digit and has only letters, digits, -, _ and . (at most 255)';
@@ -27,30 +28,33 @@ export const variablesSchema = z
     }
   });
 
-/** pip's index options, given as fields or as option lines of a requirements file. */
+/** pip's index options, given as fields or as option lines of a requirements file; each becomes an argument of pip. */
 export const pipOptionsSchema = z
   .object({
-    index_url: z.string().min(1).optional(),
-    extra_index_urls: z.array(z.string().min(1)).max(20).optional(),
-    find_links: z.array(z.string().min(1)).max(20).optional(),
+    index_url: argSchema.optional(),
+    extra_index_urls: z.array(argSchema).max(20).optional(),
+    find_links: z.array(argSchema).max(20).optional(),
     no_index: z.boolean().optional(),
-    trusted_hosts: z.array(z.string().min(1)).max(20).optional(),
+    trusted_hosts: z.array(argSchema).max(20).optional(),
   })
   .strict();
 
 const FILE_LIMIT = 512 * 1024;
 
-/** POST /v1/environments: at most one of requirements / conda / package_json, each the file's text. */
+/**
+ * POST /v1/environments: at most one of requirements / conda / package_json, each the file's text. `python` is run and
+ * `base_dir` read at once, and the files' lines become pip's arguments: an unusable path or a NUL byte is a 400 here.
+ */
 export const createEnvironmentSchema = z
   .object({
     name: envNameSchema,
     description: descriptionSchema.default(''),
-    python: z.string().min(1).max(4096).optional().describe('the interpreter the virtualenv is made from; default python3 on the control plane\'s PATH'),
+    python: z.string().min(1).superRefine(checkPath).optional().describe('the interpreter the virtualenv is made from; default python3 on the control plane\'s PATH'),
     system_site_packages: z.boolean().optional(),
-    requirements: z.string().max(FILE_LIMIT).optional().describe('a requirements.txt'),
-    conda: z.string().max(FILE_LIMIT).optional().describe('a conda environment YAML; its python version and pip section are used'),
-    package_json: z.string().max(FILE_LIMIT).optional().describe('a package.json, for JS entry scripts'),
-    base_dir: z.string().refine(isAbsolute, 'must be an absolute path').optional().describe('the folder relative paths in the file are taken from'),
+    requirements: noNulText(FILE_LIMIT).optional().describe('a requirements.txt'),
+    conda: noNulText(FILE_LIMIT).optional().describe('a conda environment YAML; its python version and pip section are used'),
+    package_json: noNulText(FILE_LIMIT).optional().describe('a package.json, for JS entry scripts'),
+    base_dir: z.string().min(1).superRefine(checkPath).refine(isAbsolute, 'must be an absolute path').optional().describe('the folder relative paths in the file are taken from'),
     pip: pipOptionsSchema.optional(),
     variables: variablesSchema.optional(),
   })

@@ -1,6 +1,8 @@
 // The deployment spec: the fields a user gives (flags, YAML, API), DESIGN.md's defaults and rules, and the normalised result.
 import { z } from 'zod';
 import { BerthError } from '../../errors/catalogue.js';
+import { timerMs, timerSeconds } from '../../core/durations.js';
+import { checkPath } from '../../core/fs-path.js';
 import { MODEL_NAME_PATTERN } from '../model-schema.js';
 import type { EnvironmentRuntime } from '../environments/runtime.js';
 
@@ -24,8 +26,9 @@ const count = (min: number) => z.number().int('must be a whole number').min(min,
 
 /** Every field a deployment takes, as given; all but name and entry_script are optional (defaults below). */
 const fields = {
-  entry_script: z.string().min(1, 'give the entry script (score.py, or a .js/.ts module)'),
-  source_dir: z.string().min(1).optional(),
+  // Paths the control plane stats and copies: a NUL byte or an over-long name is a 400 here, not a failed fs call.
+  entry_script: z.string().min(1, 'give the entry script (score.py, or a .js/.ts module)').superRefine(checkPath),
+  source_dir: z.string().min(1).superRefine(checkPath).optional(),
   models: z.array(modelRef).max(100, 'at most 100 models').optional(),
   environment: z.string().min(1).optional(),
   cpu_cores: positive.optional(),
@@ -38,12 +41,13 @@ const fields = {
   autoscale_min_replicas: count(1).max(100, 'must be at most 100').optional(),
   autoscale_max_replicas: count(1).max(100, 'must be at most 100').optional(),
   autoscale_target_utilization: count(1).max(100, 'must be at most 100 (%)').optional(),
-  autoscale_refresh_seconds: count(1).optional(),
-  scoring_timeout_ms: count(1).optional(),
+  // Durations stop at what a timer holds (the classic service sets no upper bound): longer ones would fire at once.
+  autoscale_refresh_seconds: timerSeconds(count(1)).optional(),
+  scoring_timeout_ms: timerMs(count(1)).optional(),
   replica_max_concurrent_requests: count(1).max(1000, 'must be at most 1000').optional(),
-  max_request_wait_time: count(1).optional(),
-  period_seconds: positive.optional(),
-  timeout_seconds: positive.optional(),
+  max_request_wait_time: timerMs(count(1)).optional(),
+  period_seconds: timerSeconds(positive).optional(),
+  timeout_seconds: timerSeconds(positive).optional(),
   failure_threshold: count(1).optional(),
   success_threshold: count(1).optional(),
   auth_enabled: z.boolean().optional(),

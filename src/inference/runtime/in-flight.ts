@@ -1,5 +1,6 @@
 // The requests one worker holds, in the order it answers them: the running one (scoring timer) and those sent ahead (queue-wait expiry).
 import type { ScoreOutcome } from './types.js';
+import { clampTimerMs } from '../../core/durations.js';
 
 /** Node answers a request sent ahead 503 a little after its deadline, so the worker (same clock) has surely skipped it. */
 const EXPIRY_MARGIN_MS = 50;
@@ -38,7 +39,7 @@ export class InFlightQueue {
     const entry: Entry = { id, done, timeoutMs, sentAt: performance.now(), started: 0, timer: undefined, expiry: undefined, abandoned: false };
     this.entries.push(entry);
     if (this.entries.length === 1) return this.begin(entry);
-    if (waitBudgetMs !== undefined) entry.expiry = setTimeout(() => this.expire(entry), waitBudgetMs + EXPIRY_MARGIN_MS);
+    if (waitBudgetMs !== undefined) entry.expiry = setTimeout(() => this.expire(entry), clampTimerMs(waitBudgetMs + EXPIRY_MARGIN_MS));
   }
 
   /** The worker's reply for the request at the head; `outcome` builds how it ended from its run time. */
