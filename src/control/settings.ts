@@ -1,7 +1,10 @@
 // The control plane's settings, parsed once at the edge (flags + env snapshot) with zod, then frozen.
 import { z } from 'zod';
 import { parseOrThrow } from '../core/parse-settings.js';
+import { resolve } from 'node:path';
 import { resolveHome, type EnvSnapshot } from '../core/home.js';
+import { BerthError } from '../errors/catalogue.js';
+import type { AdminTokenSource } from './admin-token.js';
 // Only the capacity parser: the CLI loads these settings for every `up`, and the supervisor is not needed for that.
 import { parseCapacity, type CapacityOverride } from '../targets/local/resources.js';
 
@@ -54,10 +57,20 @@ const schema = z
     restartBackoffMs: durationMs,
     /** How long utilization must stay below target before the autoscaler removes replicas (tests use a few seconds). */
     autoscaleStabilizationMs: durationMs,
+    /** Where the admin token comes from, if given; resolveAdminToken reads or makes it (admin-token.ts). */
+    adminTokenSource: z
+      .discriminatedUnion('kind', [
+        z.object({ kind: z.literal('value'), value: z.string(), from: z.enum(['--admin-token', 'BERTH_ADMIN_TOKEN']) }).strict(),
+        z.object({ kind: z.literal('file'), path: z.string().min(1) }).strict(),
+      ])
+      .optional(),
   })
   .strict();
 
-export type ControlSettings = Readonly<Omit<z.infer<typeof schema>, 'capacity'>> & { readonly capacity: Readonly<CapacityOverride> };
+export type ControlSettings = Readonly<Omit<z.infer<typeof schema>, 'capacity' | 'adminTokenSource'>> & {
+  readonly capacity: Readonly<CapacityOverride>;
+  readonly adminTokenSource?: AdminTokenSource;
+};
 
 export interface ControlFlags {
   home?: string | undefined;
@@ -67,6 +80,8 @@ export interface ControlFlags {
   scheduleTimeout?: string | number | undefined;
   restartBackoff?: string | number | undefined;
   autoscaleStabilization?: string | number | undefined;
+  adminToken?: string | undefined;
+  adminTokenFile?: string | undefined;
 }
 
 export function parseControlSettings(flags: ControlFlags, env: EnvSnapshot): ControlSettings {
@@ -80,8 +95,22 @@ export function parseControlSettings(flags: ControlFlags, env: EnvSnapshot): Con
     scheduleTimeoutMs: flags.scheduleTimeout ?? DEFAULT_SCHEDULE_TIMEOUT_MS,
     restartBackoffMs: flags.restartBackoff ?? DEFAULT_RESTART_BACKOFF_MS,
     autoscaleStabilizationMs: flags.autoscaleStabilization ?? DEFAULT_AUTOSCALE_STABILIZATION_MS,
+    adminTokenSource: adminTokenSource(flags, env),
   };
-  const names = { port: '--port', host: '--host', home: '--home / BERTH_HOME', capacity: '--capacity', scheduleTimeoutMs: '--schedule-timeout', restartBackoffMs: '--restart-backoff', autoscaleStabilizationMs: '--autoscale-stabilization' };
+  const names = { adminTokenSource: '--admin-token-file', port: '--port', host: '--host', home: '--home / BERTH_HOME', capacity: '--capacity', scheduleTimeoutMs: '--schedule-timeout', restartBackoffMs: '--restart-backoff', autoscaleStabilizationMs: '--autoscale-stabilization' };
   const parsed = parseOrThrow(schema, raw, names);
-  return Object.freeze({ ...parsed, capacity: Object.freeze(parsed.capacity) });
+  const { adminTokenSource: source, ...rest } = parsed;
+  return Object.freeze({ ...rest, capacity: Object.freeze(parsed.capacity), ...(source === undefined ? {} : { adminTokenSource: Object.freeze(source) }) });
+}
+
+/** `--admin-token` or `--admin-token-file` (one of them), else BERTH_ADMIN_TOKEN; set but empty counts as given, and is refused later. */
+function adminTokenSource(flags: ControlFlags, env: EnvSnapshot): AdminTokenSource | undefined {
+  if (flags.adminToken !== undefined && flags.adminTokenFile !== undefined) {
+    throw new BerthError('INVALID_SETTINGS', { field: '--admin-token / --admin-token-file', detail: 'give one of them, not both' });
+  }
+  if (flags.adminToken !== undefined) return { kind: 'value', value: flags.adminToken, from: '--admin-token' };
+  // Absolute, so a detached `up` hands its child the same file whatever that child's working directory.
+  if (flags.adminTokenFile !== undefined) return { kind: 'file', path: resolve(flags.adminTokenFile) };
+  if (env.BERTH_ADMIN_TOKEN !== undefined) return { kind: 'value', value: env.BERTH_ADMIN_TOKEN, from: 'BERTH_ADMIN_TOKEN' };
+  return undefined;
 }
