@@ -6,11 +6,18 @@ import { fromHttpError } from '../errors/http.js';
 import { resolveHome, type EnvSnapshot } from '../core/home.js';
 import { liveRunInfo } from '../control/runfile.js';
 import { parseOrThrow } from '../core/parse-settings.js';
+import { adminCredential } from './admin-credential.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:7070';
 
 const settingsSchema = z
-  .object({ server: z.string().url().regex(/^https?:\/\//, 'must be an http:// or https:// URL').transform((u) => u.replace(/\/+$/, '')) })
+  .object({
+    server: z.string().url().regex(/^https?:\/\//, 'must be an http:// or https:// URL').transform((u) => u.replace(/\/+$/, '')),
+    /** Sent as Authorization: Bearer on every call; `from` names where it was read, for the 401 message. */
+    adminToken: z.object({ value: z.string().min(1), from: z.string() }).strict().optional(),
+    /** Where the CLI looked and found no token, for the 401 message. */
+    adminTokenLookedIn: z.string().optional(),
+  })
   .strict();
 
 export type ClientSettings = Readonly<z.infer<typeof settingsSchema>>;
@@ -20,8 +27,11 @@ export type ClientSettings = Readonly<z.infer<typeof settingsSchema>>;
  * $BERTH_HOME (so `berth up --port 7171` needs no extra flag), else http://127.0.0.1:7070.
  */
 export function parseClientSettings(flags: { server?: string | undefined }, env: EnvSnapshot): ClientSettings {
-  const server = flags.server ?? (env.BERTH_SERVER || undefined) ?? liveRunInfo(resolveHome(undefined, env))?.url ?? DEFAULT_SERVER;
-  return Object.freeze(parseOrThrow(settingsSchema, { server }, { server: '--server / BERTH_SERVER' }));
+  const home = resolveHome(undefined, env);
+  const running = liveRunInfo(home);
+  const server = flags.server ?? (env.BERTH_SERVER || undefined) ?? running?.url ?? DEFAULT_SERVER;
+  const credential = adminCredential(server, running, home, env);
+  return Object.freeze(parseOrThrow(settingsSchema, { server, ...credential }, { server: '--server / BERTH_SERVER', adminToken: 'BERTH_ADMIN_TOKEN' }));
 }
 
 type Query = Readonly<Record<string, string | undefined>>;
@@ -45,7 +55,7 @@ export class ApiClient {
     const res = await this.transport(() =>
       fetch(this.url(path, options.query), {
         method,
-        headers: hasBody ? { 'content-type': 'application/json' } : {},
+        headers: { ...(hasBody ? { 'content-type': 'application/json' } : {}), ...this.auth() },
         body: hasBody ? JSON.stringify(options.json) : null,
       }),
     );
@@ -56,7 +66,7 @@ export class ApiClient {
   async put<T>(path: string, query: Query, body: Readable, headers: Readonly<Record<string, string>>): Promise<T> {
     const { request } = await import('undici');
     const res = await this.transport(() =>
-      request(this.url(path, query), { method: 'PUT', headers: { 'content-type': 'application/octet-stream', ...headers }, body }),
+      request(this.url(path, query), { method: 'PUT', headers: { 'content-type': 'application/octet-stream', ...headers, ...this.auth() }, body }),
     );
     return (await this.readJson(res.statusCode, () => res.body.text())) as T;
   }
@@ -64,7 +74,7 @@ export class ApiClient {
   /** A streamed GET of raw bytes. */
   async download(path: string, query: Query): Promise<Readable> {
     const { request } = await import('undici');
-    const res = await this.transport(() => request(this.url(path, query), { method: 'GET' }));
+    const res = await this.transport(() => request(this.url(path, query), { method: 'GET', headers: this.auth() }));
     if (res.statusCode >= 400) await this.readJson(res.statusCode, () => res.body.text()); // throws the server's error
     return res.body;
   }
@@ -72,6 +82,20 @@ export class ApiClient {
   /** Turns a transport failure of a call into CONTROL_PLANE_REQUEST_FAILED. */
   failed(err: unknown): BerthError {
     return new BerthError('CONTROL_PLANE_REQUEST_FAILED', { server: this.server, detail: describe(err) }, { cause: err });
+  }
+
+  private auth(): Record<string, string> {
+    const token = this.settings.adminToken;
+    return token === undefined ? {} : { authorization: `Bearer ${token.value}` };
+  }
+
+  /** The server's 401 says the token is wrong; only the CLI knows where it came from, so the message says that. */
+  private adminUnauthorized(): BerthError {
+    const token = this.settings.adminToken;
+    const detail = token !== undefined
+      ? `the control plane at ${this.server} refused the admin token from ${token.from}`
+      : `the control plane at ${this.server} requires an admin token and none was found (looked in ${this.settings.adminTokenLookedIn ?? 'BERTH_ADMIN_TOKEN'})`;
+    return new BerthError('ADMIN_UNAUTHORIZED', { detail });
   }
 
   private url(path: string, query: Query | undefined): URL {
@@ -102,7 +126,10 @@ export class ApiClient {
     } catch {
       throw new BerthError('CONTROL_PLANE_REQUEST_FAILED', { server: this.server, detail: `HTTP ${status} with a body that is not JSON` });
     }
-    if (status >= 400) throw fromHttpError(status, parsed);
+    if (status >= 400) {
+      const err = fromHttpError(status, parsed);
+      throw err.code === 'ADMIN_UNAUTHORIZED' ? this.adminUnauthorized() : err;
+    }
     return parsed;
   }
 }

@@ -9,6 +9,8 @@ import { BerthError } from '../errors/catalogue.js';
 import { storageFailure } from '../errors/storage.js';
 import { version } from '../core/version.js';
 import { createApiServer } from './api/server.js';
+import { adminGuard } from './api/admin-auth.js';
+import { isLoopbackHost, type AdminToken } from './admin-token.js';
 import { environmentRoutes } from './api/environment-routes.js';
 import { modelRoutes } from './api/model-routes.js';
 import { openApiDocument, type OpenApiDocument } from './api/openapi.js';
@@ -39,13 +41,21 @@ export interface ControlPlaneOptions {
   /** The environment replicas inherit (PATH, HOME, ...), snapshotted at the edge; empty when not given. */
   readonly env?: EnvSnapshot;
   readonly clock?: Clock;
+  /** Required off loopback (resolveAdminToken at the edge); when given, every admin route wants it. */
+  readonly adminToken?: AdminToken | undefined;
 }
 
 export async function startControlPlane(settings: ControlSettings, logger: Logger, options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const { home } = settings;
+  const { adminToken } = options;
+  // Anyone who reaches an admin API can read scoring keys and run code as this user: off loopback, never without a token.
+  if (adminToken === undefined && !isLoopbackHost(settings.host)) throw new BerthError('ADMIN_TOKEN_REQUIRED', { host: settings.host });
   mkdirSync(home, { recursive: true, mode: 0o700 });
   const started_at = new Date().toISOString();
-  const info: RunInfo = { pid: process.pid, pid_start: processStart(process.pid), home, version, started_at };
+  const info: RunInfo = {
+    pid: process.pid, pid_start: processStart(process.pid), home, version, started_at,
+    ...(adminToken?.file === undefined ? {} : { admin_token_file: adminToken.file }),
+  };
   // The run file is the lock: nothing below (migrations, garbage collection) may run twice on one home.
   acquireRunFile(info);
   let db: Db | undefined;
@@ -76,11 +86,11 @@ export async function startControlPlane(settings: ControlSettings, logger: Logge
     };
     const routes = [...systemRoutes(status, () => document), ...modelRoutes(registry), ...environmentRoutes(envs), ...part.routes];
     document = openApiDocument(routes, version);
-    const server = createApiServer(routes, { logger, fastPath: part.fastPath, home });
+    const server = createApiServer(routes, { logger, fastPath: part.fastPath, home, guard: adminGuard(adminToken?.value) });
     const address = await listen(server, settings.port, settings.host);
     url = `http://${urlHost(settings.host)}:${address.port}`;
     publishRunFile({ ...info, url });
-    logger.info({ url, pid: process.pid }, 'control plane listening');
+    logger.info({ url, pid: process.pid, admin_token: adminToken === undefined ? 'none (loopback)' : `required (${adminToken.from})` }, 'control plane listening');
 
     return {
       url,

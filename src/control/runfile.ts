@@ -12,6 +12,8 @@ const runInfoSchema = z.object({
   version: z.string(),
   started_at: z.string(),
   url: z.string().optional(), // absent while starting (before the port is bound)
+  // Where the admin token is kept, for the CLI on this machine; never the token itself (this file is world-readable).
+  admin_token_file: z.string().optional(),
 });
 
 export type RunInfo = z.infer<typeof runInfoSchema>;

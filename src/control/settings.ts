@@ -1,10 +1,13 @@
 // The control plane's settings, parsed once at the edge (flags + env snapshot) with zod, then frozen.
 import { z } from 'zod';
 import { parseOrThrow } from '../core/parse-settings.js';
+import { resolve } from 'node:path';
 import { timerMs } from '../core/durations.js';
 import { fsPathSchema } from '../core/fs-path.js';
 import { resolveHome, type EnvSnapshot } from '../core/home.js';
 import { DEFAULT_BODY_TIMEOUT_S, DEFAULT_MAX_REQUEST_MB, MAX_REQUEST_MB } from '../core/limits.js';
+import { BerthError } from '../errors/catalogue.js';
+import type { AdminTokenSource } from './admin-token.js';
 // Only the capacity parser: the CLI loads these settings for every `up`, and the supervisor is not needed for that.
 import { parseCapacity, type CapacityOverride } from '../targets/local/resources.js';
 
@@ -65,10 +68,20 @@ const schema = z
     /** Largest scoring request body: the gateway's 413, and every replica's --max-request-size-mb. */
     maxRequestSizeMb: z.union([z.number(), z.string().regex(/^\d+(\.\d+)?$/, 'must be a number of MiB').transform(Number)])
       .pipe(z.number().positive().max(MAX_REQUEST_MB, `must be at most ${MAX_REQUEST_MB} (2 GiB)`)),
+    /** Where the admin token comes from, if given; resolveAdminToken reads or makes it (admin-token.ts). */
+    adminTokenSource: z
+      .discriminatedUnion('kind', [
+        z.object({ kind: z.literal('value'), value: z.string(), from: z.enum(['--admin-token', 'BERTH_ADMIN_TOKEN']) }).strict(),
+        z.object({ kind: z.literal('file'), path: z.string().min(1) }).strict(),
+      ])
+      .optional(),
   })
   .strict();
 
-export type ControlSettings = Readonly<Omit<z.infer<typeof schema>, 'capacity'>> & { readonly capacity: Readonly<CapacityOverride> };
+export type ControlSettings = Readonly<Omit<z.infer<typeof schema>, 'capacity' | 'adminTokenSource'>> & {
+  readonly capacity: Readonly<CapacityOverride>;
+  readonly adminTokenSource?: AdminTokenSource;
+};
 
 export interface ControlFlags {
   home?: string | undefined;
@@ -80,6 +93,8 @@ export interface ControlFlags {
   autoscaleStabilization?: string | number | undefined;
   bodyTimeout?: string | number | undefined;
   maxRequestSizeMb?: string | number | undefined;
+  adminToken?: string | undefined;
+  adminTokenFile?: string | undefined;
 }
 
 export function parseControlSettings(flags: ControlFlags, env: EnvSnapshot): ControlSettings {
@@ -95,8 +110,22 @@ export function parseControlSettings(flags: ControlFlags, env: EnvSnapshot): Con
     autoscaleStabilizationMs: flags.autoscaleStabilization ?? DEFAULT_AUTOSCALE_STABILIZATION_MS,
     bodyTimeoutMs: flags.bodyTimeout ?? DEFAULT_BODY_TIMEOUT_S * 1000,
     maxRequestSizeMb: flags.maxRequestSizeMb ?? DEFAULT_MAX_REQUEST_MB,
+    adminTokenSource: adminTokenSource(flags, env),
   };
-  const names = { port: '--port', host: '--host', home: '--home / BERTH_HOME', capacity: '--capacity', scheduleTimeoutMs: '--schedule-timeout', restartBackoffMs: '--restart-backoff', autoscaleStabilizationMs: '--autoscale-stabilization', bodyTimeoutMs: '--body-timeout', maxRequestSizeMb: '--max-request-size-mb' };
+  const names = { adminTokenSource: '--admin-token-file', port: '--port', host: '--host', home: '--home / BERTH_HOME', capacity: '--capacity', scheduleTimeoutMs: '--schedule-timeout', restartBackoffMs: '--restart-backoff', autoscaleStabilizationMs: '--autoscale-stabilization', bodyTimeoutMs: '--body-timeout', maxRequestSizeMb: '--max-request-size-mb' };
   const parsed = parseOrThrow(schema, raw, names);
-  return Object.freeze({ ...parsed, capacity: Object.freeze(parsed.capacity) });
+  const { adminTokenSource: source, ...rest } = parsed;
+  return Object.freeze({ ...rest, capacity: Object.freeze(parsed.capacity), ...(source === undefined ? {} : { adminTokenSource: Object.freeze(source) }) });
+}
+
+/** `--admin-token` or `--admin-token-file` (one of them), else BERTH_ADMIN_TOKEN; set but empty counts as given, and is refused later. */
+function adminTokenSource(flags: ControlFlags, env: EnvSnapshot): AdminTokenSource | undefined {
+  if (flags.adminToken !== undefined && flags.adminTokenFile !== undefined) {
+    throw new BerthError('INVALID_SETTINGS', { field: '--admin-token / --admin-token-file', detail: 'give one of them, not both' });
+  }
+  if (flags.adminToken !== undefined) return { kind: 'value', value: flags.adminToken, from: '--admin-token' };
+  // Absolute, so a detached `up` hands its child the same file whatever that child's working directory.
+  if (flags.adminTokenFile !== undefined) return { kind: 'file', path: resolve(flags.adminTokenFile) };
+  if (env.BERTH_ADMIN_TOKEN !== undefined) return { kind: 'value', value: env.BERTH_ADMIN_TOKEN, from: 'BERTH_ADMIN_TOKEN' };
+  return undefined;
 }

@@ -126,6 +126,21 @@ export const catalogue = {
     message: 'a berth control plane already runs at {server} (pid {pid})',
     fix: 'Use it, or stop it first with: berth down',
   },
+  ADMIN_UNAUTHORIZED: {
+    status: 401,
+    message: 'unauthorized request to the berth admin API: {detail}',
+    fix: 'Send Authorization: Bearer <admin token>. The berth CLI sends BERTH_ADMIN_TOKEN if set, else the token file of the control plane running for $BERTH_HOME ($BERTH_HOME/admin-token when berth up generated it).',
+  },
+  ADMIN_TOKEN_INVALID: {
+    status: 400,
+    message: 'cannot use the admin token from {source}: {detail}',
+    fix: 'Give a token of 16 to 4096 printable characters without spaces (e.g. openssl rand -base64 32) with --admin-token-file FILE or BERTH_ADMIN_TOKEN, or give none off loopback and berth up generates one.',
+  },
+  ADMIN_TOKEN_REQUIRED: {
+    status: 400,
+    message: 'the control plane would listen on {host}, off loopback, without an admin token',
+    fix: 'Start it with berth up, which generates one off loopback, or give one with --admin-token-file FILE or BERTH_ADMIN_TOKEN.',
+  },
   MALFORMED_JSON: {
     status: 400,
     message: 'the request body is not valid JSON: {detail}',

@@ -25,9 +25,9 @@ export function tempDir(prefix = 'berth-test-'): string {
   return dir;
 }
 
-/** Runs `berth ARGS` with BERTH_HOME=home (and no inherited BERTH_SERVER) and collects its output. */
+/** Runs `berth ARGS` with BERTH_HOME=home (and no inherited BERTH_SERVER or BERTH_ADMIN_TOKEN) and collects its output. */
 export function berth(args: readonly string[], options: { home: string; env?: Record<string, string>; timeoutMs?: number }): Promise<CliRun> {
-  const env: Record<string, string | undefined> = { ...process.env, BERTH_HOME: options.home, BERTH_SERVER: undefined, ...options.env };
+  const env: Record<string, string | undefined> = { ...process.env, BERTH_HOME: options.home, BERTH_SERVER: undefined, BERTH_ADMIN_TOKEN: undefined, ...options.env };
   const child = spawn(process.execPath, [berthBin, ...args], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -57,6 +57,8 @@ export interface RunningPlane {
   readonly pid: number;
   readonly home: string;
   readonly startMs: number;
+  /** What `berth up --detach` printed (the admin token lines among it). */
+  readonly output: string;
 }
 
 /** `berth up --detach --port 0 [extra flags]`: returns once the control plane answers. */
@@ -68,7 +70,7 @@ export async function up(home: string, extra: readonly string[] = []): Promise<R
   if (m === null) throw new Error(`unexpected berth up output: ${out}`);
   const pid = Number(m[2]);
   pids.add(pid);
-  return { url: m[1]!, pid, home, startMs };
+  return { url: m[1]!, pid, home, startMs, output: out };
 }
 
 export async function down(home: string): Promise<void> {

@@ -1,6 +1,6 @@
 // `berth up`: runs the control plane in the foreground, or (--detach) starts it in the background and waits until it answers.
 import { spawn } from 'node:child_process';
-import { closeSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BerthError } from '../../errors/catalogue.js';
@@ -9,8 +9,10 @@ import { DEFAULT_LOG_CAP_BYTES, capLogFile, writesTo } from '../../core/log-cap.
 import { shipped } from '../../core/paths.js';
 import { liveRunInfo, readRunFile } from '../../control/runfile.js';
 import { parseControlSettings, type ControlSettings } from '../../control/settings.js';
+import { resolveAdminToken, type AdminToken } from '../../control/admin-token.js';
 import type { Status } from '../../control/api/system-routes.js';
 import { ApiClient } from '../api-client.js';
+import { adminTokenNotice, withoutAdminToken } from '../admin-token-notice.js';
 import type { CliContext } from '../context.js';
 
 const DETACH_TIMEOUT_MS = 30_000;
@@ -29,11 +31,31 @@ export function registerUp(program: Command, ctx: CliContext): void {
     .option('--body-timeout <duration>', 'a scoring request\'s body must arrive within this, else 408; no replica is held meanwhile (default 60s)')
     .option('--max-request-size-mb <mb>', 'largest scoring request body; the gateway answers 413 itself and replicas get the same limit (default 100)')
     .option('--detach', 'run in the background, log to $BERTH_HOME/logs/control-plane.log, return once it answers')
-    .action(async (opts: { port?: string; host?: string; home?: string; capacity?: string; scheduleTimeout?: string; restartBackoff?: string; autoscaleStabilization?: string; bodyTimeout?: string; maxRequestSizeMb?: string; detach?: boolean }) => {
+    .option('--admin-token-file <file>', 'file holding the admin token (16+ printable characters) that the admin API requires; default BERTH_ADMIN_TOKEN; off loopback with neither, one is generated into $BERTH_HOME/admin-token and printed once')
+    .option('--admin-token <token>', 'the admin token itself; visible to other users in ps, so prefer --admin-token-file or BERTH_ADMIN_TOKEN')
+    .addHelpText('after', '\nOn a loopback --host (127.0.0.1, ::1, localhost) the admin API needs no token unless one is given. On any other\nhost (0.0.0.0, ::, a LAN address) it always requires one: Authorization: Bearer <token> on every /v1/... request.')
+    .action(async (opts: UpOptions) => {
       const settings = parseControlSettings(opts, ctx.env);
       if (opts.detach === true) await startDetached(settings, ctx);
       else await runForeground(settings, ctx);
     });
+}
+
+interface UpOptions {
+  port?: string; host?: string; home?: string; capacity?: string; scheduleTimeout?: string; restartBackoff?: string; autoscaleStabilization?: string;
+  bodyTimeout?: string; maxRequestSizeMb?: string; detach?: boolean; adminToken?: string; adminTokenFile?: string;
+}
+
+/** The token this start enforces (made now when off loopback and none exists); refused before anything is made if the home is taken. */
+function adminTokenFor(settings: ControlSettings): AdminToken | undefined {
+  const running = liveRunInfo(settings.home);
+  if (running !== undefined) throw new BerthError('CONTROL_PLANE_ALREADY_RUNNING', { server: running.url ?? `home ${settings.home}`, pid: running.pid });
+  return resolveAdminToken({ home: settings.home, host: settings.host, source: settings.adminTokenSource });
+}
+
+/** A token generated for a start that failed is removed, so the next start generates and prints one again. */
+function forgetGenerated(token: AdminToken | undefined): void {
+  if (token?.generated === true && token.file !== undefined) rmSync(token.file, { force: true });
 }
 
 /** How often the control plane's own log is checked against the cap. */
@@ -43,11 +65,16 @@ async function runForeground(settings: ControlSettings, ctx: CliContext): Promis
   const logger = createLogger({ name: 'berth-control' });
   // Loaded here, not at the top: every other command would otherwise pay for loading the store and the API.
   const { startControlPlane } = await import('../../control/app.js');
-  const plane = await startControlPlane(settings, logger, { env: ctx.env });
+  const adminToken = adminTokenFor(settings);
+  const plane = await startControlPlane(settings, logger, { env: withoutAdminToken(ctx.env), adminToken }).catch((err: unknown) => {
+    forgetGenerated(adminToken);
+    throw err;
+  });
   // Detached, stdout is the log file: keep it under the cap as replicas' logs are.
   const logFile = join(settings.home, 'logs', 'control-plane.log');
   if (writesTo(1, logFile)) setInterval(() => { try { capLogFile(logFile, join(settings.home, 'logs', 'control-plane.rotated.log'), DEFAULT_LOG_CAP_BYTES); } catch { /* next time */ } }, LOG_CAP_CHECK_MS).unref();
   ctx.err(`berth control plane listening on ${plane.url} (home ${settings.home}, pid ${process.pid}); stop it with Ctrl-C or berth down`);
+  for (const line of adminTokenNotice(settings.host, adminToken)) ctx.err(line);
   const stop = (): void => {
     void plane.close().then(
       () => {
@@ -67,8 +94,18 @@ async function runForeground(settings: ControlSettings, ctx: CliContext): Promis
 
 /** Starts `berth up` (foreground mode) as a detached child and returns once its API answers with the child's pid. */
 async function startDetached(settings: ControlSettings, ctx: CliContext): Promise<void> {
-  const running = liveRunInfo(settings.home);
-  if (running !== undefined) throw new BerthError('CONTROL_PLANE_ALREADY_RUNNING', { server: running.url ?? `home ${settings.home}`, pid: running.pid });
+  const adminToken = adminTokenFor(settings);
+  try {
+    await spawnDetached(settings, adminToken, ctx);
+  } catch (err) {
+    forgetGenerated(adminToken);
+    throw err;
+  }
+  // Printed here, never by the child: its output is the log file.
+  for (const line of adminTokenNotice(settings.host, adminToken)) ctx.out(line);
+}
+
+async function spawnDetached(settings: ControlSettings, adminToken: AdminToken | undefined, ctx: CliContext): Promise<void> {
   mkdirSync(settings.home, { recursive: true, mode: 0o700 });
   const logDir = join(settings.home, 'logs');
   mkdirSync(logDir, { recursive: true });
@@ -77,7 +114,11 @@ async function startDetached(settings: ControlSettings, ctx: CliContext): Promis
   const logStart = fstatSync(fd).size; // earlier runs' lines are not this start's error
   const args = [shipped('bin/berth.js'), 'up', '--port', String(settings.port), '--host', settings.host, '--home', settings.home, '--schedule-timeout', `${settings.scheduleTimeoutMs}ms`, '--restart-backoff', `${settings.restartBackoffMs}ms`, '--autoscale-stabilization', `${settings.autoscaleStabilizationMs}ms`, '--body-timeout', `${settings.bodyTimeoutMs}ms`, '--max-request-size-mb', String(settings.maxRequestSizeMb)];
   if (settings.capacityText !== undefined) args.push('--capacity', settings.capacityText);
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], env: { ...ctx.env } });
+  // The child gets the token as a file or in its environment, never on its command line (ps shows that to everyone).
+  const env = { ...withoutAdminToken(ctx.env) };
+  if (adminToken?.file !== undefined) args.push('--admin-token-file', adminToken.file);
+  else if (adminToken !== undefined) env.BERTH_ADMIN_TOKEN = adminToken.value;
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], env });
   closeSync(fd);
   child.unref();
   let exited: string | undefined;
@@ -90,7 +131,8 @@ async function startDetached(settings: ControlSettings, ctx: CliContext): Promis
     if (exited !== undefined) throw new BerthError('CONTROL_PLANE_START_FAILED', { detail: lastError(log, logStart) ?? `it ended (${exited})`, log });
     const info = readRunFile(settings.home);
     if (info === undefined || info.pid !== child.pid || info.url === undefined) continue;
-    const status = await new ApiClient({ server: info.url }).call<Status>('GET', '/v1/status').catch(() => undefined);
+    const client = new ApiClient({ server: info.url, ...(adminToken === undefined ? {} : { adminToken: { value: adminToken.value, from: adminToken.from } }) });
+    const status = await client.call<Status>('GET', '/v1/status').catch(() => undefined);
     if (status !== undefined && status.pid === child.pid) {
       ctx.out(`berth control plane running at ${info.url} (pid ${status.pid}, home ${settings.home}, log ${log})`);
       return;

@@ -1,6 +1,7 @@
 // Builds the OpenAPI 3.1 document from the route table itself, so the document cannot drift from the routes.
 import { z } from 'zod';
 import type { Route } from './route.js';
+import { isOpenPath } from './admin-auth.js';
 
 const errorBody = z.object({
   message: z.string(),
@@ -20,7 +21,12 @@ export function openApiDocument(routes: readonly Route[], version: string): Open
     openapi: '3.1.0',
     info: { title: 'berth control plane', version, description: 'Every error body is JSON {message, code, fix, request_id}.' },
     paths,
-    components: { schemas: { Error: schema(errorBody, 'output') } },
+    components: {
+      schemas: { Error: schema(errorBody, 'output') },
+      securitySchemes: {
+        adminToken: { type: 'http', scheme: 'bearer', description: 'The admin token, when the control plane has one (always off loopback); a missing or wrong one is 401 ADMIN_UNAUTHORIZED.' },
+      },
+    },
   };
 }
 
@@ -31,6 +37,7 @@ function operation(r: Route): Record<string, unknown> {
     ...Object.entries(r.rawBody?.headers ?? {}).map(([name, description]) => ({ name, in: 'header', required: false, description, schema: { type: 'string' } })),
   ];
   const op: Record<string, unknown> = { operationId: r.operationId, summary: r.summary, parameters };
+  if (!isOpenPath(r.path)) op.security = [{ adminToken: [] }];
   if (r.body !== undefined) {
     op.requestBody = { required: true, content: { 'application/json': { schema: schema(r.body, 'input') } } };
   } else if (r.rawBody !== undefined) {

@@ -9,6 +9,7 @@ import { BerthError } from '../../errors/catalogue.js';
 import { toHttpError } from '../../errors/http.js';
 import type { Reply, Route } from './route.js';
 import type { FastPath } from '../../gateway/score-fast-path.js';
+import type { AdminGuard } from './admin-auth.js';
 
 export const DEFAULT_MAX_JSON_BYTES = 1024 * 1024;
 
@@ -19,6 +20,8 @@ export interface ApiServerOptions {
   readonly fastPath?: FastPath;
   /** The plane's home, named when a request fails because its store did (STORAGE_FAILED). */
   readonly home?: string;
+  /** Checked before routing, so an unauthenticated caller learns nothing, not even which routes exist. */
+  readonly guard?: AdminGuard | undefined;
 }
 
 interface CompiledRoute {
@@ -40,7 +43,7 @@ export function createApiServer(routes: readonly Route[], options: ApiServerOpti
     res.on('finish', () => {
       accessLog({ method: req.method ?? '', path: req.url ?? '', status: res.statusCode, durationMs: performance.now() - started, bytes: Number(res.getHeader('content-length') ?? 0), requestId });
     });
-    handle(compiled, maxJsonBytes, req, res, requestId).catch((err: unknown) => sendError(res, err, requestId, options.logger, options.home));
+    handle(compiled, maxJsonBytes, options.guard, req, res, requestId).catch((err: unknown) => sendError(res, err, requestId, options.logger, options.home));
   });
   // Uploads of large models may take minutes; headers must still arrive promptly.
   server.requestTimeout = 0;
@@ -48,8 +51,9 @@ export function createApiServer(routes: readonly Route[], options: ApiServerOpti
   return server;
 }
 
-async function handle(routes: readonly CompiledRoute[], maxJsonBytes: number, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+async function handle(routes: readonly CompiledRoute[], maxJsonBytes: number, guard: AdminGuard | undefined, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://berth.invalid');
+  guard?.(req, res, url.pathname);
   const onPath = routes.map((c) => ({ c, m: c.pattern.exec(url.pathname) })).filter((x) => x.m !== null);
   const hit = onPath.find((x) => x.c.route.method === req.method);
   if (hit === undefined) {
