@@ -39,6 +39,10 @@ export interface ReplicaRuntime {
   launch(spec: ReplicaSpec, logs: ReplicaLogPaths): Promise<RunHandle>;
   /** Takes over a run a previous control plane started; the problem (and nothing taken) when it is not there or not answering. */
   adopt(spec: ReplicaSpec, record: AdoptionRecord, logs: ReplicaLogPaths): Promise<RunHandle | { readonly problem: string }>;
+  /** Finds a replica's running run by what the runtime itself knows (a container's labels); the process runtime relies on the store's record instead. */
+  locate?(spec: ReplicaSpec): Promise<AdoptionRecord | undefined>;
+  /** Removes every run this control plane made that belongs to none of `keep` (replica ids): leftovers of deleted services or unfinished updates. */
+  removeLeftovers?(keep: ReadonlySet<string>): Promise<number>;
   /** Ends what is left of a run that could not be adopted, so two copies never run. */
   discard(record: AdoptionRecord): Promise<void>;
   /** How the replica's memory limit is enforced, for its status. */

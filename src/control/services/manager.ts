@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger } from '../../core/logger.js';
 import { BerthError } from '../../errors/catalogue.js';
-import { exceedsCapacityError, replicaLogPaths, type Supervisor } from '../../targets/local/index.js';
+import { exceedsCapacityError, replicaLogPaths, type RuntimeKind, type Supervisor } from '../../targets/local/index.js';
 import type { EventLog } from './events.js';
 import { busy, operationError, type Operation, type OperationStore } from './operations.js';
 import { requestOf, type Placements } from './placement.js';
@@ -28,6 +28,8 @@ export interface ServiceManagerDeps {
   readonly resolveModel: (ref: { name: string; version?: number }) => ModelVersionRef;
   /** `NAME[:VERSION]` → the pinned version's interpreter and variables (without building it: the rollout does that). */
   readonly resolveEnvironment?: (ref: string) => EnvironmentRuntime;
+  /** The control plane's default runtime for deployments that do not name one. */
+  readonly defaultRuntime?: RuntimeKind;
   readonly logger: Logger;
   /** Called after the stored state changed. */
   readonly onStateChange: (service: string) => void;
@@ -235,7 +237,7 @@ export class ServiceManager {
   }
 
   private specFor(request: DeployRequest, snapshotEntry: string): ServiceSpec {
-    const spec = normalizeSpec(request, this.d.resolveModel, snapshotEntry, this.d.resolveEnvironment);
+    const spec = normalizeSpec(request, this.d.resolveModel, snapshotEntry, this.d.resolveEnvironment, { runtime: this.d.defaultRuntime ?? 'process' });
     // A request that no machine state could satisfy fails now, not after the scheduling timeout.
     const never = exceedsCapacityError(this.d.placements.capacity, requestOf(spec));
     if (never !== undefined) throw never;

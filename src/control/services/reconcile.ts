@@ -84,6 +84,12 @@ export async function reconcile(d: ReconcileDeps): Promise<ReconcileReport> {
     for (const r of keep) d.placements.hold(r.id, requestOf(svc.spec));
     services.push([svc, keep]);
   }
+  // Containers are found by label, not by a stored pid: those of replicas no longer kept are removed.
+  // (Only when a service runs containers: a control plane without Docker does not wait on it at every start.)
+  if (d.store.list().some((s) => s.spec.runtime === 'docker')) {
+    const kept = new Set(services.flatMap(([, keep]) => keep.map((r) => r.id)));
+    report.killed += await d.supervisor.removeLeftovers(kept);
+  }
   for (const [svc, keep] of services) pending.push(restore(d, svc, keep, report));
   await Promise.all(pending);
   d.logger.info({ ...report }, 'services reconciled');
@@ -100,10 +106,30 @@ async function restore(d: ReconcileDeps, svc: ServiceRecord, rows: readonly Repl
     d.manager.setState(svc.name, 'Failed', `its models could not be mounted again: ${(err as Error).message}`);
     return;
   }
+  const docker = (svc.spec.runtime ?? 'process') === 'docker';
+  if (docker) {
+    try {
+      // Reused at once when the image is there (its tag is a hash of the inputs); pulled or built otherwise.
+      await d.replicas.prepare(g, new AbortController().signal);
+    } catch (err) {
+      d.manager.setState(svc.name, 'Failed', `its image could not be prepared again: ${(err as Error).message}`);
+      return;
+    }
+  }
   const request = requestOf(svc.spec);
   const adoptions: Array<Promise<void>> = [];
   for (const r of rows) {
     const spec = d.replicas.replicaSpec(g, r.id, r.index, modelDir);
+    if (docker) {
+      adoptions.push(d.supervisor.locate(spec).catch(() => undefined).then(async (record) => {
+        if (record !== undefined && (await d.supervisor.adopt(spec, record)).adopted) report.adopted += 1;
+        else {
+          if (record === undefined) d.supervisor.start(spec);
+          report.started += 1;
+        }
+      }));
+      continue;
+    }
     const ours = r.pid !== undefined && runsFrom(r.pid, g.dir);
     if (ours && r.port !== undefined) {
       const record = { pid: r.pid!, port: r.port, ...(r.cgroupPath === undefined ? {} : { cgroupPath: r.cgroupPath }) };

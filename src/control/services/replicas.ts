@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError } from '../../errors/catalogue.js';
-import { GIB, formatResources, initFailedError, oomKilledError, readReplicaLog, replicaLogPaths, type ReplicaSpec, type Supervisor, type Termination } from '../../targets/local/index.js';
+import { GIB, formatResources, initFailedError, oomKilledError, readReplicaLog, replicaLogPaths, type ContainerImage, type ReplicaSpec, type Supervisor, type Termination } from '../../targets/local/index.js';
 import { MODELS_FOLDER, materializeModels, removeMaterialized, type MountableModel } from '../materialize.js';
 import type { ModelRef } from '../model-schema.js';
 import type { EventLog } from './events.js';
@@ -45,6 +45,8 @@ export interface ReplicaDeps {
   readonly drain: (service: string, replicaIds: readonly string[]) => Promise<void>;
   /** Builds the environment unless it is built (concurrent callers share one build); rejects with the build's error. */
   readonly ensureEnvironment?: (ref: string, signal: AbortSignal) => Promise<unknown>;
+  /** For runtime docker: the generation's image (reused, pulled or built; concurrent callers share one build). */
+  readonly ensureImage?: (g: Generation, signal: AbortSignal, progress: (text: string) => void) => Promise<ContainerImage>;
 }
 
 /** Errors after which the replicas are left crash-looping (a first deployment), rather than stopped. */
@@ -55,7 +57,36 @@ export class ReplicaManager {
   /** Replicas being stopped: the gateway stops routing to them before they get SIGTERM. */
   readonly draining = new Set<string>();
 
+  /** Each docker generation's image, by `service:generation`: replicas of it (also those the autoscaler adds) run it. */
+  private readonly images = new Map<string, ContainerImage>();
+
   constructor(private readonly deps: ReplicaDeps) {}
+
+  /**
+   * What a generation needs before replicas can start: its environment built, and for runtime docker its image. Called
+   * before scheduling, so a failed build fails a deployment at once rather than after waiting for resources.
+   */
+  async prepare(g: Generation, signal: AbortSignal, progress: (text: string) => void = () => undefined): Promise<void> {
+    if ((g.spec.runtime ?? 'process') === 'docker') {
+      if (this.deps.ensureImage === undefined) throw new BerthError('RUNTIME_UNAVAILABLE', { runtime: 'docker', replica: `${g.service} generation ${g.generation}` });
+      this.images.set(`${g.service}:${g.generation}`, await this.deps.ensureImage(g, signal, progress));
+      return;
+    }
+    if (g.spec.environment !== undefined && this.deps.ensureEnvironment !== undefined) {
+      progress(`preparing environment ${g.spec.environment.ref} (built once per spec, then reused)`);
+      await this.deps.ensureEnvironment(g.spec.environment.ref, signal);
+    }
+  }
+
+  /** The images generations run now (prune keeps them). */
+  imagesInUse(): ContainerImage[] {
+    return [...this.images.values()];
+  }
+
+  /** Forgets a generation's image once none of its replicas runs. */
+  forgetImage(service: string, generation: number): void {
+    this.images.delete(`${service}:${generation}`);
+  }
 
   static newId(service: string, generation: number, index: number): string {
     return `${service}-${generation}-${index}-${randomBytes(3).toString('hex')}`;
@@ -70,10 +101,7 @@ export class ReplicaManager {
     const placed: string[] = [];
     try {
       // Before scheduling: a failed build fails the deployment at once, not after waiting for resources.
-      if (g.spec.environment !== undefined && this.deps.ensureEnvironment !== undefined) {
-        o.progress(`preparing environment ${g.spec.environment.ref} (built once per spec, then reused)`);
-        await this.deps.ensureEnvironment(g.spec.environment.ref, o.signal);
-      }
+      await this.prepare(g, o.signal, o.progress);
       o.progress(`scheduling ${n} replica(s), each requesting ${formatResources(request)}`);
       for (const id of ids) {
         await placements.place(id, request, { timeoutMs: this.deps.scheduleTimeoutMs, signal: o.signal, onWaiting: o.onWaiting });
@@ -114,6 +142,7 @@ export class ReplicaManager {
   /** What the supervisor runs for one replica of `g`. */
   replicaSpec(g: Generation, replicaId: string, index: number, modelDir: string | undefined): ReplicaSpec {
     const s = g.spec;
+    if ((s.runtime ?? 'process') === 'docker') return this.containerSpec(g, replicaId, index, modelDir);
     return {
       serviceName: g.service,
       replicaId,
@@ -129,6 +158,32 @@ export class ReplicaManager {
       maxQueueWaitMs: s.max_request_wait_time,
       memoryLimitBytes: Math.round((s.memory_gb_limit ?? s.memory_gb) * GIB),
       cpu: s.cpu_cores,
+      liveness: { periodS: s.period_seconds, timeoutS: s.timeout_seconds, failureThreshold: s.failure_threshold, successThreshold: s.success_threshold },
+    };
+  }
+
+  /** A replica of a docker generation: its image's python and variables (the environment is inside the image), container limits. */
+  private containerSpec(g: Generation, replicaId: string, index: number, modelDir: string | undefined): ReplicaSpec {
+    const s = g.spec;
+    const image = this.images.get(`${g.service}:${g.generation}`);
+    if (image === undefined) throw new Error(`the image of ${g.service} generation ${g.generation} was not prepared`);
+    return {
+      serviceName: g.service,
+      replicaId,
+      index,
+      runtime: 'docker',
+      generation: g.generation,
+      entryScript: s.snapshot_entry_script,
+      sourceDir: join(g.dir, 'source'),
+      ...(modelDir === undefined ? {} : { modelDir }),
+      container: image,
+      scoringTimeoutMs: s.scoring_timeout_ms,
+      maxConcurrentRequests: s.replica_max_concurrent_requests,
+      maxQueueWaitMs: s.max_request_wait_time,
+      memoryLimitBytes: Math.round((s.memory_gb_limit ?? s.memory_gb) * GIB),
+      cpu: s.cpu_cores,
+      ...(s.cpu_cores_limit === undefined ? {} : { cpuLimit: s.cpu_cores_limit }),
+      ...(s.gpu_cores > 0 ? { gpus: s.gpu_cores } : {}),
       liveness: { periodS: s.period_seconds, timeoutS: s.timeout_seconds, failureThreshold: s.failure_threshold, successThreshold: s.success_threshold },
     };
   }

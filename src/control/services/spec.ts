@@ -5,6 +5,7 @@ import { timerMs, timerSeconds } from '../../core/durations.js';
 import { checkPath } from '../../core/fs-path.js';
 import { MODEL_NAME_PATTERN } from '../model-schema.js';
 import type { EnvironmentRuntime } from '../environments/runtime.js';
+import type { RuntimeKind } from '../../targets/local/types.js';
 
 export const SERVICE_NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -52,6 +53,7 @@ const fields = {
   success_threshold: count(1).optional(),
   auth_enabled: z.boolean().optional(),
   token_auth_enabled: z.boolean().optional(),
+  runtime: z.enum(['process', 'docker'], 'must be process or docker').optional(),
 };
 
 export type ServiceFields = { -readonly [K in keyof typeof fields]?: z.infer<(typeof fields)[K]> };
@@ -106,6 +108,13 @@ export interface ServiceSpec {
   readonly success_threshold: number;
   readonly auth_enabled: boolean;
   readonly token_auth_enabled: boolean;
+  /** Where replicas run: processes, or containers of an image built from the environment and the source (pinned at deploy). Absent in specs stored before containers: process. */
+  readonly runtime?: RuntimeKind;
+}
+
+export interface SpecDefaults {
+  /** The control plane's default runtime (`berth up --runtime`). */
+  readonly runtime: RuntimeKind;
 }
 
 function invalid(field: string, detail: string): never {
@@ -118,7 +127,7 @@ const AUTOSCALE_FIELDS = ['autoscale_min_replicas', 'autoscale_max_replicas', 'a
  * Applies DESIGN.md's defaults and cross-field rules to a parsed request; the first broken rule is one
  * VALIDATION_FAILED naming its field. `resolve` pins each model to a version (NAME alone means the latest).
  */
-export function normalizeSpec(r: DeployRequest, resolve: (ref: { name: string; version?: number }) => ModelVersionRef, snapshotEntry: string, resolveEnvironment?: (ref: string) => EnvironmentRuntime): ServiceSpec {
+export function normalizeSpec(r: DeployRequest, resolve: (ref: { name: string; version?: number }) => ModelVersionRef, snapshotEntry: string, resolveEnvironment?: (ref: string) => EnvironmentRuntime, defaults: SpecDefaults = { runtime: 'process' }): ServiceSpec {
   const cpu = r.cpu_cores ?? 0.1;
   const memory = r.memory_gb ?? 0.5;
   if (r.cpu_cores_limit !== undefined && r.cpu_cores_limit < cpu) invalid('cpu_cores_limit', `must be at least cpu_cores (${cpu})`);
@@ -179,6 +188,7 @@ export function normalizeSpec(r: DeployRequest, resolve: (ref: { name: string; v
     success_threshold: r.success_threshold ?? 1,
     auth_enabled: auth,
     token_auth_enabled: token,
+    runtime: r.runtime ?? defaults.runtime,
   };
 }
 

@@ -11,7 +11,8 @@ import { ContainerRun } from './container-run.js';
 import { containerOptions, LABELS, PORT_KEY, type ContainerSettings } from './container-options.js';
 
 export interface DockerRuntimeOptions extends Omit<ContainerSettings, 'homeLabel'> {
-  readonly docker: Docker;
+  /** The engine, connected (and pinged) on first use: a control plane without Docker still starts. */
+  readonly docker: () => Promise<Docker>;
   readonly clock: Clock;
   /** The control plane's home: its containers carry a label derived from it. */
   readonly home: string;
@@ -39,13 +40,14 @@ export class DockerRuntime implements ReplicaRuntime {
     // Rotates the previous run's log aside, as for processes; the container's output is appended to the new one.
     closeFd(openRunLog(logs));
     const name = `berth-${spec.replicaId}-${Date.now().toString(36)}${(this.runs++).toString(36)}`;
-    const container = await this.o.docker.createContainer(containerOptions(spec, this.settings, name));
+    const docker = await this.o.docker();
+    const container = await docker.createContainer(containerOptions(spec, this.settings, name));
     try {
       // Attached before it starts, so not one line of its output is missed.
       const output = await container.attach({ stream: true, stdout: true, stderr: true, logs: true });
       await container.start();
       const info = await container.inspect();
-      return new ContainerRun({ docker: this.o.docker, container, info, output, logPath: logs.current, adopted: false, limitBytes: spec.memoryLimitBytes });
+      return new ContainerRun({ docker, container, info, output, logPath: logs.current, adopted: false, limitBytes: spec.memoryLimitBytes });
     } catch (err) {
       await container.remove({ force: true }).catch(() => undefined);
       throw err;
@@ -54,7 +56,8 @@ export class DockerRuntime implements ReplicaRuntime {
 
   async adopt(spec: ReplicaSpec, record: AdoptionRecord, logs: ReplicaLogPaths): Promise<RunHandle | { problem: string }> {
     if (!isContainerRecord(record)) return { problem: `it was recorded as process ${record.pid}, not a container` };
-    const container = this.o.docker.getContainer(record.containerId);
+    const docker = await this.o.docker();
+    const container = docker.getContainer(record.containerId);
     let info: Docker.ContainerInspectInfo;
     try {
       info = await container.inspect();
@@ -68,28 +71,32 @@ export class DockerRuntime implements ReplicaRuntime {
     // Output written while nobody listened: from the log file's last write on (a second may repeat).
     const since = Math.floor(mtimeMs(logs.current) / 1000);
     const output = await container.logs({ follow: true, stdout: true, stderr: true, since });
-    return new ContainerRun({ docker: this.o.docker, container, info, output, logPath: logs.current, adopted: true, limitBytes: spec.memoryLimitBytes });
+    return new ContainerRun({ docker, container, info, output, logPath: logs.current, adopted: true, limitBytes: spec.memoryLimitBytes });
   }
 
   /** The running container of a replica, found by its labels (how a restarted control plane finds what to adopt). */
-  async locate(replicaId: string): Promise<AdoptionRecord | undefined> {
-    const found = await this.o.docker.listContainers({ filters: { label: [`${LABELS.home}=${this.settings.homeLabel}`, `${LABELS.replica}=${replicaId}`], status: ['running'] } });
+  async locate(spec: ReplicaSpec): Promise<AdoptionRecord | undefined> {
+    const docker = await this.o.docker();
+    const found = await docker.listContainers({ filters: { label: [`${LABELS.home}=${this.settings.homeLabel}`, `${LABELS.replica}=${spec.replicaId}`], status: ['running'] } });
     const c = found[0];
     const port = c?.Ports.find((p) => `${p.PrivatePort}/${p.Type}` === PORT_KEY && p.PublicPort !== undefined)?.PublicPort;
     if (c === undefined || port === undefined) return undefined;
-    const info = await this.o.docker.getContainer(c.Id).inspect();
+    const info = await docker.getContainer(c.Id).inspect();
     return { containerId: c.Id, port, pid: info.State.Pid };
   }
 
-  /** Every container this home's control plane made, running or not: for removing what is no longer wanted. */
-  async ours(): Promise<Array<{ id: string; replicaId: string; running: boolean }>> {
-    const found = await this.o.docker.listContainers({ all: true, filters: { label: [`${LABELS.home}=${this.settings.homeLabel}`] } });
-    return found.map((c) => ({ id: c.Id, replicaId: c.Labels[LABELS.replica] ?? '', running: c.State === 'running' }));
+  async removeLeftovers(keep: ReadonlySet<string>): Promise<number> {
+    const docker = await this.o.docker();
+    const found = await docker.listContainers({ all: true, filters: { label: [`${LABELS.home}=${this.settings.homeLabel}`] } });
+    const gone = found.filter((c) => !keep.has(c.Labels[LABELS.replica] ?? ''));
+    await Promise.all(gone.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+    return gone.length;
   }
 
   async discard(record: AdoptionRecord): Promise<void> {
     if (!isContainerRecord(record)) return;
-    await this.o.docker.getContainer(record.containerId).remove({ force: true }).catch(() => undefined);
+    const docker = await this.o.docker().catch(() => undefined);
+    await docker?.getContainer(record.containerId).remove({ force: true }).catch(() => undefined);
   }
 
   memory(spec: ReplicaSpec): MemoryStatus {

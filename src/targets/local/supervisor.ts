@@ -99,6 +99,18 @@ export class Supervisor {
     return { adopted: false, detail, status: replica.status() };
   }
 
+  /** A replica's running run as its runtime finds it (containers by label); undefined when none, or when the runtime relies on stored records. */
+  async locate(spec: ReplicaSpec): Promise<AdoptionRecord | undefined> {
+    return this.runtimeFor(spec).locate?.(spec);
+  }
+
+  /** Removes what runtimes left of replicas not in `keep` (containers of deleted services); how many. */
+  async removeLeftovers(keep: ReadonlySet<string>): Promise<number> {
+    let n = 0;
+    for (const runtime of Object.values(this.runtimes)) n += (await runtime?.removeLeftovers?.(keep).catch(() => 0)) ?? 0;
+    return n;
+  }
+
   /** Stops one replica (graceful, then SIGKILL) and forgets it. */
   async stop(replicaId: string): Promise<void> {
     const replica = this.replicas.get(replicaId);
