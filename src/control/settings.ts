@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseOrThrow } from '../core/parse-settings.js';
 import { resolveHome, type EnvSnapshot } from '../core/home.js';
 import { DEFAULT_BODY_TIMEOUT_S, DEFAULT_MAX_REQUEST_MB } from '../core/limits.js';
+import { parseRegistry } from '../images/registry-name.js';
 // Only the capacity parser: the CLI loads these settings for every `up`, and the supervisor is not needed for that.
 import { parseCapacity, type CapacityOverride } from '../targets/local/resources.js';
 
@@ -60,8 +61,21 @@ const schema = z
     /** Largest scoring request body: the gateway's 413, and every replica's --max-request-size-mb. */
     maxRequestSizeMb: z.union([z.number(), z.string().regex(/^\d+(\.\d+)?$/, 'must be a number of MiB').transform(Number)])
       .pipe(z.number().positive().max(2048, 'must be at most 2048 (2 GiB)')),
+    /** Container images: a registry to look images up in, push them to and run them from; none keeps them local. */
+    registry: z.string().refine(isRegistry, 'must be HOST:PORT or HOST:PORT/NAMESPACE, e.g. 127.0.0.1:5000').optional(),
+    /** A base image with python3 for container images, instead of berth's own berth/base:bookworm. */
+    baseImage: z.string().min(1).max(512).optional(),
   })
   .strict();
+
+function isRegistry(text: string): boolean {
+  try {
+    parseRegistry(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export type ControlSettings = Readonly<Omit<z.infer<typeof schema>, 'capacity'>> & { readonly capacity: Readonly<CapacityOverride> };
 
@@ -75,6 +89,8 @@ export interface ControlFlags {
   autoscaleStabilization?: string | number | undefined;
   bodyTimeout?: string | number | undefined;
   maxRequestSizeMb?: string | number | undefined;
+  registry?: string | undefined;
+  baseImage?: string | undefined;
 }
 
 export function parseControlSettings(flags: ControlFlags, env: EnvSnapshot): ControlSettings {
@@ -90,8 +106,10 @@ export function parseControlSettings(flags: ControlFlags, env: EnvSnapshot): Con
     autoscaleStabilizationMs: flags.autoscaleStabilization ?? DEFAULT_AUTOSCALE_STABILIZATION_MS,
     bodyTimeoutMs: flags.bodyTimeout ?? DEFAULT_BODY_TIMEOUT_S * 1000,
     maxRequestSizeMb: flags.maxRequestSizeMb ?? DEFAULT_MAX_REQUEST_MB,
+    ...(flags.registry === undefined ? {} : { registry: flags.registry }),
+    ...(flags.baseImage === undefined ? {} : { baseImage: flags.baseImage }),
   };
-  const names = { port: '--port', host: '--host', home: '--home / BERTH_HOME', capacity: '--capacity', scheduleTimeoutMs: '--schedule-timeout', restartBackoffMs: '--restart-backoff', autoscaleStabilizationMs: '--autoscale-stabilization', bodyTimeoutMs: '--body-timeout', maxRequestSizeMb: '--max-request-size-mb' };
+  const names = { port: '--port', host: '--host', home: '--home / BERTH_HOME', capacity: '--capacity', scheduleTimeoutMs: '--schedule-timeout', restartBackoffMs: '--restart-backoff', autoscaleStabilizationMs: '--autoscale-stabilization', bodyTimeoutMs: '--body-timeout', maxRequestSizeMb: '--max-request-size-mb', registry: '--registry', baseImage: '--base-image' };
   const parsed = parseOrThrow(schema, raw, names);
   return Object.freeze({ ...parsed, capacity: Object.freeze(parsed.capacity) });
 }

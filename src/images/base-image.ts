@@ -1,9 +1,10 @@
 // berth's own base image, made offline: a Debian bookworm minbase root file system with python3 (debootstrap), trimmed and imported.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EnvSnapshot } from '../core/home.js';
 import { BerthError } from '../errors/catalogue.js';
+import { acquireFileLock } from '../control/environments/build-lock.js';
 import { runStep } from '../control/environments/run-step.js';
 import { tail } from '../control/environments/python-build.js';
 import { describe, readProgress, type DockerConnection } from './docker.js';
@@ -39,6 +40,24 @@ export interface BaseBuildResult {
   readonly skipped: boolean;
   readonly mirror?: string;
   readonly ms: number;
+}
+
+/** Where a home keeps the base's log, lock and scratch root file system (the CLI and the control plane share them). */
+export function baseImagePaths(home: string): { log: string; lock: string; workDir: string } {
+  return { log: join(home, 'images', 'logs', 'base.log'), lock: join(home, 'images', 'locks', 'base.lock'), workDir: join(home, 'images', 'work') };
+}
+
+/** buildBaseImage under the home's lock (one debootstrap at a time), logging to images/logs/base.log. */
+export async function makeBaseImage(conn: DockerConnection, home: string, o: Omit<BaseBuildOptions, 'workDir' | 'log'>): Promise<BaseBuildResult> {
+  const paths = baseImagePaths(home);
+  for (const file of [paths.log, paths.lock]) mkdirSync(join(file, '..'), { recursive: true });
+  const release = await acquireFileLock(paths.lock, { signal: o.signal });
+  try {
+    writeFileSync(paths.log, `# ${new Date().toISOString()} making ${BASE_IMAGE}\n`);
+    return await buildBaseImage(conn, { ...o, workDir: paths.workDir, log: paths.log });
+  } finally {
+    release();
+  }
 }
 
 /** Makes berth/base:bookworm unless it exists (or `force`): debootstrap → trim → import through the Engine API. */
@@ -167,7 +186,9 @@ export async function probePython(conn: DockerConnection, image: string): Promis
       failure = describe(err);
     });
     const waited = failure === undefined ? ((await container.wait()) as { StatusCode?: number }) : { StatusCode: -1 };
-    const out = String(await container.logs({ stdout: true, stderr: true, follow: false }));
+    // docker-modem parses an answer that looks like JSON, so the logs come back as a Buffer, a string or the object itself.
+    const raw: unknown = await container.logs({ stdout: true, stderr: true, follow: false });
+    const out = Buffer.isBuffer(raw) ? raw.toString('utf8') : typeof raw === 'string' ? raw : JSON.stringify(raw);
     const parsed = /\{.*\}/.exec(out)?.[0];
     if (waited.StatusCode !== 0 || parsed === undefined) {
       throw new BerthError('IMAGE_BUILD_FAILED', { image, step: 'checking that the base image runs python3', reason: failure ?? out.trim().split('\n').at(-1) ?? `exit code ${waited.StatusCode}`, tail: '' });

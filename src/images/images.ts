@@ -7,7 +7,7 @@ import { packageRoot } from '../core/paths.js';
 import { BerthError } from '../errors/catalogue.js';
 import type { Db } from '../control/store/db.js';
 import { acquireFileLock, SingleFlight } from '../control/environments/build-lock.js';
-import { BASE_IMAGE, buildBaseImage, probePython, type BaseBuildResult } from './base-image.js';
+import { BASE_IMAGE, baseImagePaths, makeBaseImage, probePython, type BaseBuildResult } from './base-image.js';
 import type { DockerConnection } from './docker.js';
 import { APP_ROOT, BERTH_BIN_IN_IMAGE, NODE_IN_IMAGE, NODE_MODULES_IN_IMAGE, VENV, VENV_PYTHON } from './dockerfile.js';
 import { inspectImage, pullImage } from './engine.js';
@@ -104,6 +104,11 @@ export class Images {
     if (d.registry !== undefined) parseRegistry(d.registry);
   }
 
+  /** Resolves once the Docker engine answers; throws DOCKER_UNAVAILABLE. */
+  async ready(): Promise<void> {
+    await this.d.docker.get();
+  }
+
   /** At start: rows a stopped process left building are failed (their images, if any, are found again by tag). */
   recover(): number {
     return this.store.interrupted();
@@ -145,15 +150,8 @@ export class Images {
   }
 
   /** berth/base:bookworm, made with debootstrap unless present (or `force`). */
-  async buildBase(o: { force: boolean; mirror?: string }, signal: AbortSignal, onStep?: (step: string) => void): Promise<BaseBuildResult> {
-    const release = await acquireFileLock(join(this.dir.locks, 'base.lock'), { signal });
-    try {
-      const log = join(this.dir.logs, 'base.log');
-      writeFileSync(log, `# ${new Date().toISOString()} building ${BASE_IMAGE}\n`);
-      return await buildBaseImage(this.d.docker, { ...o, env: this.d.env, workDir: this.dir.work, log, signal, ...(onStep === undefined ? {} : { onStep }) });
-    } finally {
-      release();
-    }
+  buildBase(o: { force: boolean; mirror?: string }, signal: AbortSignal, onStep?: (step: string) => void): Promise<BaseBuildResult> {
+    return makeBaseImage(this.d.docker, this.d.home, { ...o, env: this.d.env, signal, ...(onStep === undefined ? {} : { onStep }) });
   }
 
   async list(): Promise<ImageView[]> {
@@ -229,7 +227,7 @@ export class Images {
     const cached = row?.imageId === image.id ? (row.inputs.python as PythonTarget | undefined) : undefined;
     if (cached !== undefined) return { name, id: image.id, python: cached };
     const python = await probePython(this.d.docker, image.id);
-    this.store.record({ tag: name, kind: 'base', key: image.id, inputs: { python }, logPath: join(this.dir.logs, 'base.log'), imageId: image.id, size: image.size, ref: image.id, outcome: 'reused-local' });
+    this.store.record({ tag: name, kind: 'base', key: image.id, inputs: { python }, logPath: baseImagePaths(this.d.home).log, imageId: image.id, size: image.size, ref: image.id, outcome: 'reused-local' });
     return { name, id: image.id, python };
   }
 

@@ -77,6 +77,8 @@ function readManifest(dir: string): Manifest {
   }
 }
 
+const BUILD_LEFTOVERS = /\/build\/Release\/(obj\.target|\.deps|obj)\//;
+
 /** Every file of berth's runtime under `root`, sorted by path. */
 export function runtimeFiles(root: string, closure: Closure = productionClosure(root)): ShippedFile[] {
   const files: ShippedFile[] = [];
@@ -88,7 +90,8 @@ export function runtimeFiles(root: string, closure: Closure = productionClosure(
   // The Python runner and its site folder are read from src/ (core/paths.ts shipped()), also by the compiled server.
   add('src/inference/runtime/python', (p) => p.endsWith('.py') && !p.includes('/__pycache__/'));
   // A package's own node_modules holds its nested dependencies: those come in as packages of the closure, if needed.
-  for (const pkg of closure.packages) add(pkg, () => true, `${pkg}/node_modules`);
+  // Native addons' intermediate build files (object files, dependency lists) are not loaded at run time.
+  for (const pkg of closure.packages) add(pkg, (p) => !BUILD_LEFTOVERS.test(p), `${pkg}/node_modules`);
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 

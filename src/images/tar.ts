@@ -80,8 +80,9 @@ function* headers(path: string, size: number, mode: number, mtime: number, type:
 function paxRecord(key: string, value: string): Buffer {
   const body = ` ${key}=${value}\n`;
   const bodyLen = Buffer.byteLength(body);
-  let len = bodyLen + String(bodyLen).length;
-  if (String(len).length !== String(len - bodyLen).length) len += 1;
+  const digits = String(bodyLen).length;
+  let len = bodyLen + digits;
+  if (String(len).length !== digits) len = bodyLen + String(len).length; // 95 + 2 = 97, but 99 + 2 = 101 needs 3
   return Buffer.from(`${len}${body}`, 'utf8');
 }
 

@@ -28,8 +28,10 @@ export function registerUp(program: Command, ctx: CliContext): void {
     .option('--autoscale-stabilization <duration>', 'how long load must stay below target before the autoscaler removes replicas (default 60s)')
     .option('--body-timeout <duration>', 'a scoring request\'s body must arrive within this, else 408; no replica is held meanwhile (default 60s)')
     .option('--max-request-size-mb <mb>', 'largest scoring request body; the gateway answers 413 itself and replicas get the same limit (default 100)')
+    .option('--registry <host:port[/namespace]>', 'container images: look them up in, push them to and run them from this registry (credentials from the Docker config)')
+    .option('--base-image <name>', 'container images: a base with python3 instead of berth\'s own berth/base:bookworm')
     .option('--detach', 'run in the background, log to $BERTH_HOME/logs/control-plane.log, return once it answers')
-    .action(async (opts: { port?: string; host?: string; home?: string; capacity?: string; scheduleTimeout?: string; restartBackoff?: string; autoscaleStabilization?: string; bodyTimeout?: string; maxRequestSizeMb?: string; detach?: boolean }) => {
+    .action(async (opts: { port?: string; host?: string; home?: string; capacity?: string; scheduleTimeout?: string; restartBackoff?: string; autoscaleStabilization?: string; bodyTimeout?: string; maxRequestSizeMb?: string; registry?: string; baseImage?: string; detach?: boolean }) => {
       const settings = parseControlSettings(opts, ctx.env);
       if (opts.detach === true) await startDetached(settings, ctx);
       else await runForeground(settings, ctx);
@@ -77,6 +79,8 @@ async function startDetached(settings: ControlSettings, ctx: CliContext): Promis
   const logStart = fstatSync(fd).size; // earlier runs' lines are not this start's error
   const args = [shipped('bin/berth.js'), 'up', '--port', String(settings.port), '--host', settings.host, '--home', settings.home, '--schedule-timeout', `${settings.scheduleTimeoutMs}ms`, '--restart-backoff', `${settings.restartBackoffMs}ms`, '--autoscale-stabilization', `${settings.autoscaleStabilizationMs}ms`, '--body-timeout', `${settings.bodyTimeoutMs}ms`, '--max-request-size-mb', String(settings.maxRequestSizeMb)];
   if (settings.capacityText !== undefined) args.push('--capacity', settings.capacityText);
+  if (settings.registry !== undefined) args.push('--registry', settings.registry);
+  if (settings.baseImage !== undefined) args.push('--base-image', settings.baseImage);
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], env: { ...ctx.env } });
   closeSync(fd);
   child.unref();
