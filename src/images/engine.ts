@@ -36,6 +36,8 @@ export interface BuildRequest {
   readonly log: string;
   readonly signal: AbortSignal;
   readonly onLine?: (text: string) => void;
+  /** Ignore the engine's build cache (benchmarks measuring cold builds). */
+  readonly noCache?: boolean;
 }
 
 const TAIL_LINES = 15;
@@ -52,7 +54,7 @@ export async function buildImage(conn: DockerConnection, req: BuildRequest): Pro
   let stepLines: string[] = [];
   let stream: NodeJS.ReadableStream;
   try {
-    stream = await docker.buildImage(context, { t: req.tag, dockerfile: 'Dockerfile', labels: { ...req.labels }, rm: true, forcerm: true, abortSignal: req.signal });
+    stream = await docker.buildImage(context, { t: req.tag, dockerfile: 'Dockerfile', labels: { ...req.labels }, rm: true, forcerm: true, nocache: req.noCache === true, abortSignal: req.signal });
   } catch (err) {
     req.signal.throwIfAborted();
     const wrapped = conn.wrap(err);

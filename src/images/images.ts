@@ -45,6 +45,8 @@ export interface ImagesDeps {
   readonly buildTimeoutMs?: number;
   /** pip's / npm's per-request timeout on the host; default 10 s. */
   readonly networkTimeoutS?: number;
+  /** Build without the engine's build cache (the benchmark's cold builds); berth's own tags still decide what is built. */
+  readonly noBuildCache?: boolean;
 }
 
 export interface ImageInputs {
@@ -98,7 +100,7 @@ export class Images {
     const base = join(d.home, 'images');
     this.dir = { logs: join(base, 'logs'), locks: join(base, 'locks'), wheels: join(base, 'resolved'), work: join(base, 'work') };
     for (const dir of Object.values(this.dir)) mkdirSync(dir, { recursive: true });
-    this.layers = new LayerMaker({ docker: d.docker, store: this.store, logDir: this.dir.logs, lockDir: this.dir.locks, logger: d.logger });
+    this.layers = new LayerMaker({ docker: d.docker, store: this.store, logDir: this.dir.logs, lockDir: this.dir.locks, logger: d.logger, ...(d.noBuildCache === true ? { noBuildCache: true } : {}) });
     this.root = d.packageRoot ?? packageRoot;
     // Checked at start, so a bad plane setting fails `berth up`, not the first deployment.
     if (d.registry !== undefined) parseRegistry(d.registry);

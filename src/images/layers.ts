@@ -59,6 +59,7 @@ export interface LayerMakerDeps {
   readonly logDir: string;
   readonly lockDir: string;
   readonly logger: Logger;
+  readonly noBuildCache?: boolean;
 }
 
 export const logFileFor = (logDir: string, tag: string): string => {
@@ -159,7 +160,7 @@ export class LayerMaker {
     writeFileSync(log, `# ${new Date().toISOString()} building ${plan.tag}${why === undefined ? '' : ` (${why})`}\n${plan.logPreface?.() ?? ''}`);
     ctx.step(`building the ${plan.kind} layer ${plan.tag}${why === undefined ? '' : `: ${why}`}`);
     try {
-      const image = await buildImage(this.d.docker, { tag: plan.tag, dockerfile: plan.dockerfile, context: await plan.context(), labels: plan.labels, log, signal: ctx.signal });
+      const image = await buildImage(this.d.docker, { tag: plan.tag, dockerfile: plan.dockerfile, context: await plan.context(), labels: plan.labels, log, signal: ctx.signal, noCache: this.d.noBuildCache === true });
       const buildMs = performance.now() - started;
       this.d.logger.info({ tag: plan.tag, kind: plan.kind, build_ms: Math.round(buildMs), service: ctx.service }, 'image layer built');
       let digest: string | undefined;
