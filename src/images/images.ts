@@ -1,26 +1,26 @@
 // The images part: ensure() turns an environment and a source folder into an image replicas run (reused, pulled or built), plus housekeeping.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EnvSnapshot } from '../core/home.js';
 import type { Logger } from '../core/logger.js';
 import { packageRoot } from '../core/paths.js';
 import { BerthError } from '../errors/catalogue.js';
 import type { Db } from '../control/store/db.js';
-import { acquireFileLock, SingleFlight } from '../control/environments/build-lock.js';
 import { BASE_IMAGE, baseImagePaths, makeBaseImage, probePython, type BaseBuildResult } from './base-image.js';
 import type { DockerConnection } from './docker.js';
 import { APP_ROOT, BERTH_BIN_IN_IMAGE, NODE_IN_IMAGE, NODE_MODULES_IN_IMAGE, VENV, VENV_PYTHON } from './dockerfile.js';
 import { inspectImage, pullImage } from './engine.js';
 import { LayerMaker } from './layers.js';
-import { appPlan, envPlan, runtimePlan, type BaseInfo, type ImageEnvironment, type NodeBinary, type ResolvedEnv } from './plan.js';
+import { appPlan, envPlan, runtimePlan, type BaseInfo, type ImageEnvironment, type NodeBinary } from './plan.js';
 import { pruneImages } from './prune.js';
 import { dockerCredentials, RegistryClient, type EngineAuth } from './registry.js';
-import { resolveNode, resolvePython, type PythonTarget } from './resolve.js';
+import type { PythonTarget } from './resolve.js';
+import { Resolutions } from './resolutions.js';
 import { FileHasher, runtimeFiles, statFile } from './runtime-files.js';
 import type { ImageView, PruneReport } from './schema.js';
 import { snapshotSource } from './source.js';
 import { ImageStore, type ImageRecord, type Outcome } from './store.js';
-import { parseRegistry, repositoryPrefix, resolutionKey, type LayerKind, type RegistryTarget } from './tags.js';
+import { parseRegistry, repositoryPrefix, type LayerKind, type RegistryTarget } from './tags.js';
 import { toView } from './view.js';
 import type { ChainInputs } from './why.js';
 
@@ -89,8 +89,9 @@ export class Images {
   private readonly store: ImageStore;
   private readonly layers: LayerMaker;
   private readonly hasher = new FileHasher();
-  private readonly resolutions = new SingleFlight<ResolvedEnv>();
+  private readonly resolutions: Resolutions;
   private readonly stopping = new AbortController();
+  private readonly running = new Set<Promise<unknown>>();
   private readonly dir: { logs: string; locks: string; wheels: string; work: string };
   private readonly root: string;
 
@@ -102,6 +103,7 @@ export class Images {
     for (const dir of Object.values(this.dir)) mkdirSync(dir, { recursive: true });
     this.layers = new LayerMaker({ docker: d.docker, store: this.store, logDir: this.dir.logs, lockDir: this.dir.locks, logger: d.logger, ...(d.noBuildCache === true ? { noBuildCache: true } : {}) });
     this.root = d.packageRoot ?? packageRoot;
+    this.resolutions = new Resolutions({ store: this.store, env: d.env, logDir: this.dir.logs, lockDir: this.dir.locks, dir: this.dir.wheels, timeoutMs: d.buildTimeoutMs ?? 30 * 60_000, networkTimeoutS: d.networkTimeoutS ?? 10 });
     // Checked at start, so a bad plane setting fails `berth up`, not the first deployment.
     if (d.registry !== undefined) parseRegistry(d.registry);
   }
@@ -117,7 +119,15 @@ export class Images {
   }
 
   /** The image for these inputs, present locally (and in the registry when there is one). Throws coded errors. */
-  async ensure(inputs: ImageInputs, signal: AbortSignal, onStep: (step: string) => void = () => undefined): Promise<BuiltImage> {
+  ensure(inputs: ImageInputs, signal: AbortSignal, onStep: (step: string) => void = () => undefined): Promise<BuiltImage> {
+    // Kept until settled: close() waits for them, so no build writes to the store after it is closed.
+    const p = this.make(inputs, signal, onStep);
+    this.running.add(p);
+    void p.catch(() => undefined).finally(() => this.running.delete(p));
+    return p;
+  }
+
+  private async make(inputs: ImageInputs, signal: AbortSignal, onStep: (step: string) => void): Promise<BuiltImage> {
     const sig = AbortSignal.any([signal, this.stopping.signal, AbortSignal.timeout(this.d.buildTimeoutMs ?? 30 * 60_000)]);
     const step = (text: string): void => {
       this.d.logger.info({ service: inputs.service, step: text }, 'image step');
@@ -130,7 +140,7 @@ export class Images {
     const files = runtimeFiles(this.root);
     const runtime = runtimePlan(base, prefix, files, await this.hasher.digest(files), await this.nodeBinary());
     const environment = inputs.environment;
-    const resolved = environment === undefined ? undefined : await this.resolve(environment, base.python, prefix, sig, step);
+    const resolved = environment === undefined ? undefined : await this.resolutions.resolve(environment, base.python, prefix, sig, step);
     const env = resolved === undefined ? undefined : envPlan(runtime, prefix, resolved);
     const source = await snapshotSource(inputs.sourceDir, this.hasher);
     const previous = inputs.service === undefined ? undefined : (this.store.serviceImage(inputs.service)?.inputs.chain as ChainInputs | undefined);
@@ -180,9 +190,10 @@ export class Images {
     return pruneImages({ docker: this.d.docker, store: this.store, inUse, busy: this.layers.busy(), logger: this.d.logger });
   }
 
-  /** Stops running builds and waits for them to end. */
+  /** Stops running builds (the engine cancels a build whose connection closes) and waits for them to end. */
   async close(): Promise<void> {
-    this.stopping.abort(new BerthError('IMAGE_BUILD_FAILED', { image: '-', step: 'the build', reason: 'the control plane is stopping', tail: '' }));
+    this.stopping.abort(new BerthError('IMAGE_BUILD_FAILED', { image: 'in progress', step: 'the build', reason: 'the control plane is stopping', tail: '' }));
+    await Promise.allSettled([...this.running]);
   }
 
   /** A tag as given, or the unique image whose tag's hash starts with the text (at least 6 characters). */
@@ -245,46 +256,5 @@ export class Images {
     const path = this.d.nodeBinary ?? process.execPath;
     const st = statFile(path);
     return { path, version: process.version, arch: process.arch, sha256: await this.hasher.sha256(st), size: st.size, mtimeMs: st.mtimeMs };
-  }
-
-  /**
-   * The environment's lock and wheelhouse for the image's interpreter: resolved on the host once per environment spec
-   * and kept (under the home) until pruned; a failure is IMAGE_BUILD_FAILED naming the resolution step.
-   */
-  private async resolve(environment: ImageEnvironment, target: PythonTarget, prefix: string, signal: AbortSignal, step: (s: string) => void): Promise<ResolvedEnv> {
-    const build = environment.spec.build;
-    const forTarget = build.kind === 'python' ? `python ${target.version} ${target.machine}` : `node ${process.version} ${process.arch}`;
-    const key = resolutionKey(environment.digest, forTarget);
-    const known = (): ResolvedEnv | undefined => {
-      const lock = this.store.lock(key);
-      return lock !== undefined && existsSync(lock.dir) ? { environment, lock: lock.lock, dir: lock.dir, resolutionKey: key, target } : undefined;
-    };
-    const hit = known();
-    if (hit !== undefined) return hit;
-    return this.resolutions.run(key, async () => {
-      const release = await acquireFileLock(join(this.dir.locks, `resolve-${key}.lock`), { signal });
-      try {
-        const meanwhile = known();
-        if (meanwhile !== undefined) return meanwhile;
-        const dir = join(this.dir.wheels, key);
-        const log = join(this.dir.logs, `resolve-${key}.log`);
-        writeFileSync(log, `# ${new Date().toISOString()} resolving ${environment.ref} on the host for ${forTarget}\n`);
-        step(`resolving ${environment.ref}'s packages on the host (for ${forTarget})`);
-        const started = performance.now();
-        const o = { dir, log, env: this.d.env, timeoutMs: this.d.buildTimeoutMs ?? 30 * 60_000, signal, pipTimeoutS: this.d.networkTimeoutS ?? 10, npm: 'npm' };
-        const r = build.kind === 'python' ? await resolvePython(build, target, o) : await resolveNode(build, o);
-        if ('step' in r) {
-          const tag = `${prefix}/env:${key}`;
-          const err = new BerthError('IMAGE_BUILD_FAILED', { image: tag, step: r.step, reason: r.reason, tail: r.tail });
-          this.store.begin({ tag, kind: 'env', key, inputs: { environment: { ref: environment.ref, digest: environment.digest }, resolution: key }, logPath: log });
-          this.store.failed(tag, { code: err.code, params: err.params }, performance.now() - started);
-          throw err;
-        }
-        this.store.saveLock({ key, envDigest: environment.digest, lock: r, dir });
-        return { environment, lock: r, dir, resolutionKey: key, target, resolveLog: readFileSync(log, 'utf8') };
-      } finally {
-        release();
-      }
-    });
   }
 }
