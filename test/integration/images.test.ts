@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import type { BuiltImage, ImageView, PruneReport } from '../../src/images/index.js';
 import { berth, cleanup, ok, tempDir, up, down, repoRoot } from '../helpers/control-plane.js';
 import { SYSTEM_PYTHON, writeWheel } from '../helpers/env-wheel.js';
-import { docker, dockerSkip, ensureBaseImage, removeLocalImages, removeRegistryNamespace, runInImage, TEST_REGISTRY, uniqueNamespace } from '../helpers/docker.js';
+import { BerthError } from '../../src/errors/catalogue.js';
+import { buildImage } from '../../src/images/engine.js';
+import { connection, docker, dockerSkip, ensureBaseImage, removeLocalImages, removeRegistryNamespace, runInImage, TEST_REGISTRY, uniqueNamespace } from '../helpers/docker.js';
 
 const skip = await dockerSkip();
 const namespace = uniqueNamespace();
@@ -187,6 +189,17 @@ test('a requirement that does not exist fails with IMAGE_BUILD_FAILED, the step 
   const view = await show(tag);
   assert.equal(view.state, 'failed');
   assert.equal(view.error?.code, 'IMAGE_BUILD_FAILED');
+});
+
+test('a step that fails in the engine (HTTP 200 with an error line) is IMAGE_BUILD_FAILED naming that step', { skip }, async () => {
+  const log = join(files, 'failing-build.log');
+  const tag = `${registry}/app:failing-step-check`;
+  await assert.rejects(
+    buildImage(connection, { tag, dockerfile: 'FROM berth/base:bookworm\nRUN ["python3", "-c", "import definitely_missing_module"]\n', context: [], labels: {}, log, signal: AbortSignal.timeout(120_000) }),
+    (err: unknown) => err instanceof BerthError && err.code === 'IMAGE_BUILD_FAILED'
+      && err.message.includes('failed at Step 2/2 : RUN ["python3", "-c", "import definitely_missing_module"]: The command')
+      && /\n {2}\| ModuleNotFoundError: No module named 'definitely_missing_module'/.test(err.message),
+  );
 });
 
 test('prune removes the images no service uses and keeps the base', { skip }, async () => {

@@ -119,3 +119,29 @@ test('berth up takes --registry and --base-image, checking the registry at the e
   assert.equal(parseControlSettings({}, { HOME: dir }).registry, undefined);
   assert.throws(() => parseControlSettings({ registry: 'not a registry' }, { HOME: dir }), (err: unknown) => err instanceof BerthError && err.code === 'INVALID_SETTINGS' && /--registry/.test(err.message));
 });
+
+test('a build whose step fails inside a 200 answer is IMAGE_BUILD_FAILED naming the step, with its last output lines', async () => {
+  const { buildImage } = await import('../../src/images/engine.js');
+  const lines = [
+    { stream: 'Step 1/3 : FROM berth/runtime:r\n' }, { stream: ' ---> 1a2b\n' },
+    { stream: 'Step 2/3 : RUN ["pip","install","x"]\n' }, { stream: ' ---> Running in 3c4d\n' },
+    { stream: 'Looking in links: /tmp/berth-wheels\n' }, { stream: 'ERROR: No matching distribution found for x\n' },
+    { errorDetail: { message: 'The command \'pip install x\' returned a non-zero code: 1' }, error: 'The command \'pip install x\' returned a non-zero code: 1' },
+  ];
+  const fake = {
+    ping: async () => 'OK',
+    buildImage: async () => Readable.from(lines.map((l) => `${JSON.stringify(l)}\n`)),
+    getImage: () => ({ inspect: async () => { throw Object.assign(new Error('no such image'), { statusCode: 404 }); } }),
+  };
+  const conn = new DockerConnection({}, () => fake as never);
+  const log = join(dir, 'build.log');
+  await assert.rejects(
+    buildImage(conn, { tag: 'berth/env:e', dockerfile: 'FROM berth/runtime:r\n', context: [], labels: {}, log, signal: new AbortController().signal }),
+    (err: unknown) => err instanceof BerthError && err.code === 'IMAGE_BUILD_FAILED'
+      && err.message.startsWith('building image berth/env:e failed at Step 2/3 : RUN ["pip","install","x"]: The command \'pip install x\' returned a non-zero code: 1')
+      && err.message.includes('\n  | ERROR: No matching distribution found for x') && !err.message.includes('Step 1/3')
+      && err.message.endsWith('the whole build log: berth image logs berth/env:e'),
+  );
+  const { readFileSync } = await import('node:fs');
+  assert.match(readFileSync(log, 'utf8'), /# Dockerfile\nFROM berth\/runtime:r\n[\s\S]*Looking in links[\s\S]*ERROR: The command/);
+});
