@@ -79,6 +79,19 @@ export class ApiClient {
     return res.body;
   }
 
+  /**
+   * A JSON POST whose answer streams (JSON lines of a long-running job): no time limit between chunks, since a build
+   * step may print nothing for minutes. Throws the server's error when it answers with one before streaming.
+   */
+  async postStream(path: string, json: unknown): Promise<AsyncIterable<Buffer>> {
+    const { request } = await import('undici');
+    const res = await this.transport(() =>
+      request(this.url(path, undefined), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(json), bodyTimeout: 0 }),
+    );
+    if (res.statusCode >= 400) await this.readJson(res.statusCode, () => res.body.text()); // throws the server's error
+    return res.body;
+  }
+
   /** Turns a transport failure of a call into CONTROL_PLANE_REQUEST_FAILED. */
   failed(err: unknown): BerthError {
     return new BerthError('CONTROL_PLANE_REQUEST_FAILED', { server: this.server, detail: describe(err) }, { cause: err });

@@ -12,6 +12,8 @@ import { createApiServer } from './api/server.js';
 import { adminGuard } from './api/admin-auth.js';
 import { isLoopbackHost, type AdminToken } from './admin-token.js';
 import { environmentRoutes } from './api/environment-routes.js';
+import { imageRoutes } from './api/image-routes.js';
+import type { Images } from '../images/index.js';
 import { modelRoutes } from './api/model-routes.js';
 import { openApiDocument, type OpenApiDocument } from './api/openapi.js';
 import { systemRoutes, type Status } from './api/system-routes.js';
@@ -29,6 +31,8 @@ export interface ControlPlane {
   readonly registry: ModelRegistry;
   readonly services: ServicesPart;
   readonly environments: Environments;
+  /** The images part, made on first use (loading the Docker client then): the plane needs no Docker until images are asked for. */
+  readonly images: () => Promise<Images>;
   /**
    * Stops accepting requests, lets running ones finish for up to `graceMs`, interrupts running operations, stops every
    * replica (a graceful stop; replicas outlive only a crash of the control plane, and are adopted at the next start),
@@ -84,7 +88,19 @@ export async function startControlPlane(settings: ControlSettings, logger: Logge
       const c = registry.counts();
       return { version, pid: process.pid, url, home, started_at, schema_version: schemaVersion(store), models: { names: c.models, versions: c.versions }, services: usage.countServices() };
     };
-    const routes = [...systemRoutes(status, () => document), ...modelRoutes(registry), ...environmentRoutes(envs), ...part.routes];
+    // Images: lazy, so a plane with no Docker starts and serves; image routes then fail with DOCKER_UNAVAILABLE.
+    let imagesPart: Promise<Images> | undefined;
+    const images = (): Promise<Images> => (imagesPart ??= import('../images/index.js').then((m) => {
+      const made = new m.Images({
+        docker: new m.DockerConnection(options.env ?? {}), db: store, home, logger, env: options.env ?? {},
+        ...(settings.registry === undefined ? {} : { registry: settings.registry }),
+        ...(settings.baseImage === undefined ? {} : { baseImage: settings.baseImage }),
+        ...(clock === undefined ? {} : { clock }),
+      });
+      logger.info({ interrupted_images: made.recover() }, 'images ready');
+      return made;
+    }));
+    const routes = [...systemRoutes(status, () => document), ...modelRoutes(registry), ...environmentRoutes(envs), ...imageRoutes(images, envs), ...part.routes];
     document = openApiDocument(routes, version);
     const server = createApiServer(routes, { logger, fastPath: part.fastPath, home, guard: adminGuard(adminToken?.value) });
     const address = await listen(server, settings.port, settings.host);
@@ -97,6 +113,7 @@ export async function startControlPlane(settings: ControlSettings, logger: Logge
       registry,
       services: part,
       environments: envs,
+      images,
       async close(graceMs = 5000) {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
@@ -105,6 +122,7 @@ export async function startControlPlane(settings: ControlSettings, logger: Logge
         clearTimeout(timer);
         await part.close();
         await envs.close();
+        if (imagesPart !== undefined) await (await imagesPart).close();
         store.close();
         releaseRunFile(home, process.pid);
         logger.info('control plane stopped');

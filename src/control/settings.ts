@@ -8,6 +8,7 @@ import { resolveHome, type EnvSnapshot } from '../core/home.js';
 import { DEFAULT_BODY_TIMEOUT_S, DEFAULT_MAX_REQUEST_MB, MAX_REQUEST_MB } from '../core/limits.js';
 import { BerthError } from '../errors/catalogue.js';
 import type { AdminTokenSource } from './admin-token.js';
+import { parseRegistry } from '../images/registry-name.js';
 // Only the capacity parser: the CLI loads these settings for every `up`, and the supervisor is not needed for that.
 import { parseCapacity, type CapacityOverride } from '../targets/local/resources.js';
 
@@ -68,6 +69,12 @@ const schema = z
     /** Largest scoring request body: the gateway's 413, and every replica's --max-request-size-mb. */
     maxRequestSizeMb: z.union([z.number(), z.string().regex(/^\d+(\.\d+)?$/, 'must be a number of MiB').transform(Number)])
       .pipe(z.number().positive().max(MAX_REQUEST_MB, `must be at most ${MAX_REQUEST_MB} (2 GiB)`)),
+    /** Container images: a registry to look images up in, push them to and run them from; none keeps them local. */
+    registry: z.string().refine(isRegistry, 'must be HOST:PORT or HOST:PORT/NAMESPACE, e.g. 127.0.0.1:5000').optional(),
+    /** A base image with python3 for container images, instead of berth's own berth/base:bookworm. */
+    baseImage: z.string().min(1).max(512).optional(),
+    /** Where replicas of deployments that do not name a runtime run. */
+    runtime: z.enum(['process', 'docker'], 'must be process or docker'),
     /** Where the admin token comes from, if given; resolveAdminToken reads or makes it (admin-token.ts). */
     adminTokenSource: z
       .discriminatedUnion('kind', [
@@ -83,6 +90,15 @@ export type ControlSettings = Readonly<Omit<z.infer<typeof schema>, 'capacity' |
   readonly adminTokenSource?: AdminTokenSource;
 };
 
+function isRegistry(text: string): boolean {
+  try {
+    parseRegistry(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface ControlFlags {
   home?: string | undefined;
   host?: string | undefined;
@@ -95,6 +111,9 @@ export interface ControlFlags {
   maxRequestSizeMb?: string | number | undefined;
   adminToken?: string | undefined;
   adminTokenFile?: string | undefined;
+  registry?: string | undefined;
+  baseImage?: string | undefined;
+  runtime?: string | undefined;
 }
 
 export function parseControlSettings(flags: ControlFlags, env: EnvSnapshot): ControlSettings {
@@ -111,8 +130,11 @@ export function parseControlSettings(flags: ControlFlags, env: EnvSnapshot): Con
     bodyTimeoutMs: flags.bodyTimeout ?? DEFAULT_BODY_TIMEOUT_S * 1000,
     maxRequestSizeMb: flags.maxRequestSizeMb ?? DEFAULT_MAX_REQUEST_MB,
     adminTokenSource: adminTokenSource(flags, env),
+    ...(flags.registry === undefined ? {} : { registry: flags.registry }),
+    ...(flags.baseImage === undefined ? {} : { baseImage: flags.baseImage }),
+    runtime: flags.runtime ?? 'process',
   };
-  const names = { adminTokenSource: '--admin-token-file', port: '--port', host: '--host', home: '--home / BERTH_HOME', capacity: '--capacity', scheduleTimeoutMs: '--schedule-timeout', restartBackoffMs: '--restart-backoff', autoscaleStabilizationMs: '--autoscale-stabilization', bodyTimeoutMs: '--body-timeout', maxRequestSizeMb: '--max-request-size-mb' };
+  const names = { adminTokenSource: '--admin-token-file', port: '--port', host: '--host', home: '--home / BERTH_HOME', capacity: '--capacity', scheduleTimeoutMs: '--schedule-timeout', restartBackoffMs: '--restart-backoff', autoscaleStabilizationMs: '--autoscale-stabilization', bodyTimeoutMs: '--body-timeout', maxRequestSizeMb: '--max-request-size-mb', registry: '--registry', baseImage: '--base-image', runtime: '--runtime' };
   const parsed = parseOrThrow(schema, raw, names);
   const { adminTokenSource: source, ...rest } = parsed;
   return Object.freeze({ ...rest, capacity: Object.freeze(parsed.capacity), ...(source === undefined ? {} : { adminTokenSource: Object.freeze(source) }) });

@@ -344,6 +344,52 @@ export const catalogue = {
     message: 'building environment {environment} failed: the package index is unreachable: {indexes}; {reason}{tail}\nthe whole build log: berth env logs {environment}',
     fix: 'Make the index reachable, or name one that is (--index-url / --extra-index-url), or a local wheelhouse (--find-links DIR --no-index) in the spec; then run: berth env build {environment}',
   },
+  // --- container images (src/images) -------------------------------------------------------------
+  DOCKER_UNAVAILABLE: {
+    status: 503,
+    message: 'the Docker engine does not answer at {endpoint}: {detail}',
+    fix: 'Start it (as root): `containerd &` then `dockerd --containerd=/run/containerd/containerd.sock &`, and wait until `curl --unix-socket /var/run/docker.sock http://localhost/_ping` answers OK; or point DOCKER_HOST at a running engine (podman\'s API service works). Services on the process runtime need no Docker.',
+  },
+  IMAGE_BUILD_FAILED: {
+    status: 500,
+    message: 'building image {image} failed at {step}: {reason}{tail}\nthe whole build log: berth image logs {image}',
+    fix: 'Fix what the failing step names (a requirement pip cannot find or install, a command that fails on the base image), then deploy again or run berth image build.',
+  },
+  IMAGE_NOT_FOUND: {
+    status: 404,
+    message: 'no image {image} is known to this control plane',
+    fix: 'List images with: berth image list (a tag, or the first characters of its hash)',
+  },
+  IMAGE_PULL_FAILED: {
+    status: 502,
+    message: 'pulling image {image} failed: {detail}',
+    fix: 'Check that the registry still has it and that the Docker config has credentials for it (docker login), then retry; berth image list shows what is local.',
+  },
+  REGISTRY_UNREACHABLE: {
+    status: 503,
+    message: 'the registry {registry} cannot be reached: {detail}',
+    fix: 'Start the registry (or fix --registry HOST:PORT on berth up / berth image build); a plain-HTTP registry other than on 127.0.0.0/8 must be listed in dockerd\'s insecure-registries.',
+  },
+  REGISTRY_UNAUTHORIZED: {
+    status: 401,
+    message: 'the registry {registry} refused berth\'s request: {detail}',
+    fix: 'Log in so the Docker config has credentials for it (docker login {registry}; $DOCKER_CONFIG/config.json or ~/.docker/config.json, auths entry); credential helpers are not read.',
+  },
+  REGISTRY_PUSH_FAILED: {
+    status: 502,
+    message: 'pushing image {image} failed: {detail}',
+    fix: 'Check the registry accepts pushes from this user (credentials in the Docker config, repository permissions, free space), then deploy again: the built image is kept and only pushed.',
+  },
+  DEBOOTSTRAP_NOT_FOUND: {
+    status: 500,
+    message: 'debootstrap is not installed, so berth cannot make its base image',
+    fix: 'Install it: apt-get install {package}; or name a base image with python3 from your registry (--base-image).',
+  },
+  BASE_IMAGE_BUILD_FAILED: {
+    status: 500,
+    message: 'making the base image {image} failed at {step}: {reason}{tail}',
+    fix: 'Fix what the message names (root is needed; the Debian mirror must be reachable: pass --mirror URL), then run berth image base again; berth image base --force remakes it.',
+  },
   QUICKSTART_STEP_FAILED: {
     status: 500,
     message: 'the quickstart step `{command}` failed (its error is printed above)',

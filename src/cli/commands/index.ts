@@ -12,9 +12,10 @@ import { registerServiceCommands } from './service.js';
 import { registerOperationCommands } from './operation.js';
 import { registerReplicas } from './replicas.js';
 import { registerEnvCommands } from './env.js';
+import { registerImageCommands } from './image.js';
 import { registerDiagnose } from './diagnose.js';
 import { registerServiceDebug } from './service-debug.js';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-export const commands: readonly RegisterCommand[] = [registerQuickstart, registerServe, registerUp, registerDown, registerStatus, registerModelCommands, registerDeploy, registerServiceCommands, registerOperationCommands, registerReplicas, registerEnvCommands, registerDiagnose, registerServiceDebug];
+export const commands: readonly RegisterCommand[] = [registerQuickstart, registerServe, registerUp, registerDown, registerStatus, registerModelCommands, registerDeploy, registerServiceCommands, registerOperationCommands, registerReplicas, registerEnvCommands, registerImageCommands, registerDiagnose, registerServiceDebug];

@@ -30,6 +30,9 @@ export function registerUp(program: Command, ctx: CliContext): void {
     .option('--autoscale-stabilization <duration>', 'how long load must stay below target before the autoscaler removes replicas (default 60s)')
     .option('--body-timeout <duration>', 'a scoring request\'s body must arrive within this, else 408; no replica is held meanwhile (default 60s)')
     .option('--max-request-size-mb <mb>', 'largest scoring request body; the gateway answers 413 itself and replicas get the same limit (default 100)')
+    .option('--registry <host:port[/namespace]>', 'container images: look them up in, push them to and run them from this registry (credentials from the Docker config)')
+    .option('--base-image <name>', 'container images: a base with python3 instead of berth\'s own berth/base:bookworm')
+    .option('--runtime <process|docker>', 'where replicas of deployments that do not name a runtime run: berth serve processes (default) or containers of an image built from the environment and source')
     .option('--detach', 'run in the background, log to $BERTH_HOME/logs/control-plane.log, return once it answers')
     .option('--admin-token-file <file>', 'file holding the admin token (16+ printable characters) that the admin API requires; default BERTH_ADMIN_TOKEN; off loopback with neither, one is generated into $BERTH_HOME/admin-token and printed once')
     .option('--admin-token <token>', 'the admin token itself; visible to other users in ps, so prefer --admin-token-file or BERTH_ADMIN_TOKEN')
@@ -43,7 +46,7 @@ export function registerUp(program: Command, ctx: CliContext): void {
 
 interface UpOptions {
   port?: string; host?: string; home?: string; capacity?: string; scheduleTimeout?: string; restartBackoff?: string; autoscaleStabilization?: string;
-  bodyTimeout?: string; maxRequestSizeMb?: string; detach?: boolean; adminToken?: string; adminTokenFile?: string;
+  bodyTimeout?: string; maxRequestSizeMb?: string; registry?: string; baseImage?: string; runtime?: string; detach?: boolean; adminToken?: string; adminTokenFile?: string;
 }
 
 /** The token this start enforces (made now when off loopback and none exists); refused before anything is made if the home is taken. */
@@ -114,6 +117,9 @@ async function spawnDetached(settings: ControlSettings, adminToken: AdminToken |
   const logStart = fstatSync(fd).size; // earlier runs' lines are not this start's error
   const args = [shipped('bin/berth.js'), 'up', '--port', String(settings.port), '--host', settings.host, '--home', settings.home, '--schedule-timeout', `${settings.scheduleTimeoutMs}ms`, '--restart-backoff', `${settings.restartBackoffMs}ms`, '--autoscale-stabilization', `${settings.autoscaleStabilizationMs}ms`, '--body-timeout', `${settings.bodyTimeoutMs}ms`, '--max-request-size-mb', String(settings.maxRequestSizeMb)];
   if (settings.capacityText !== undefined) args.push('--capacity', settings.capacityText);
+  if (settings.registry !== undefined) args.push('--registry', settings.registry);
+  if (settings.baseImage !== undefined) args.push('--base-image', settings.baseImage);
+  args.push('--runtime', settings.runtime);
   // The child gets the token as a file or in its environment, never on its command line (ps shows that to everyone).
   const env = { ...withoutAdminToken(ctx.env) };
   if (adminToken?.file !== undefined) args.push('--admin-token-file', adminToken.file);

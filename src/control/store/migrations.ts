@@ -135,4 +135,49 @@ export const migrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 4,
+    description: 'container images, their locks, and the image each service last asked for',
+    sql: `
+      -- One row per image berth made, pulled or attempted: a layer of the chain base → runtime → env → app, by its
+      -- content-hash tag. A failed attempt keeps its row (state failed) so its error and log stay findable.
+      CREATE TABLE images (
+        tag TEXT PRIMARY KEY,          -- repository:hash (the registry's name when there is one)
+        kind TEXT NOT NULL CHECK (kind IN ('base', 'runtime', 'env', 'app')),
+        key TEXT NOT NULL,             -- the layer hash; for env, failures before resolving use the resolution key
+        parent TEXT,                   -- the image it was built FROM
+        image_id TEXT,                 -- the engine's image id (sha256 of its config)
+        digest TEXT,                   -- the registry's manifest digest, once pushed or pulled
+        ref TEXT,                      -- what to run: repository@digest, else the image id
+        inputs TEXT NOT NULL,          -- JSON: every input of the hash, and the source manifest of an app
+        lock TEXT,                     -- JSON: an env's resolved packages with their hashes
+        size INTEGER,
+        state TEXT NOT NULL CHECK (state IN ('building', 'built', 'failed')),
+        outcome TEXT,                  -- built, pulled or reused-local: how it last came to be here
+        why TEXT,                      -- when built: which input changed
+        service TEXT,                  -- the service that first asked for it
+        failure TEXT,                  -- JSON {code, params} when failed
+        log_path TEXT NOT NULL,
+        build_ms INTEGER,
+        created_at TEXT NOT NULL,
+        last_used_at TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX images_by_kind ON images(kind, last_used_at);
+      -- A Python or JS environment resolved on the host for one target interpreter: the lock and the folder of wheels
+      -- (or node_modules) the env layer is built from, reused until the environment's spec changes.
+      CREATE TABLE image_locks (
+        key TEXT PRIMARY KEY,
+        env_digest TEXT NOT NULL,
+        lock TEXT NOT NULL,            -- JSON
+        dir TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      ) STRICT;
+      -- The app image each service last asked for: the "previous image" a rebuild is explained against.
+      CREATE TABLE service_images (
+        service TEXT PRIMARY KEY,
+        tag TEXT NOT NULL,
+        used_at TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
