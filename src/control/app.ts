@@ -13,7 +13,7 @@ import { adminGuard } from './api/admin-auth.js';
 import { isLoopbackHost, type AdminToken } from './admin-token.js';
 import { environmentRoutes } from './api/environment-routes.js';
 import { imageRoutes } from './api/image-routes.js';
-import type { Images } from '../images/index.js';
+import type { DockerConnection, Images } from '../images/index.js';
 import { modelRoutes } from './api/model-routes.js';
 import { openApiDocument, type OpenApiDocument } from './api/openapi.js';
 import { systemRoutes, type Status } from './api/system-routes.js';
@@ -78,8 +78,25 @@ export async function startControlPlane(settings: ControlSettings, logger: Logge
     const envs = environments;
     logger.info({ resumed_builds: envs.recover() }, 'environments ready');
 
+    // Images and the Docker engine: lazy, so a plane with no Docker starts and serves; image routes and docker services
+    // then fail with DOCKER_UNAVAILABLE. The engine is pinged again on the next use, so starting dockerd later is enough.
+    let imagesPart: Promise<Images> | undefined;
+    let connection: Promise<DockerConnection> | undefined;
+    const dockerConnection = (): Promise<DockerConnection> => (connection ??= import('../images/index.js').then((m) => new m.DockerConnection(options.env ?? {})));
+    const images = (): Promise<Images> => (imagesPart ??= Promise.all([import('../images/index.js'), dockerConnection()]).then(([m, docker]) => {
+      const made = new m.Images({
+        docker, db: store, home, logger, env: options.env ?? {}, inUse: () => services?.imagesInUse() ?? new Set<string>(),
+        ...(settings.registry === undefined ? {} : { registry: settings.registry }),
+        ...(settings.baseImage === undefined ? {} : { baseImage: settings.baseImage }),
+        ...(clock === undefined ? {} : { clock }),
+      });
+      logger.info({ interrupted_images: made.recover() }, 'images ready');
+      return made;
+    }));
+    const containers = { images, docker: async () => (await dockerConnection()).get() };
+
     let url = '';
-    services = await composeServices({ settings, db: store, registry, logger, env: options.env ?? {}, baseUrl: () => url, environments: envs, ...(options.clock ? { clock: options.clock } : {}) });
+    services = await composeServices({ containers, settings, db: store, registry, logger, env: options.env ?? {}, baseUrl: () => url, environments: envs, ...(options.clock ? { clock: options.clock } : {}) });
     const part = services;
     // Before the API answers: replicas that survived a crash are adopted, the rest restarted, interrupted changes settled.
     await part.reconcile();
@@ -88,18 +105,6 @@ export async function startControlPlane(settings: ControlSettings, logger: Logge
       const c = registry.counts();
       return { version, pid: process.pid, url, home, started_at, schema_version: schemaVersion(store), models: { names: c.models, versions: c.versions }, services: usage.countServices() };
     };
-    // Images: lazy, so a plane with no Docker starts and serves; image routes then fail with DOCKER_UNAVAILABLE.
-    let imagesPart: Promise<Images> | undefined;
-    const images = (): Promise<Images> => (imagesPart ??= import('../images/index.js').then((m) => {
-      const made = new m.Images({
-        docker: new m.DockerConnection(options.env ?? {}), db: store, home, logger, env: options.env ?? {},
-        ...(settings.registry === undefined ? {} : { registry: settings.registry }),
-        ...(settings.baseImage === undefined ? {} : { baseImage: settings.baseImage }),
-        ...(clock === undefined ? {} : { clock }),
-      });
-      logger.info({ interrupted_images: made.recover() }, 'images ready');
-      return made;
-    }));
     const routes = [...systemRoutes(status, () => document), ...modelRoutes(registry), ...environmentRoutes(envs), ...imageRoutes(images, envs), ...part.routes];
     document = openApiDocument(routes, version);
     const server = createApiServer(routes, { logger, fastPath: part.fastPath, home, guard: adminGuard(adminToken?.value) });

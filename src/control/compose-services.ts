@@ -28,6 +28,10 @@ import { debugRoutes } from './api/debug-routes.js';
 import type { ControlSettings } from './settings.js';
 import type { FastPath } from '../gateway/score-fast-path.js';
 import type { Db } from './store/db.js';
+import { DockerRuntime } from '../targets/docker/docker-runtime.js';
+import type { Docker, Images } from '../images/index.js';
+import { ensureImage } from './services/service-image.js';
+import type { Generation } from './services/replicas.js';
 
 /** Longest wait for routed requests to finish before a replica that leaves is sent SIGTERM. */
 const DRAIN_MS = 30_000;
@@ -37,6 +41,8 @@ export interface ServicesPart {
   readonly fastPath: FastPath;
   readonly capacity: Capacity;
   readonly supervisor: Supervisor;
+  /** The image refs service generations run now: image prune keeps them. */
+  imagesInUse(): ReadonlySet<string>;
   /** Brings stored services and running replicas together; call once, before serving. */
   reconcile(): Promise<ReconcileReport>;
   /** Interrupts running operations, stops every replica, closes upstream connections. */
@@ -54,6 +60,13 @@ export interface ServicesOptions {
   readonly clock?: Clock;
   /** Deployments with `environment` run in it; without this part they are refused. */
   readonly environments?: Environments;
+  /** The images part and the Docker engine, made on first use: services with runtime docker need them, nothing else does. */
+  readonly containers?: ContainerParts;
+}
+
+export interface ContainerParts {
+  readonly images: () => Promise<Images>;
+  readonly docker: () => Promise<Docker>;
 }
 
 export async function composeServices(o: ServicesOptions): Promise<ServicesPart> {
@@ -66,8 +79,12 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
   const events = new EventLog(o.db, now);
   let onEvent: (e: ReplicaEvent) => void = (e) => events.addReplicaEvent(e);
   const replicaKeys = new ReplicaKeys(homeSecret(o.settings.home, 'replica-keys.key'));
+  const containers = o.containers;
+  const docker = containers === undefined ? undefined : new DockerRuntime({
+    docker: containers.docker, clock, home: o.settings.home, replicaKey: (id) => replicaKeys.keyFor(id), maxRequestSizeMb: o.settings.maxRequestSizeMb,
+  });
   const supervisor = new Supervisor({ berthBin: shipped('bin/berth.js'), nodePath: process.execPath, logDir, baseEnv: o.env, clock,
-    replicaKey: (id) => replicaKeys.keyFor(id), maxRequestSizeMb: o.settings.maxRequestSizeMb,
+    replicaKey: (id) => replicaKeys.keyFor(id), maxRequestSizeMb: o.settings.maxRequestSizeMb, ...(docker === undefined ? {} : { docker }),
     backoff: { baseMs: o.settings.restartBackoffMs },
     onEvent: (e) => onEvent(e),
   });
@@ -78,10 +95,11 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
     // Bounded like serve's own drain: a request that runs longer is cut off by the SIGTERM that follows.
     drain: (service, ids) => gw.gateway.drain(service, ids, DRAIN_MS),
     ...(envs === undefined ? {} : { ensureEnvironment: (ref: string, signal: AbortSignal) => envs.ensureBuilt(parseEnvRef(ref), signal) }),
+    ...(containers === undefined ? {} : { ensureImage: (g: Generation, signal: AbortSignal, progress: (text: string) => void) => ensureImage(containers, envs, events, g, signal, progress) }),
   });
   const views = new ServiceViews({ store, ops, events, supervisor, replicas, baseUrl: o.baseUrl, desired: (name) => gw.desired(name), traffic: (name) => gw.traffic(name) });
   const manager = new ServiceManager({
-    root: join(o.settings.home, 'services'), logDir, store, ops, events, replicas, supervisor, placements, logger: o.logger,
+    root: join(o.settings.home, 'services'), logDir, store, ops, events, replicas, supervisor, placements, logger: o.logger, defaultRuntime: o.settings.runtime,
     resolveModel: (ref) => {
       const v = o.registry.get(ref);
       return { name: v.name, version: v.version };
@@ -124,6 +142,7 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
       })),
       ...debugRoutes({ store, generationDir: (service, generation) => manager.generationDir(service, generation), mountable: (refs) => o.registry.mountable(refs) })],
     fastPath: gw.fastPath,
+    imagesInUse: () => new Set(replicas.imagesInUse().map((i) => i.ref)),
     capacity,
     supervisor,
     async reconcile() {

@@ -130,6 +130,7 @@ export class ServiceManager {
     await this.d.replicas.stop(name, [...ids], 'the service is being deleted');
     ctx?.progress('removing files');
     await removeServiceFiles(join(this.d.root, name));
+    this.d.replicas.forgetImages(name);
     // The folder the supervisor keeps this service's replica logs in (it names it, so ask it rather than guess).
     await rm(dirname(replicaLogPaths(this.d.logDir, name, 'any').current), { recursive: true, force: true });
     this.d.store.remove(name);
@@ -173,6 +174,7 @@ export class ServiceManager {
       await this.d.replicas.launch(g, { ...ctx, ...this.waitingHooks(g.service, 'Transitioning', ctx), keepCrashLooping: false, ...(count === undefined ? {} : { count }) });
     } catch (err) {
       await removeGeneration(g.dir);
+      this.d.replicas.forgetImage(g.service, g.generation);
       store.setModels(g.service, old.models);
       this.setState(g.service, oldState === 'Failed' ? 'Failed' : 'Settled', oldState === 'Failed' ? store.get(g.service).reason : '');
       throw err;
@@ -184,7 +186,10 @@ export class ServiceManager {
     this.setState(g.service, 'Settled');
     ctx.progress(`stopping ${previous.length} replica(s) of the previous version`);
     await this.d.replicas.stop(g.service, previous, `replaced by generation ${g.generation}`);
-    for (let gen = 1; gen < g.generation; gen++) await removeGeneration(this.generationDir(g.service, gen));
+    for (let gen = 1; gen < g.generation; gen++) {
+      await removeGeneration(this.generationDir(g.service, gen));
+      this.d.replicas.forgetImage(g.service, gen);
+    }
   }
 
   /** While a replica waits for room: the state and its reason, a FailedScheduling event, the progress line. */

@@ -88,6 +88,10 @@ export class ReplicaManager {
     this.images.delete(`${service}:${generation}`);
   }
 
+  forgetImages(service: string): void {
+    for (const key of this.images.keys()) if (key.startsWith(`${service}:`)) this.images.delete(key);
+  }
+
   static newId(service: string, generation: number, index: number): string {
     return `${service}-${generation}-${index}-${randomBytes(3).toString('hex')}`;
   }

@@ -38,7 +38,7 @@ export class ContainerRun implements RunHandle {
     const { info, output } = init;
     this.pid = info.State.Pid > 0 ? info.State.Pid : undefined;
     this.adopted = init.adopted;
-    this.label = `container ${info.Id.slice(0, 12)}${this.pid === undefined ? '' : ` (pid ${this.pid})`}`;
+    this.label = `container ${info.Id.slice(0, 12)}${this.pid === undefined ? '' : `, pid ${this.pid}`}`;
     const binding = info.NetworkSettings.Ports[PORT_KEY]?.[0];
     this.hostPort = binding === undefined ? undefined : Number(binding.HostPort);
     this.file = createWriteStream(init.logPath, { flags: 'a' });
