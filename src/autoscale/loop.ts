@@ -1,5 +1,5 @@
 // The autoscaler's loop: samples each settled service every autoscale_refresh_seconds (sooner when requests queue), applies decide(), and scales to the result.
-import type { Clock, TimerHandle } from '../targets/local/index.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
 import { decide, initialAutoscaleState, type AutoscaleState, type ScaleDecision } from './policy.js';
 
 /** One service as the loop sees it; only services with no operation running are listed. */

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { EnvSnapshot } from '../core/home.js';
 import type { Logger } from '../core/logger.js';
-import type { Clock } from '../targets/local/index.js';
+import type { Clock } from '../core/clock.js';
 import { BerthError } from '../errors/catalogue.js';
 import { storageFailure } from '../errors/storage.js';
 import { version } from '../core/version.js';

@@ -9,7 +9,7 @@ import type { BodyLimits } from '../gateway/upstream.js';
 import type { ReplicaKeys } from '../core/replica-key.js';
 import { metricsRoutes, scoreRoutes } from '../gateway/score-routes.js';
 import { scoringFastPath, type FastPath } from '../gateway/score-fast-path.js';
-import type { Clock } from '../targets/local/index.js';
+import type { Clock } from '../core/clock.js';
 import { authModeOf, serviceAuthRoutes } from './api/service-auth-routes.js';
 import type { Route } from './api/route.js';
 import { ReplicaScaler } from './services/scaler.js';

@@ -3,7 +3,7 @@ import * as crypto from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import { homeSecret } from '../core/secrets.js';
 import { BerthError } from '../errors/catalogue.js';
-import type { Clock } from '../targets/local/index.js';
+import type { Clock } from '../core/clock.js';
 
 export type AuthMode = 'key' | 'token' | 'none';
 

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { BerthError, isBerthError } from '../errors/catalogue.js';
 import { toHttpError } from '../errors/http.js';
-import type { Clock } from '../targets/local/index.js';
+import type { Clock } from '../core/clock.js';
 import { authenticate, compileAuth, type AuthMode, type CompiledAuth, type TokenAuthority } from './auth.js';
 import type { GatewayMetrics } from './metrics.js';
 import { ReplicaPool, type Endpoint, type LoadSample } from './pool.js';

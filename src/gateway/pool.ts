@@ -1,6 +1,6 @@
 // One service's routing set: ready replicas with their in-flight counts, least-in-flight choice, a bounded FIFO wait, drains and the load integral.
 import { BerthError } from '../errors/catalogue.js';
-import type { Clock, TimerHandle } from '../targets/local/index.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
 
 export interface Endpoint {
   readonly replicaId: string;

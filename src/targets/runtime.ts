@@ -1,5 +1,5 @@
 // The seam between a replica's supervision (states, readiness, probes, back-off, events: the same on every target) and how one run of it is started, watched and ended (a process, a container).
-import type { AdoptionRecord, MemoryStatus, OomReport, ReplicaLogPaths, ReplicaSpec } from './local/types.js';
+import type { AdoptionRecord, MemoryStatus, OomReport, ReplicaLogPaths, ReplicaSpec } from './types.js';
 
 /** How a run ended. */
 export interface RunExit {

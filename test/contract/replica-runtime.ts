@@ -5,7 +5,7 @@ import { basename } from 'node:path';
 import type { TestSupervisor } from '../helpers/local-target.js';
 import { until } from '../helpers/local-target.js';
 import { post } from '../helpers/serve-process.js';
-import type { ReplicaSpec } from '../../src/targets/local/types.js';
+import type { ReplicaSpec } from '../../src/targets/types.js';
 
 export interface RuntimeHarness {
   /** `process`, `docker`: names the tests. */

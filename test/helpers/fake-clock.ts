@@ -1,5 +1,5 @@
 // A clock whose time moves only when a test advances it; timers fire in order, with the event loop turned between them.
-import type { Clock } from '../../src/targets/local/index.js';
+import type { Clock } from '../../src/core/clock.js';
 
 export interface FakeClock extends Clock {
   /** Moves time forward by `ms`, firing due timers in order; awaits pending promise callbacks between them. */

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Supervisor, type SupervisorOptions } from '../../src/targets/local/supervisor.js';
-import type { ReplicaEvent, ReplicaSpec } from '../../src/targets/local/types.js';
+import type { ReplicaEvent, ReplicaSpec } from '../../src/targets/types.js';
 import { berthBin, fixture } from './serve-process.js';
 
 export interface TestSupervisor {

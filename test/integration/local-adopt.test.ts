@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { isAlive } from '../../src/targets/local/proc-tree.js';
-import { isContainerRecord } from '../../src/targets/local/types.js';
+import { isContainerRecord } from '../../src/targets/types.js';
 import { fixtureSpec, testSupervisor, until } from '../helpers/local-target.js';
 import { post } from '../helpers/serve-process.js';
 

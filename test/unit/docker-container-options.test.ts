@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { containerOptions, modelMount } from '../../src/targets/docker/container-options.js';
-import type { ReplicaSpec } from '../../src/targets/local/types.js';
+import type { ReplicaSpec } from '../../src/targets/types.js';
 
 const image = { ref: '127.0.0.1:5000/berth/app@sha256:abc', node: '/opt/berth/node', berthBin: '/opt/berth/app/bin/berth.js', python: '/opt/berth/venv/bin/python', appRoot: '/var/azureml-app', env: { AML_APP_ROOT: '/var/azureml-app', MODE: 'image' } };
 

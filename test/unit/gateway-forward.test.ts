@@ -10,7 +10,7 @@ import { TokenAuthority } from '../../src/gateway/auth.js';
 import { Gateway, type ServiceRouting } from '../../src/gateway/gateway.js';
 import { GatewayMetrics } from '../../src/gateway/metrics.js';
 import { metricsRoutes, scoreRoutes } from '../../src/gateway/score-routes.js';
-import { systemClock } from '../../src/targets/local/index.js';
+import { systemClock } from '../../src/core/clock.js';
 import { fakeClock } from '../helpers/fake-clock.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;

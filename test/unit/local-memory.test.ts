@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ownCgroupDirs, detectMemoryCgroup } from '../../src/targets/local/cgroup.js';
-import type { Clock } from '../../src/targets/local/clock.js';
+import type { Clock } from '../../src/core/clock.js';
 import { MemoryWatch } from '../../src/targets/local/memory-watch.js';
-import type { OomReport } from '../../src/targets/local/types.js';
+import type { OomReport } from '../../src/targets/types.js';
 
 const MB = 1024 * 1024;
 

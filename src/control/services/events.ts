@@ -1,6 +1,6 @@
 // Service events: state changes, scheduling results, restarts, kills, with times; replica events from the supervisor land here too.
 import { z } from 'zod';
-import type { ReplicaEvent } from '../../targets/local/index.js';
+import type { ReplicaEvent } from '../../targets/types.js';
 import type { Db } from '../store/db.js';
 
 export const serviceEventSchema = z.object({

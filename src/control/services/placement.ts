@@ -1,6 +1,7 @@
 // Placement of replicas on this machine: capacity minus what placed replicas requested; a replica that does not fit waits, bounded.
 import { BerthError } from '../../errors/catalogue.js';
-import { schedule, schedulingTimeoutError, type Clock, type Resources } from '../../targets/local/index.js';
+import { schedule, schedulingTimeoutError, type Resources } from '../../targets/local/index.js';
+import type { Clock } from '../../core/clock.js';
 
 export interface PlaceOptions {
   /** The scheduling timeout; the wait fails with the classic message after it. */

@@ -4,7 +4,7 @@ import { parseEnvRef } from '../environments/env-schema.js';
 import type { Environments } from '../environments/environments.js';
 import type { Images } from '../../images/index.js';
 import { imageEnvironment } from '../../images/environment.js';
-import type { ContainerImage } from '../../targets/local/index.js';
+import type { ContainerImage } from '../../targets/types.js';
 import type { EventLog } from './events.js';
 import type { Generation } from './replicas.js';
 

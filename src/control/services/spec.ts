@@ -5,7 +5,7 @@ import { timerMs, timerSeconds } from '../../core/durations.js';
 import { checkPath } from '../../core/fs-path.js';
 import { MODEL_NAME_PATTERN } from '../model-schema.js';
 import type { EnvironmentRuntime } from '../environments/runtime.js';
-import type { RuntimeKind } from '../../targets/local/types.js';
+import type { RuntimeKind } from '../../targets/types.js';
 
 export const SERVICE_NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 

@@ -1,6 +1,7 @@
 // What `service list/show` report: the state shown (stored while a change runs, else derived from the replicas), reasons and replicas.
 import { z } from 'zod';
-import { formatInitError, oomMessage, type ReplicaStatus, type Supervisor, type Termination } from '../../targets/local/index.js';
+import { formatInitError, oomMessage, type Supervisor } from '../../targets/local/index.js';
+import type { ReplicaStatus, Termination } from '../../targets/types.js';
 import type { EventLog } from './events.js';
 import { operationSchema, type OperationStore } from './operations.js';
 import type { ReplicaManager } from './replicas.js';

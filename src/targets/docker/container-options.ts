@@ -4,7 +4,7 @@ import type Docker from 'dockerode';
 import { serveFlags } from '../local/launch.js';
 import { MODELS_FOLDER } from '../../control/materialize.js';
 import { REPLICA_KEY_ENV } from '../../core/replica-key.js';
-import type { ReplicaSpec } from '../local/types.js';
+import type { ReplicaSpec } from '../types.js';
 
 /** The port `berth serve` listens on inside every container; published on a free loopback port of the host. */
 export const CONTAINER_PORT = 5001;

@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { constants } from 'node:os';
 import type Docker from 'dockerode';
 import type { RunExit, RunHandle } from '../runtime.js';
-import type { ContainerAdoptionRecord, OomReport } from '../local/types.js';
+import type { ContainerAdoptionRecord, OomReport } from '../types.js';
 import { PORT_KEY } from './container-options.js';
 
 export interface ContainerRunInit {

@@ -3,10 +3,10 @@ import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import type Docker from 'dockerode';
 import type { ReplicaRuntime, RunHandle } from '../runtime.js';
-import type { Clock } from '../local/clock.js';
+import type { Clock } from '../../core/clock.js';
 import { describeProbe, httpGet, probeSucceeded } from '../local/probes.js';
 import { closeFd, openRunLog } from '../local/replica-logs.js';
-import { isContainerRecord, type AdoptionRecord, type MemoryStatus, type ReplicaLogPaths, type ReplicaSpec } from '../local/types.js';
+import { isContainerRecord, type AdoptionRecord, type MemoryStatus, type ReplicaLogPaths, type ReplicaSpec } from '../types.js';
 import { ContainerRun } from './container-run.js';
 import { containerOptions, LABELS, PORT_KEY, type ContainerSettings } from './container-options.js';
 

@@ -4,9 +4,7 @@ export { schedule, fitsMachine, freeResources, unschedulableReason, exceedsCapac
 export { Supervisor, verifyAdoptable, type SupervisorOptions, type AdoptResult } from './supervisor.js';
 export type { StartOutcome } from './replica.js';
 export { backoffDelay, defaultBackoff, RestartBackoff, type BackoffOptions } from './backoff.js';
-export { systemClock, type Clock, type TimerHandle } from './clock.js';
 export { detectMemoryCgroup, type CgroupSupport } from './cgroup.js';
 export { replicaLogPaths, readReplicaLog, type LogKind } from './replica-logs.js';
 export { parseInitError, formatInitError } from './init-error.js';
 export { initFailedError, oomKilledError, oomMessage } from './messages.js';
-export * from './types.js';

@@ -1,5 +1,5 @@
 // Reads the entry script's start-up failure (exception, file, line) out of a replica's output after `berth serve` exited with code 3.
-import type { InitError } from './types.js';
+import type { InitError } from '../types.js';
 
 /** `berth serve`'s exit code for an entry script that cannot start. */
 export const EXIT_ENTRY_SCRIPT = 3;

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { isAbsolute, resolve } from 'node:path';
 import type { MemoryCgroup } from './cgroup.js';
 import { closeFd, openRunLog } from './replica-logs.js';
-import type { ReplicaLogPaths, ReplicaSpec } from './types.js';
+import type { ReplicaLogPaths, ReplicaSpec } from '../types.js';
 import { REPLICA_KEY_ENV } from '../../core/replica-key.js';
 
 export interface LaunchConfig {

@@ -1,7 +1,7 @@
 // The liveness probe of one ready run: GET / every period; after failureThreshold failures in a row, the caller kills the run.
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../../core/clock.js';
 import { describeProbe, httpGet, probeSucceeded } from './probes.js';
-import type { ProbeConfig } from './types.js';
+import type { ProbeConfig } from '../types.js';
 
 export interface LivenessOptions {
   readonly url: string;

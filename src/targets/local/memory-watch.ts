@@ -1,8 +1,8 @@
 // Watches one replica run's memory: samples the process tree's RSS (and the cgroup's OOM counter) and reports an out-of-memory kill.
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { MemoryCgroup } from './cgroup.js';
 import { treeRssBytes } from './proc-tree.js';
-import type { OomReport } from './types.js';
+import type { OomReport } from '../types.js';
 
 export interface MemoryWatchOptions {
   readonly pid: number;

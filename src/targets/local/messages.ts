@@ -1,7 +1,7 @@
 // One-line, human messages for replica events and reports, worded like Kubernetes' where it has words for them.
 import { BerthError } from '../../errors/catalogue.js';
 import { formatInitError } from './init-error.js';
-import type { InitError, OomReport, Termination } from './types.js';
+import type { InitError, OomReport, Termination } from '../types.js';
 
 export const mb = (bytes: number): number => Math.round(bytes / (1024 * 1024));
 

@@ -1,6 +1,6 @@
 // HTTP probes against a replica: one GET with a deadline, answering the status code or why there is none.
 import { request } from 'node:http';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../../core/clock.js';
 
 export type ProbeResult = { readonly ok: true; readonly status: number } | { readonly ok: false; readonly detail: string };
 

@@ -2,13 +2,13 @@
 import type { ChildProcess } from 'node:child_process';
 import type { ReplicaRuntime, RunExit, RunHandle } from '../runtime.js';
 import { MemoryCgroup, type CgroupSupport } from './cgroup.js';
-import { sleep, type Clock, type TimerHandle } from './clock.js';
+import { sleep, type Clock, type TimerHandle } from '../../core/clock.js';
 import { launchRun, type LaunchConfig } from './launch.js';
 import { MemoryWatch } from './memory-watch.js';
 import { describeProbe, httpGet, probeSucceeded } from './probes.js';
 import { commandLine, isAlive, killTree } from './proc-tree.js';
 import { ListeningFollower } from './replica-logs.js';
-import { isContainerRecord, type AdoptionRecord, type MemoryStatus, type OomReport, type ProcessAdoptionRecord, type ReplicaLogPaths, type ReplicaSpec } from './types.js';
+import { isContainerRecord, type AdoptionRecord, type MemoryStatus, type OomReport, type ProcessAdoptionRecord, type ReplicaLogPaths, type ReplicaSpec } from '../types.js';
 
 export interface ProcessRuntimeOptions {
   readonly launch: LaunchConfig;

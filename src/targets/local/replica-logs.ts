@@ -2,7 +2,7 @@
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { capLogFile } from '../../core/log-cap.js';
-import type { ReplicaLogPaths } from './types.js';
+import type { ReplicaLogPaths } from '../types.js';
 
 const safe = (s: string): string => s.replace(/[^A-Za-z0-9_.-]/g, '_');
 

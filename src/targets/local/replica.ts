@@ -2,7 +2,7 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { RestartBackoff } from './backoff.js';
-import type { TimerHandle } from './clock.js';
+import type { TimerHandle } from '../../core/clock.js';
 import { EXIT_ENTRY_SCRIPT, formatInitError, parseInitError } from './init-error.js';
 import { backOffMessage, exitMessage, oomMessage } from './messages.js';
 import { httpGet } from './probes.js';
@@ -10,7 +10,7 @@ import { LivenessProber } from './liveness.js';
 import { capRunLog, readReplicaLog, replicaLogPaths, saveInitLog } from './replica-logs.js';
 import { createRun, stopRunTimers, stripUndefined, type ReplicaContext, type ReplicaEventBody, type Run, type StartOutcome } from './run.js';
 import type { RunExit, RunHandle } from '../runtime.js';
-import { defaultLivenessProbe, type AdoptionRecord, type InitError, type OomReport, type ReplicaEvent, type ReplicaLogPaths, type ReplicaSpec, type ReplicaState, type ReplicaStatus, type Termination, type TerminationReason } from './types.js';
+import { defaultLivenessProbe, type AdoptionRecord, type InitError, type OomReport, type ReplicaEvent, type ReplicaLogPaths, type ReplicaSpec, type ReplicaState, type ReplicaStatus, type Termination, type TerminationReason } from '../types.js';
 
 /** How often a run's log size is checked against the cap. */
 const LOG_CAP_CHECK_MS = 5000;

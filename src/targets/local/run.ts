@@ -1,9 +1,9 @@
 // One run of a replica as the supervisor tracks it (its handle from the runtime, readiness, probes, timers) and the context a replica works in.
 import type { BackoffOptions } from './backoff.js';
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { LivenessProber } from './liveness.js';
 import type { ReplicaRuntime, RunHandle } from '../runtime.js';
-import type { OomReport, ReplicaEvent, Termination, TerminationReason } from './types.js';
+import type { OomReport, ReplicaEvent, Termination, TerminationReason } from '../types.js';
 
 type Without<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** An event before the replica stamps it with time, service and replica. */

@@ -2,13 +2,13 @@
 import { defaultBackoff, type BackoffOptions } from './backoff.js';
 import { BerthError } from '../../errors/catalogue.js';
 import { detectMemoryCgroup, type CgroupSupport } from './cgroup.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../../core/clock.js';
 import { ProcessRuntime } from './process-runtime.js';
 import { Replica, type StartOutcome } from './replica.js';
 import type { ReplicaRuntime } from '../runtime.js';
 import { DEFAULT_LOG_CAP_BYTES } from '../../core/log-cap.js';
 import { readReplicaLog, replicaLogPaths, type LogKind } from './replica-logs.js';
-import type { AdoptionRecord, ReplicaEvent, ReplicaSpec, ReplicaStatus, RuntimeKind } from './types.js';
+import type { AdoptionRecord, ReplicaEvent, ReplicaSpec, ReplicaStatus, RuntimeKind } from '../types.js';
 
 export { verifyAdoptable } from './process-runtime.js';
 
