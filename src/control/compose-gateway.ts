@@ -1,5 +1,4 @@
 // Part of the composition root: the gateway (routing set following the replicas), token authority, metrics and the autoscaler loop.
-import type { ReplicaControlDeps } from './services/replica-control.js';
 import type { Logger } from '../core/logger.js';
 import { Autoscaler, type ScalableService } from '../autoscale/loop.js';
 import { TokenAuthority } from '../gateway/auth.js';
@@ -12,15 +11,21 @@ import { scoringFastPath, type FastPath } from '../gateway/score-fast-path.js';
 import type { Clock } from '../core/clock.js';
 import { authModeOf, serviceAuthRoutes } from './api/service-auth-routes.js';
 import type { Route } from './api/route.js';
-import { ReplicaScaler } from './services/scaler.js';
-import type { ServiceRecord } from './services/service-store.js';
+import type { EventLog } from './services/events.js';
+import type { OperationStore } from './services/operations.js';
+import type { ServiceRecord, ServiceStore } from './services/service-store.js';
+import type { ReplicaTarget } from './services/target.js';
 import type { ServiceViews, TrafficView } from './services/view.js';
 
-export interface GatewayPartDeps extends ReplicaControlDeps {
+export interface GatewayPartDeps {
+  readonly store: ServiceStore;
+  readonly ops: OperationStore;
+  readonly events: EventLog;
+  /** Where replicas run: the routing set follows its ready replicas, the autoscaler scales through it. */
+  readonly target: ReplicaTarget;
   readonly home: string;
   readonly clock: Clock;
   readonly views: ServiceViews;
-  readonly generationDir: (service: string, generation: number) => string;
   readonly stabilizationMs: number;
   readonly logger: Logger;
   /** The keys replicas were started with: the gateway presents each its own. */
@@ -44,15 +49,15 @@ export interface GatewayPart {
 }
 
 export function composeGateway(d: GatewayPartDeps): GatewayPart {
-  const { store, supervisor, replicas, views } = d;
+  const { store, target, views } = d;
   const tokens = TokenAuthority.fromHome(d.home, d.clock);
   const routing = (name: string) => {
     const svc = store.find(name);
     if (svc === undefined) return undefined;
     // Ready and not leaving; a replica of a new generation joins as soon as it is ready (an update switches over without a gap).
-    const endpoints: Endpoint[] = supervisor.list(name)
-      .filter((r) => r.state === 'Ready' && r.url !== undefined && !replicas.draining.has(r.replicaId))
-      .map((r) => ({ replicaId: r.replicaId, url: r.url!, key: d.replicaKeys.keyFor(r.replicaId) }));
+    const endpoints: Endpoint[] = target.list(name)
+      .filter((r) => r.state === 'Ready' && r.url !== undefined && !target.draining.has(r.replicaId))
+      .map((r) => ({ replicaId: r.replicaId, url: r.url!, key: d.replicaKeys.keyFor(r.keyScope ?? r.replicaId) }));
     const s = svc.spec;
     return {
       auth: authModeOf(svc), primaryKey: svc.primaryKey, secondaryKey: svc.secondaryKey,
@@ -73,15 +78,14 @@ export function composeGateway(d: GatewayPartDeps): GatewayPart {
     };
   }));
   const gateway = new Gateway({ routing, clock: d.clock, tokens, metrics, body: d.body });
-  const scaler = new ReplicaScaler({ store, ops: d.ops, events: d.events, supervisor, placements: d.placements, replicas, generationDir: d.generationDir, logger: d.logger });
   autoscaler = new Autoscaler({
     clock: d.clock,
     stabilizationMs: d.stabilizationMs,
     services: () => store.list().filter((s) => s.state === 'Settled' && d.ops.running(s.name) === undefined).map(scalable),
     oldestWaitMs: (name) => gateway.snapshot(name)?.oldestWaitMs ?? 0,
     sample: (name) => gateway.sample(name),
-    count: (name) => scaler.count(name),
-    scale: (svc, to) => scaler.scaleTo(svc.name, to),
+    count: (name) => target.count(name),
+    scale: (svc, to) => target.scaleTo(svc.name, to),
     record: (name, decision) => {
       const { message, ...numbers } = decision;
       d.events.add(name, { type: 'ScalingDecision', message, data: numbers });

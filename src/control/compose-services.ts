@@ -34,6 +34,9 @@ import { DockerRuntime } from '../targets/docker/docker-runtime.js';
 import type { Docker, Images } from '../images/index.js';
 import { ensureImage } from './services/service-image.js';
 import type { Generation } from './services/replicas.js';
+import { LocalTarget } from './services/local-target.js';
+import { ReplicaScaler } from './services/scaler.js';
+import type { ReplicaTarget } from './services/target.js';
 
 /** Longest wait for routed requests to finish before a replica that leaves is sent SIGTERM. */
 const DRAIN_MS = 30_000;
@@ -92,6 +95,7 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
   });
   const placements = new Placements(capacity, clock);
   const envs = o.environments;
+  const generationDir = (service: string, generation: number): string => join(o.settings.home, 'services', service, String(generation));
   const replicas = new ReplicaManager({
     supervisor, placements, store, events, logDir, scheduleTimeoutMs: o.settings.scheduleTimeoutMs, mountable: (refs) => o.registry.mountable(refs),
     // Bounded like serve's own drain: a request that runs longer is cut off by the SIGTERM that follows.
@@ -99,9 +103,14 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
     ...(envs === undefined ? {} : { ensureEnvironment: (ref: string, signal: AbortSignal) => envs.ensureBuilt(parseEnvRef(ref), signal) }),
     ...(containers === undefined ? {} : { ensureImage: (g: Generation, signal: AbortSignal, progress: (text: string) => void) => ensureImage(containers, envs, events, g, signal, progress) }),
   });
-  const views = new ServiceViews({ store, ops, events, supervisor, replicas, baseUrl: o.baseUrl, desired: (name) => gw.desired(name), traffic: (name) => gw.traffic(name) });
+  const scaler = new ReplicaScaler({ store, ops, events, supervisor, placements, replicas, generationDir, logger: o.logger });
+  const target: ReplicaTarget = new LocalTarget({
+    store, events, supervisor, placements, replicas, scaler, generationDir,
+    fail: (service, reason) => manager.setState(service, 'Failed', reason),
+  });
+  const views = new ServiceViews({ store, ops, events, target, baseUrl: o.baseUrl, desired: (name) => gw.desired(name), traffic: (name) => gw.traffic(name) });
   const manager = new ServiceManager({
-    root: join(o.settings.home, 'services'), logDir, store, ops, events, replicas, supervisor, placements, logger: o.logger, defaultRuntime: o.settings.runtime,
+    root: join(o.settings.home, 'services'), logDir, store, ops, events, target, logger: o.logger, defaultRuntime: o.settings.runtime,
     resolveModel: (ref) => {
       const v = o.registry.get(ref);
       return { name: v.name, version: v.version };
@@ -113,9 +122,9 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
     },
   });
   const gw = composeGateway({
-    home: o.settings.home, clock, store, ops, events, supervisor, placements, replicas, views, logger: o.logger, replicaKeys,
+    home: o.settings.home, clock, store, ops, events, target, views, logger: o.logger, replicaKeys,
     body: { maxBytes: mebibytes(o.settings.maxRequestSizeMb), timeoutMs: o.settings.bodyTimeoutMs },
-    generationDir: (service, generation) => manager.generationDir(service, generation), stabilizationMs: o.settings.autoscaleStabilizationMs,
+    stabilizationMs: o.settings.autoscaleStabilizationMs,
   });
   onEvent = (e) => {
     events.addReplicaEvent(e);
@@ -137,18 +146,18 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
   };
   o.logger.info({ capacity: { cpu: capacity.cpu, memory_gb: capacity.memoryGb, gpu: capacity.gpu }, source: capacity.source, gpus: capacity.gpuDetection, memory_limits: supervisor.cgroupSupport }, 'local target ready');
   return {
-    routes: [...serviceRoutes({ manager, views, ops, events, logs: new ServiceLogs(store, supervisor, logDir) }), ...gw.routes,
+    routes: [...serviceRoutes({ manager, views, ops, events, logs: new ServiceLogs(store, target, logDir) }), ...gw.routes,
       ...diagnoseRoutes(new Diagnoser({
-        store, views, ops, events, logs: new ServiceLogs(store, supervisor, logDir), supervisor, now, requests: (name) => gw.gateway.recent(name),
+        store, views, ops, events, logs: new ServiceLogs(store, target, logDir), target, now, requests: (name) => gw.gateway.recent(name),
         capacity: () => ({ capacity: placements.capacity, used: placements.used() }), ...(envs === undefined ? {} : { environments: envs }),
       })),
       ...debugRoutes({ store, generationDir: (service, generation) => manager.generationDir(service, generation), mountable: (refs) => o.registry.mountable(refs) })],
     fastPath: gw.fastPath,
-    imagesInUse: () => new Set(replicas.imagesInUse().map((i) => i.ref)),
+    imagesInUse: () => target.imagesInUse(),
     capacity,
     supervisor,
     async reconcile() {
-      const report = await reconcile({ store, ops, events, supervisor, placements, replicas, manager, logger: o.logger });
+      const report = await reconcile({ store, ops, events, target, manager, logger: o.logger });
       gw.start(); // the autoscaler starts from the replicas reconcile left
       return report;
     },

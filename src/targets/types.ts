@@ -113,6 +113,8 @@ export interface ReplicaStatus {
   readonly pid?: number;
   readonly port?: number;
   readonly url?: string;
+  /** What the replica's key is derived from when not its id (pods of one Deployment share their generation's key). */
+  readonly keyScope?: string;
   /** Restarts since the replica was created (or adopted). */
   readonly restarts: number;
   readonly startedAt?: string;

@@ -1,6 +1,6 @@
 // Gathers what `berth diagnose` reads (state, replicas, events, logs, gateway figures, operations, environment, capacity) and runs the rules.
 import { diagnose, type DiagnoseInput, type Diagnosis, type DiagReplica, type DiagRequest, type DiagResources } from '../../diagnose/index.js';
-import type { Supervisor } from '../../targets/local/index.js';
+import type { ReplicaObserver } from './target.js';
 import { parseEnvRef } from '../environments/env-schema.js';
 import type { Environments } from '../environments/environments.js';
 import type { EventLog } from './events.js';
@@ -15,7 +15,7 @@ export interface DiagnosisDeps {
   readonly ops: OperationStore;
   readonly events: EventLog;
   readonly logs: ServiceLogs;
-  readonly supervisor: Supervisor;
+  readonly target: ReplicaObserver;
   readonly now: () => Date;
   /** The gateway's last minute of requests to a service. */
   readonly requests: (service: string) => readonly DiagRequest[];
@@ -39,7 +39,7 @@ export class Diagnoser {
     const svc = d.store.get(name);
     const detail = d.views.detail(name);
     const s = svc.spec;
-    const replicas: DiagReplica[] = d.supervisor.list(name).map((r) => {
+    const replicas: DiagReplica[] = d.target.list(name).map((r) => {
       const t = r.lastTermination;
       return {
         id: r.replicaId, state: r.state, restarts: r.restarts,

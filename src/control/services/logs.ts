@@ -2,7 +2,8 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { z } from 'zod';
 import { BerthError } from '../../errors/catalogue.js';
-import { replicaLogPaths, type LogKind, type Supervisor } from '../../targets/local/index.js';
+import { replicaLogPaths, type LogKind } from '../../targets/local/index.js';
+import type { ReplicaObserver } from './target.js';
 import type { ServiceStore } from './service-store.js';
 
 export const logChunkSchema = z.object({
@@ -51,7 +52,7 @@ export interface LogQuery {
 }
 
 export class ServiceLogs {
-  constructor(private readonly store: ServiceStore, private readonly supervisor: Supervisor, private readonly logDir: string) {}
+  constructor(private readonly store: ServiceStore, private readonly target: ReplicaObserver, private readonly logDir: string) {}
 
   read(service: string, q: LogQuery): LogChunk[] {
     const svc = this.store.get(service);
@@ -67,7 +68,7 @@ export class ServiceLogs {
   /** The service's replicas now, oldest generation first, by index. */
   private current(service: string): string[] {
     const rows = this.store.replicas(service);
-    const supervised = this.supervisor.list(service).map((s) => s.replicaId);
+    const supervised = this.target.list(service).map((s) => s.replicaId);
     return [...new Set([...rows.map((r) => r.id), ...supervised])];
   }
 

@@ -4,12 +4,12 @@ import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger } from '../../core/logger.js';
 import { BerthError } from '../../errors/catalogue.js';
-import { exceedsCapacityError, replicaLogPaths, type Supervisor } from '../../targets/local/index.js';
+import { replicaLogPaths } from '../../targets/local/index.js';
 import type { RuntimeKind } from '../../targets/types.js';
 import type { EventLog } from './events.js';
 import { busy, operationError, type Operation, type OperationStore } from './operations.js';
-import { requestOf, type Placements } from './placement.js';
-import type { Generation, ReplicaManager } from './replicas.js';
+import type { Generation } from './replicas.js';
+import type { ReplicaTarget } from './target.js';
 import type { ServiceStore, StoredState } from './service-store.js';
 import { checkSource, copySnapshot, placeSnapshot, removeGeneration, removeServiceFiles, snapshotSource } from './snapshot.js';
 import type { EnvironmentRuntime } from '../environments/runtime.js';
@@ -23,9 +23,8 @@ export interface ServiceManagerDeps {
   readonly store: ServiceStore;
   readonly ops: OperationStore;
   readonly events: EventLog;
-  readonly replicas: ReplicaManager;
-  readonly supervisor: Supervisor;
-  readonly placements: Placements;
+  /** Where replicas run (this machine, a cluster). */
+  readonly target: ReplicaTarget;
   readonly resolveModel: (ref: { name: string; version?: number }) => ModelVersionRef;
   /** `NAME[:VERSION]` → the pinned version's interpreter and variables (without building it: the rollout does that). */
   readonly resolveEnvironment?: (ref: string) => EnvironmentRuntime;
@@ -126,12 +125,12 @@ export class ServiceManager {
 
   /** Stops and removes everything of a service (also used to finish a delete a restart interrupted). */
   async remove(name: string, ctx?: OpContext): Promise<void> {
-    const ids = new Set([...this.d.store.replicas(name).map((r) => r.id), ...this.d.supervisor.list(name).map((r) => r.replicaId)]);
+    const ids = new Set([...this.d.store.replicas(name).map((r) => r.id), ...this.d.target.list(name).map((r) => r.replicaId)]);
     ctx?.progress(`stopping ${ids.size} replica(s)`);
-    await this.d.replicas.stop(name, [...ids], 'the service is being deleted');
+    await this.d.target.stop(name, [...ids], 'the service is being deleted');
     ctx?.progress('removing files');
     await removeServiceFiles(join(this.d.root, name));
-    this.d.replicas.forgetImages(name);
+    await this.d.target.forget(name);
     // The folder the supervisor keeps this service's replica logs in (it names it, so ask it rather than guess).
     await rm(dirname(replicaLogPaths(this.d.logDir, name, 'any').current), { recursive: true, force: true });
     this.d.store.remove(name);
@@ -145,14 +144,14 @@ export class ServiceManager {
       r.controller.abort(new BerthError('OPERATION_INTERRUPTED', { operation: id, service: op.service, detail: 'the control plane was stopped while it ran' }));
     }
     await Promise.all([...this.running.values()].map((r) => r.done));
-    await this.d.supervisor.stopAll();
+    await this.d.target.close();
   }
 
   private async rollOutFirst(g: Generation, staging: string, ctx: OpContext): Promise<void> {
     try {
       // The copy is already taken; moving it into place is part of the operation, so a failure there fails it.
       await placeSnapshot(staging, join(g.dir, 'source'));
-      await this.d.replicas.launch(g, { ...ctx, ...this.waitingHooks(g.service, 'Unschedulable', ctx), keepCrashLooping: true });
+      await this.d.target.launch(g, { ...ctx, ...this.waitingHooks(g.service, 'Unschedulable', ctx), keepCrashLooping: true });
       this.setState(g.service, 'Settled');
     } catch (err) {
       // Interrupted by a shutdown, the state stays Transitioning: the spec is committed and the next start rolls it out.
@@ -172,10 +171,10 @@ export class ServiceManager {
     try {
       await removeGeneration(g.dir); // a leftover of an update a crash interrupted
       await placeSnapshot(staging, join(g.dir, 'source'));
-      await this.d.replicas.launch(g, { ...ctx, ...this.waitingHooks(g.service, 'Transitioning', ctx), keepCrashLooping: false, ...(count === undefined ? {} : { count }) });
+      await this.d.target.launch(g, { ...ctx, ...this.waitingHooks(g.service, 'Transitioning', ctx), keepCrashLooping: false, ...(count === undefined ? {} : { count }) });
     } catch (err) {
       await removeGeneration(g.dir);
-      this.d.replicas.forgetImage(g.service, g.generation);
+      await this.d.target.forget(g.service, g.generation);
       store.setModels(g.service, old.models);
       this.setState(g.service, oldState === 'Failed' ? 'Failed' : 'Settled', oldState === 'Failed' ? store.get(g.service).reason : '');
       throw err;
@@ -186,10 +185,10 @@ export class ServiceManager {
     });
     this.setState(g.service, 'Settled');
     ctx.progress(`stopping ${previous.length} replica(s) of the previous version`);
-    await this.d.replicas.stop(g.service, previous, `replaced by generation ${g.generation}`);
+    await this.d.target.stop(g.service, previous, `replaced by generation ${g.generation}`);
     for (let gen = 1; gen < g.generation; gen++) {
       await removeGeneration(this.generationDir(g.service, gen));
-      this.d.replicas.forgetImage(g.service, gen);
+      await this.d.target.forget(g.service, gen);
     }
   }
 
@@ -245,7 +244,7 @@ export class ServiceManager {
   private specFor(request: DeployRequest, snapshotEntry: string): ServiceSpec {
     const spec = normalizeSpec(request, this.d.resolveModel, snapshotEntry, this.d.resolveEnvironment, { runtime: this.d.defaultRuntime ?? 'process' });
     // A request that no machine state could satisfy fails now, not after the scheduling timeout.
-    const never = exceedsCapacityError(this.d.placements.capacity, requestOf(spec));
+    const never = this.d.target.neverFits(spec);
     if (never !== undefined) throw never;
     return spec;
   }

@@ -1,10 +1,10 @@
 // What `service list/show` report: the state shown (stored while a change runs, else derived from the replicas), reasons and replicas.
 import { z } from 'zod';
-import { formatInitError, oomMessage, type Supervisor } from '../../targets/local/index.js';
+import { formatInitError, oomMessage } from '../../targets/local/index.js';
+import type { ReplicaObserver } from './target.js';
 import type { ReplicaStatus, Termination } from '../../targets/types.js';
 import type { EventLog } from './events.js';
 import { operationSchema, type OperationStore } from './operations.js';
-import type { ReplicaManager } from './replicas.js';
 import type { ServiceRecord, ServiceStore } from './service-store.js';
 
 export const SERVICE_STATES = ['Transitioning', 'Healthy', 'Unhealthy', 'Unschedulable', 'Failed', 'Deleting'] as const;
@@ -75,8 +75,8 @@ export interface ViewDeps {
   readonly store: ServiceStore;
   readonly ops: OperationStore;
   readonly events: EventLog;
-  readonly supervisor: Supervisor;
-  readonly replicas: ReplicaManager;
+  /** The replicas as the target reports them, and those it is draining. */
+  readonly target: ReplicaObserver & { readonly draining: ReadonlySet<string> };
   /** The control plane's URL, known once it listens. */
   readonly baseUrl: () => string;
   /** The autoscaler's desired count of an autoscaled service, once it tracks it. */
@@ -99,8 +99,8 @@ export class ServiceViews {
   /** The state to show, its reason, and how many of the running version's replicas are ready. */
   state(svc: ServiceRecord): { state: ServiceState; reason: string; ready: number; desired: number } {
     const current = new Set(this.d.store.replicas(svc.name).filter((r) => r.generation === svc.generation).map((r) => r.id));
-    const statuses = this.d.supervisor.list(svc.name).filter((s) => current.has(s.replicaId));
-    const ready = statuses.filter((s) => s.state === 'Ready' && !this.d.replicas.draining.has(s.replicaId)).length;
+    const statuses = this.d.target.list(svc.name).filter((s) => current.has(s.replicaId));
+    const ready = statuses.filter((s) => s.state === 'Ready' && !this.d.target.draining.has(s.replicaId)).length;
     const spec = svc.spec;
     const desired = (spec.autoscale_enabled ? this.d.desired?.(svc.name) : undefined) ?? spec.replicas;
     // An autoscaled service is healthy with its minimum ready: replicas it is still adding do not make it unhealthy.
@@ -138,7 +138,7 @@ export class ServiceViews {
       keys: { primary: svc.primaryKey, secondary: svc.secondaryKey },
       spec: { ...spec },
       ...(operation === undefined ? {} : { operation }),
-      replicas: this.d.supervisor.list(name).sort((a, b) => (generations.get(a.replicaId) ?? 0) - (generations.get(b.replicaId) ?? 0) || a.index - b.index)
+      replicas: this.d.target.list(name).sort((a, b) => (generations.get(a.replicaId) ?? 0) - (generations.get(b.replicaId) ?? 0) || a.index - b.index)
         .map((r) => replicaView(r, generations.get(r.replicaId) ?? svc.generation)),
       traffic: this.d.traffic?.(name) ?? NO_TRAFFIC,
     };
