@@ -2,11 +2,9 @@
 import { join } from 'node:path';
 import type { EnvSnapshot } from '../core/home.js';
 import type { Logger } from '../core/logger.js';
-import { shipped } from '../core/paths.js';
 import { mebibytes } from '../core/limits.js';
 import { ReplicaKeys } from '../core/replica-key.js';
 import { homeSecret } from '../core/secrets.js';
-import { detectCapacity, Supervisor, type Capacity } from '../targets/local/index.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { ReplicaEvent } from '../targets/types.js';
 import { serviceRoutes } from './api/service-routes.js';
@@ -19,9 +17,7 @@ import { EventLog } from './services/events.js';
 import { ServiceLogs } from './services/logs.js';
 import { ServiceManager } from './services/manager.js';
 import { OperationStore } from './services/operations.js';
-import { Placements } from './services/placement.js';
 import { reconcile, type ReconcileReport } from './services/reconcile.js';
-import { ReplicaManager } from './services/replicas.js';
 import { ServiceStore } from './services/service-store.js';
 import { ServiceViews } from './services/view.js';
 import { Diagnoser } from './services/diagnosis.js';
@@ -30,12 +26,11 @@ import { debugRoutes } from './api/debug-routes.js';
 import type { ControlSettings } from './settings.js';
 import type { FastPath } from '../gateway/score-fast-path.js';
 import type { Db } from './store/db.js';
-import { DockerRuntime } from '../targets/docker/docker-runtime.js';
 import type { Docker, Images } from '../images/index.js';
 import { ensureImage } from './services/service-image.js';
 import type { Generation } from './services/replicas.js';
-import { LocalTarget } from './services/local-target.js';
-import { ReplicaScaler } from './services/scaler.js';
+import { composeLocalTarget } from './compose-local-target.js';
+import { composeKubeTarget } from './compose-kube-target.js';
 import type { ReplicaTarget } from './services/target.js';
 
 /** Longest wait for routed requests to finish before a replica that leaves is sent SIGTERM. */
@@ -44,8 +39,6 @@ const DRAIN_MS = 30_000;
 export interface ServicesPart {
   readonly routes: Route[];
   readonly fastPath: FastPath;
-  readonly capacity: Capacity;
-  readonly supervisor: Supervisor;
   /** The image refs service generations run now: image prune keeps them. */
   imagesInUse(): ReadonlySet<string>;
   /** Brings stored services and running replicas together; call once, before serving. */
@@ -77,7 +70,6 @@ export interface ContainerParts {
 export async function composeServices(o: ServicesOptions): Promise<ServicesPart> {
   const clock = o.clock ?? systemClock;
   const now = (): Date => new Date(clock.now());
-  const capacity = await detectCapacity({ override: o.settings.capacity });
   const logDir = join(o.settings.home, 'logs', 'replicas');
   const store = new ServiceStore(o.db, now);
   const ops = new OperationStore(o.db, now);
@@ -85,29 +77,29 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
   let onEvent: (e: ReplicaEvent) => void = (e) => events.addReplicaEvent(e);
   const replicaKeys = new ReplicaKeys(homeSecret(o.settings.home, 'replica-keys.key'));
   const containers = o.containers;
-  const docker = containers === undefined ? undefined : new DockerRuntime({
-    docker: containers.docker, clock, home: o.settings.home, replicaKey: (id) => replicaKeys.keyFor(id), maxRequestSizeMb: o.settings.maxRequestSizeMb,
-  });
-  const supervisor = new Supervisor({ berthBin: shipped('bin/berth.js'), nodePath: process.execPath, logDir, baseEnv: o.env, clock,
-    replicaKey: (id) => replicaKeys.keyFor(id), maxRequestSizeMb: o.settings.maxRequestSizeMb, ...(docker === undefined ? {} : { docker }),
-    backoff: { baseMs: o.settings.restartBackoffMs },
-    onEvent: (e) => onEvent(e),
-  });
-  const placements = new Placements(capacity, clock);
   const envs = o.environments;
   const generationDir = (service: string, generation: number): string => join(o.settings.home, 'services', service, String(generation));
-  const replicas = new ReplicaManager({
-    supervisor, placements, store, events, logDir, scheduleTimeoutMs: o.settings.scheduleTimeoutMs, mountable: (refs) => o.registry.mountable(refs),
+  const shared = {
+    settings: o.settings, store, events, logger: o.logger, logDir, replicaKeys,
+    onEvent: (e: ReplicaEvent) => onEvent(e),
     // Bounded like serve's own drain: a request that runs longer is cut off by the SIGTERM that follows.
-    drain: (service, ids) => gw.gateway.drain(service, ids, DRAIN_MS),
-    ...(envs === undefined ? {} : { ensureEnvironment: (ref: string, signal: AbortSignal) => envs.ensureBuilt(parseEnvRef(ref), signal) }),
-    ...(containers === undefined ? {} : { ensureImage: (g: Generation, signal: AbortSignal, progress: (text: string) => void) => ensureImage(containers, envs, events, g, signal, progress) }),
-  });
-  const scaler = new ReplicaScaler({ store, ops, events, supervisor, placements, replicas, generationDir, logger: o.logger });
-  const target: ReplicaTarget = new LocalTarget({
-    store, events, supervisor, placements, replicas, scaler, generationDir,
-    fail: (service, reason) => manager.setState(service, 'Failed', reason),
-  });
+    drain: (service: string, ids: readonly string[]) => gw.gateway.drain(service, ids, DRAIN_MS),
+    ensureImage: containers === undefined ? undefined : (g: Generation, signal: AbortSignal, progress: (text: string) => void) => ensureImage(containers, envs, events, g, signal, progress),
+  };
+  let local: Awaited<ReturnType<typeof composeLocalTarget>> | undefined;
+  let target: ReplicaTarget;
+  if (o.settings.target === 'kubernetes') {
+    target = await composeKubeTarget({ ...shared, now: () => clock.now(), planeUrl: o.baseUrl });
+  } else {
+    local = await composeLocalTarget({
+      ...shared, ops, registry: o.registry, env: o.env, clock, generationDir,
+      fail: (service, reason) => manager.setState(service, 'Failed', reason),
+      ...(envs === undefined ? {} : { ensureEnvironment: (ref: string, signal: AbortSignal) => envs.ensureBuilt(parseEnvRef(ref), signal) }),
+      ...(shared.ensureImage === undefined ? {} : { ensureImage: shared.ensureImage }),
+      ...(containers === undefined ? {} : { docker: containers.docker }),
+    });
+    target = local.target;
+  }
   const views = new ServiceViews({ store, ops, events, target, baseUrl: o.baseUrl, desired: (name) => gw.desired(name), traffic: (name) => gw.traffic(name) });
   const manager = new ServiceManager({
     root: join(o.settings.home, 'services'), logDir, store, ops, events, target, logger: o.logger, defaultRuntime: o.settings.runtime,
@@ -133,7 +125,7 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
       if (e.type === 'Started') store.setRunLocation(e.replicaId, { pid: e.pid });
       else if (e.type === 'Exited') store.setRunLocation(e.replicaId, {});
       else if (e.type === 'Ready' || e.type === 'Adopted') {
-        const record = supervisor.adoptionRecord(e.replicaId);
+        const record = local?.supervisor.adoptionRecord(e.replicaId);
         if (record !== undefined) store.setRunLocation(e.replicaId, record);
       }
       if (e.type === 'StateChanged' || e.type === 'Stopped') views.refresh(e.serviceName);
@@ -144,18 +136,16 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
       o.logger.warn({ err, replica: e.replicaId }, 'could not record a replica event');
     }
   };
-  o.logger.info({ capacity: { cpu: capacity.cpu, memory_gb: capacity.memoryGb, gpu: capacity.gpu }, source: capacity.source, gpus: capacity.gpuDetection, memory_limits: supervisor.cgroupSupport }, 'local target ready');
   return {
     routes: [...serviceRoutes({ manager, views, ops, events, logs: new ServiceLogs(store, target, logDir) }), ...gw.routes,
       ...diagnoseRoutes(new Diagnoser({
         store, views, ops, events, logs: new ServiceLogs(store, target, logDir), target, now, requests: (name) => gw.gateway.recent(name),
-        capacity: () => ({ capacity: placements.capacity, used: placements.used() }), ...(envs === undefined ? {} : { environments: envs }),
+        ...(local === undefined ? {} : { capacity: () => ({ capacity: local!.placements.capacity, used: local!.placements.used() }) }),
+        ...(envs === undefined ? {} : { environments: envs }),
       })),
       ...debugRoutes({ store, generationDir: (service, generation) => manager.generationDir(service, generation), mountable: (refs) => o.registry.mountable(refs) })],
     fastPath: gw.fastPath,
     imagesInUse: () => target.imagesInUse(),
-    capacity,
-    supervisor,
     async reconcile() {
       const report = await reconcile({ store, ops, events, target, manager, logger: o.logger });
       gw.start(); // the autoscaler starts from the replicas reconcile left

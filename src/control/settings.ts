@@ -75,6 +75,18 @@ const schema = z
     baseImage: z.string().min(1).max(512).optional(),
     /** Where replicas of deployments that do not name a runtime run. */
     runtime: z.enum(['process', 'docker'], 'must be process or docker'),
+    /** Where replicas run: this machine (processes or containers), or a Kubernetes cluster. */
+    target: z.enum(['local', 'kubernetes'], 'must be local or kubernetes'),
+    /** The cluster, for target kubernetes. */
+    kubernetes: z.object({
+      kubeconfig: fsPathSchema.optional(),
+      context: z.string().min(1).max(253).optional(),
+      namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a Kubernetes namespace name (lower-case letters, digits, -)').max(63),
+      /** No kubeconfig given and running in a pod: the service account's in-cluster configuration. */
+      inCluster: z.boolean(),
+      /** The control plane's URL as pods reach it (their init containers download models from it). */
+      planeUrl: z.string().url('must be a URL such as http://berth.berth.svc:7070').optional(),
+    }).strict().optional(),
     /** Where the admin token comes from, if given; resolveAdminToken reads or makes it (admin-token.ts). */
     adminTokenSource: z
       .discriminatedUnion('kind', [
@@ -114,6 +126,11 @@ export interface ControlFlags {
   registry?: string | undefined;
   baseImage?: string | undefined;
   runtime?: string | undefined;
+  target?: string | undefined;
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
+  namespace?: string | undefined;
+  planeUrl?: string | undefined;
 }
 
 export function parseControlSettings(flags: ControlFlags, env: EnvSnapshot): ControlSettings {
@@ -133,8 +150,18 @@ export function parseControlSettings(flags: ControlFlags, env: EnvSnapshot): Con
     ...(flags.registry === undefined ? {} : { registry: flags.registry }),
     ...(flags.baseImage === undefined ? {} : { baseImage: flags.baseImage }),
     runtime: flags.runtime ?? 'process',
+    target: flags.target ?? 'local',
+    ...(flags.target === 'kubernetes' ? {
+      kubernetes: {
+        ...(flags.kubeconfig === undefined ? {} : { kubeconfig: resolve(flags.kubeconfig) }),
+        ...(flags.context === undefined ? {} : { context: flags.context }),
+        namespace: flags.namespace ?? 'berth',
+        inCluster: flags.kubeconfig === undefined && env.KUBERNETES_SERVICE_HOST !== undefined,
+        ...(flags.planeUrl === undefined ? {} : { planeUrl: flags.planeUrl }),
+      },
+    } : {}),
   };
-  const names = { adminTokenSource: '--admin-token-file', port: '--port', host: '--host', home: '--home / BERTH_HOME', capacity: '--capacity', scheduleTimeoutMs: '--schedule-timeout', restartBackoffMs: '--restart-backoff', autoscaleStabilizationMs: '--autoscale-stabilization', bodyTimeoutMs: '--body-timeout', maxRequestSizeMb: '--max-request-size-mb', registry: '--registry', baseImage: '--base-image', runtime: '--runtime' };
+  const names = { adminTokenSource: '--admin-token-file', port: '--port', host: '--host', home: '--home / BERTH_HOME', capacity: '--capacity', scheduleTimeoutMs: '--schedule-timeout', restartBackoffMs: '--restart-backoff', autoscaleStabilizationMs: '--autoscale-stabilization', bodyTimeoutMs: '--body-timeout', maxRequestSizeMb: '--max-request-size-mb', registry: '--registry', baseImage: '--base-image', runtime: '--runtime', target: '--target', kubernetes: '--kubeconfig / --context / --namespace / --plane-url' };
   const parsed = parseOrThrow(schema, raw, names);
   const { adminTokenSource: source, ...rest } = parsed;
   return Object.freeze({ ...rest, capacity: Object.freeze(parsed.capacity), ...(source === undefined ? {} : { adminTokenSource: Object.freeze(source) }) });

@@ -400,6 +400,42 @@ export const catalogue = {
     message: 'replica {replica} asks for the {runtime} runtime, which this control plane does not have',
     fix: 'Start the control plane with the runtime available (for docker: a running Docker daemon; see docs/containers.md), or deploy with runtime process.',
   },
+  // --- kubernetes target ------------------------------------------------------------------------
+  KUBERNETES_UNREACHABLE: {
+    status: 503,
+    message: 'the Kubernetes API server at {server} cannot be reached: {detail}',
+    fix: 'Check the cluster is up and the kubeconfig (--kubeconfig, --context) names the right server; try: kubectl --request-timeout=5s get --raw /readyz',
+  },
+  KUBERNETES_UNAUTHORIZED: {
+    status: 502,
+    message: 'the Kubernetes API server at {server} refused berth\'s credentials: {detail}',
+    fix: 'Refresh the kubeconfig\'s credentials (a token or certificate that expired), or pick another context with --context.',
+  },
+  KUBERNETES_FORBIDDEN: {
+    status: 502,
+    message: 'the Kubernetes API server at {server} does not allow berth to change {what}: {detail}',
+    fix: 'Grant berth\'s account the Role that `berth k8s install` renders (deployments, deployments/scale, services, pods, pods/log, events, secrets in its namespace).',
+  },
+  KUBERNETES_NAMESPACE_NOT_FOUND: {
+    status: 502,
+    message: 'namespace {namespace} does not exist on the Kubernetes API server at {server}',
+    fix: 'Create it (kubectl create namespace {namespace}) or pick another with berth up --namespace.',
+  },
+  KUBERNETES_REQUEST_FAILED: {
+    status: 502,
+    message: 'the Kubernetes API server at {server} refused {what} (HTTP {status}): {detail}',
+    fix: 'Read the server\'s reason above; a 422 names the field it rejects. Nothing was left half-applied: run the command again once fixed.',
+  },
+  KUBERNETES_IMAGE_PULL_FAILED: {
+    status: 502,
+    message: 'the cluster cannot pull image {image} for {pod}: {reason}: {detail}',
+    fix: 'Check that the cluster\'s nodes reach the registry and may pull from it (an image pull secret for a private registry: berth up --registry with credentials in your Docker config).',
+  },
+  KUBERNETES_MODEL_FETCH_FAILED: {
+    status: 502,
+    message: 'pod {pod} could not fetch its models from the control plane at {planeUrl}: {detail}',
+    fix: 'Pods download models from the control plane: make sure they reach it at that URL (berth up --plane-url), and that its admin token secret exists when it requires one.',
+  },
   INTERNAL: {
     status: 500,
     message: 'internal error: {detail}',

@@ -94,7 +94,7 @@ export interface Termination {
   readonly oom?: OomReport;
 }
 
-export type MemoryEnforcement = 'cgroup-v1' | 'cgroup-v2' | 'rss' | 'container' | 'none';
+export type MemoryEnforcement = 'cgroup-v1' | 'cgroup-v2' | 'rss' | 'container' | 'kubernetes' | 'none';
 
 /** How a replica's memory limit is enforced. */
 export interface MemoryStatus {
@@ -115,6 +115,8 @@ export interface ReplicaStatus {
   readonly url?: string;
   /** What the replica's key is derived from when not its id (pods of one Deployment share their generation's key). */
   readonly keyScope?: string;
+  /** Why it is not running yet, in its target's words (a cluster's `ImagePullBackOff: ...`). */
+  readonly waiting?: string;
   /** Restarts since the replica was created (or adopted). */
   readonly restarts: number;
   readonly startedAt?: string;

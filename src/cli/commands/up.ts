@@ -32,6 +32,11 @@ export function registerUp(program: Command, ctx: CliContext): void {
     .option('--max-request-size-mb <mb>', 'largest scoring request body; the gateway answers 413 itself and replicas get the same limit (default 100)')
     .option('--registry <host:port[/namespace]>', 'container images: look them up in, push them to and run them from this registry (credentials from the Docker config)')
     .option('--base-image <name>', 'container images: a base with python3 instead of berth\'s own berth/base:bookworm')
+    .option('--target <local|kubernetes>', 'where replicas run: this machine (default), or a Kubernetes cluster (pods of each service\'s image; needs --registry)')
+    .option('--kubeconfig <path>', 'kubernetes target: the kubeconfig to use (default: in-cluster configuration inside a pod, else KUBECONFIG or ~/.kube/config)')
+    .option('--context <name>', 'kubernetes target: the kubeconfig context (default: its current one)')
+    .option('--namespace <name>', 'kubernetes target: the namespace berth works in (default berth)')
+    .option('--plane-url <url>', 'kubernetes target: where pods reach this control plane to fetch models (default: the URL it listens on)')
     .option('--runtime <process|docker>', 'where replicas of deployments that do not name a runtime run: berth serve processes (default) or containers of an image built from the environment and source')
     .option('--detach', 'run in the background, log to $BERTH_HOME/logs/control-plane.log, return once it answers')
     .option('--admin-token-file <file>', 'file holding the admin token (16+ printable characters) that the admin API requires; default BERTH_ADMIN_TOKEN; off loopback with neither, one is generated into $BERTH_HOME/admin-token and printed once')
@@ -46,7 +51,8 @@ export function registerUp(program: Command, ctx: CliContext): void {
 
 interface UpOptions {
   port?: string; host?: string; home?: string; capacity?: string; scheduleTimeout?: string; restartBackoff?: string; autoscaleStabilization?: string;
-  bodyTimeout?: string; maxRequestSizeMb?: string; registry?: string; baseImage?: string; runtime?: string; detach?: boolean; adminToken?: string; adminTokenFile?: string;
+  bodyTimeout?: string; maxRequestSizeMb?: string; registry?: string; baseImage?: string; runtime?: string; detach?: boolean;
+  target?: string; kubeconfig?: string; context?: string; namespace?: string; planeUrl?: string; adminToken?: string; adminTokenFile?: string;
 }
 
 /** The token this start enforces (made now when off loopback and none exists); refused before anything is made if the home is taken. */
@@ -119,7 +125,14 @@ async function spawnDetached(settings: ControlSettings, adminToken: AdminToken |
   if (settings.capacityText !== undefined) args.push('--capacity', settings.capacityText);
   if (settings.registry !== undefined) args.push('--registry', settings.registry);
   if (settings.baseImage !== undefined) args.push('--base-image', settings.baseImage);
-  args.push('--runtime', settings.runtime);
+  args.push('--runtime', settings.runtime, '--target', settings.target);
+  const k = settings.kubernetes;
+  if (k !== undefined) {
+    args.push('--namespace', k.namespace);
+    if (k.kubeconfig !== undefined) args.push('--kubeconfig', k.kubeconfig);
+    if (k.context !== undefined) args.push('--context', k.context);
+    if (k.planeUrl !== undefined) args.push('--plane-url', k.planeUrl);
+  }
   // The child gets the token as a file or in its environment, never on its command line (ps shows that to everyone).
   const env = { ...withoutAdminToken(ctx.env) };
   if (adminToken?.file !== undefined) args.push('--admin-token-file', adminToken.file);

@@ -32,7 +32,7 @@ export interface ServeLocation {
 }
 
 /** `serve` and its flags for a spec, every target alike: the location's paths, then the spec's limits. */
-export function serveFlags(spec: ReplicaSpec, at: ServeLocation): string[] {
+export function serveFlags(spec: Pick<ReplicaSpec, 'workerCount' | 'scoringTimeoutMs' | 'maxConcurrentRequests' | 'maxQueueWaitMs' | 'initTimeoutS'>, at: ServeLocation): string[] {
   const args = ['serve', '--entry-script', at.entryScript, '--port', String(at.port), '--host', at.host];
   const opt = (flag: string, value: string | number | undefined): void => {
     if (value !== undefined) args.push(flag, String(value));
