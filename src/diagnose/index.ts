@@ -4,6 +4,7 @@ import { buildRule, busyRule, failedOperationRule } from './operations.js';
 import { describeWindow, overloadRule, requestFacts, runFailedRule, timeoutRule } from './requests.js';
 import { livenessRule, oomRule, unschedulableRule } from './resources.js';
 import { startupRules } from './startup.js';
+import { imagePullRule, modelFetchRule } from './cluster.js';
 import { SEVERITY_RANK, type DiagnoseInput, type Diagnosis, type Finding, type KeyNumbers } from './types.js';
 
 export * from './types.js';
@@ -16,6 +17,8 @@ export function diagnose(input: DiagnoseInput): Diagnosis {
     ...startupRules(input),
     ...buildRule(input),
     ...unschedulableRule(input),
+    ...imagePullRule(input),
+    ...modelFetchRule(input),
     ...oomRule(input),
     ...runFailedRule(input, facts),
     ...overloadRule(input),
