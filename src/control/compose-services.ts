@@ -23,6 +23,7 @@ import { ServiceViews } from './services/view.js';
 import { Diagnoser } from './services/diagnosis.js';
 import { diagnoseRoutes } from './api/diagnose-routes.js';
 import { debugRoutes } from './api/debug-routes.js';
+import { manifestRoutes } from './api/manifest-routes.js';
 import type { ControlSettings } from './settings.js';
 import type { FastPath } from '../gateway/score-fast-path.js';
 import type { Db } from './store/db.js';
@@ -143,6 +144,7 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
         ...(local === undefined ? {} : { capacity: () => ({ capacity: local!.placements.capacity, used: local!.placements.used() }) }),
         ...(envs === undefined ? {} : { environments: envs }),
       })),
+      ...manifestRoutes(store, target),
       ...debugRoutes({ store, generationDir: (service, generation) => manager.generationDir(service, generation), mountable: (refs) => o.registry.mountable(refs) })],
     fastPath: gw.fastPath,
     imagesInUse: () => target.imagesInUse(),

@@ -436,6 +436,11 @@ export const catalogue = {
     message: 'pod {pod} could not fetch its models from the control plane at {planeUrl}: {detail}',
     fix: 'Pods download models from the control plane: make sure they reach it at that URL (berth up --plane-url), and that its admin token secret exists when it requires one.',
   },
+  NO_MANIFESTS: {
+    status: 409,
+    message: 'service {service} has no Kubernetes manifests here: {why}',
+    fix: 'Render manifests from a control plane on the Kubernetes target (berth up --target kubernetes), once the service is deployed there.',
+  },
   INTERNAL: {
     status: 500,
     message: 'internal error: {detail}',

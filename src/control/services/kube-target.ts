@@ -149,6 +149,13 @@ export class KubernetesTarget implements ReplicaTarget {
     return new Set([...this.images.values()].map((i) => i.ref));
   }
 
+  manifests(svc: ServiceRecord): unknown[] | undefined {
+    const image = this.images.get(`${svc.name}:${svc.generation}`);
+    if (image === undefined) return undefined;
+    const g: Generation = { service: svc.name, generation: svc.generation, spec: svc.spec, dir: '' };
+    return [serviceObject({ service: svc.name, namespace: this.d.api.namespace, homeLabel: this.d.homeLabel }), this.deployment(g, image, this.count(svc.name) || svc.spec.replicas)];
+  }
+
   close(): Promise<void> {
     // The cluster keeps running the pods: a control plane that stops (or moves) does not take services down.
     this.d.tracker.stop();

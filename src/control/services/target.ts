@@ -39,6 +39,8 @@ export interface ReplicaTarget extends ReplicaObserver {
   forget(service: string, generation?: number): Promise<void>;
   /** The image refs generations run now (image prune keeps them). */
   imagesInUse(): ReadonlySet<string>;
+  /** The objects the target applies for a service's running generation, for GitOps; undefined where it applies none (this machine). */
+  manifests?(svc: ServiceRecord): unknown[] | undefined;
   /** The control plane stops: the local target stops its replicas; a cluster keeps running them. */
   close(): Promise<void>;
 }
