@@ -16,6 +16,8 @@ export interface KubeConnection {
 }
 
 export const FIELD_MANAGER = 'berth';
+/** Attempts of a request that keeps meeting 409 Conflict. */
+const CONFLICT_RETRIES = 3;
 
 export function loadKubeConfig(c: KubeConnection): KubeConfig {
   const kc = new KubeConfig();
@@ -148,11 +150,15 @@ export class KubeApi {
     return this.logs.log(this.namespace, pod, container, into, options);
   }
 
+  /** One request; a 409 Conflict (someone wrote in between) is tried again, each call reading afresh. */
   private async call<T>(what: string, f: () => Promise<T>): Promise<T> {
-    try {
-      return await f();
-    } catch (err) {
-      throw kubeError(err, what, this.server);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await f();
+      } catch (err) {
+        if (statusCode(err) === 409 && attempt < CONFLICT_RETRIES) continue;
+        throw kubeError(err, what, this.server);
+      }
     }
   }
 
