@@ -22,16 +22,18 @@ const apply = (body: object, name: string, force = true): Promise<{ metadata?: {
 
 describe('server-side apply', () => {
   it('creates, updates, is a no-op for the same configuration, and removes what the manager stopped applying', async () => {
-    const withEnv = deployment('ssa', { container: { env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }], resources: { limits: { cpu: '0.5', memory: '1024Mi' } } } });
+    const withEnv = deployment('ssa', { replicas: 0, container: { env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }], resources: { limits: { cpu: '0.5', memory: '1024Mi' } } } });
     const created = await apply(withEnv, 'ssa');
     assert.equal(created.metadata?.generation, 1);
     assert.deepEqual(created.metadata?.managedFields?.map((m) => [m.manager, m.operation]), [['berth', 'Apply']]);
     const fetched = await c.apps.readNamespacedDeployment({ name: 'ssa', namespace: ns });
     assert.equal(fetched.spec?.strategy?.type, 'RollingUpdate', 'defaults are filled in');
     assert.deepEqual(fetched.spec?.template.spec?.containers[0]?.resources?.limits, { cpu: '500m', memory: '1Gi' }, 'quantities are canonical');
+    await new Promise((r) => setTimeout(r, 200)); // the deployment controller writes its status once
+    const before = await c.apps.readNamespacedDeployment({ name: 'ssa', namespace: ns });
     const same = await apply(withEnv, 'ssa');
-    assert.equal(same.metadata?.resourceVersion, created.metadata?.resourceVersion, 'no change, no new resourceVersion');
-    const fewer = deployment('ssa', { container: { env: [{ name: 'A', value: '1' }], resources: { limits: { cpu: '500m', memory: '1Gi' } } } });
+    assert.equal(same.metadata?.resourceVersion, before.metadata?.resourceVersion, 'no change, no new resourceVersion');
+    const fewer = deployment('ssa', { replicas: 0, container: { env: [{ name: 'A', value: '1' }], resources: { limits: { cpu: '500m', memory: '1Gi' } } } });
     const updated = await apply(fewer, 'ssa');
     assert.notEqual(updated.metadata?.resourceVersion, created.metadata?.resourceVersion);
     assert.equal(updated.metadata?.generation, 2);
@@ -77,7 +79,9 @@ describe('server-side apply', () => {
 
 describe('updates and errors', () => {
   it('answers a PUT with a stale resourceVersion with 409 in the real wording', async () => {
-    const d = await c.apps.createNamespacedDeployment({ namespace: ns, body: deployment('stale') });
+    await c.apps.createNamespacedDeployment({ namespace: ns, body: deployment('stale', { replicas: 0 }) });
+    await new Promise((r) => setTimeout(r, 200));
+    const d = await c.apps.readNamespacedDeployment({ name: 'stale', namespace: ns });
     const rv = d.metadata?.resourceVersion;
     await c.apps.replaceNamespacedDeployment({ name: 'stale', namespace: ns, body: { ...d, spec: { ...d.spec, replicas: 2 } } as never });
     const f = await failure(c.apps.replaceNamespacedDeployment({ name: 'stale', namespace: ns, body: { ...d, metadata: { ...d.metadata, resourceVersion: rv }, spec: { ...d.spec, replicas: 3 } } as never }));

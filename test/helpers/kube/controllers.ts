@@ -4,6 +4,7 @@ import type Docker from 'dockerode';
 import type { Context } from './context.js';
 import type { EventRecorder } from './events.js';
 import { GarbageCollector } from './gc.js';
+import { PODS } from './resources.js';
 import { Kubelet } from './kubelet/index.js';
 import { Scheduler } from './scheduler.js';
 import { WorkloadControllers } from './workloads.js';
@@ -30,8 +31,14 @@ export function startControllers(ctx: Context, recorder: EventRecorder, kubelet:
     docker: kubelet.docker ?? (() => connection.get()), instance: randomBytes(6).toString('hex'),
     backoffBaseMs: kubelet.backoffBaseMs, backoffCapMs: kubelet.backoffCapMs ?? kubelet.backoffBaseMs * 30,
   });
+  // Without a kubelet, pods being deleted are finished at once (as if a kubelet had stopped them).
+  const finisher = k !== undefined ? undefined : ctx.store.subscribe((c) => {
+    if (c.resource !== PODS || c.type === 'DELETED' || c.object.metadata.deletionTimestamp === undefined) return;
+    setImmediate(() => ctx.store.remove(PODS, c.object.metadata.namespace, c.object.metadata.name ?? ''));
+  });
   return {
     stop: async () => {
+      finisher?.();
       scheduler.stop();
       workloads.stop();
       gc.stop();

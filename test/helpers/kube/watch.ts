@@ -23,6 +23,7 @@ export function serveWatch(ctx: Context, res: ServerResponse, w: WatchRequest): 
   const inScope = (o: KObject): boolean => (w.namespace === undefined || o.metadata.namespace === w.namespace) && (w.name === undefined || o.metadata.name === w.name);
   const selected = (o: KObject | undefined): boolean => o !== undefined && inScope(o) && w.matches(o);
   res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private', 'transfer-encoding': 'chunked' });
+  res.flushHeaders();
   ctx.watches.add(res);
   const send = (type: string, object: unknown): void => {
     if (!res.writableEnded) res.write(`${JSON.stringify({ type, object })}\n`);

@@ -48,6 +48,7 @@ export class WorkloadControllers {
     const o = c.object;
     const ns = o.metadata.namespace ?? '';
     if (c.resource === DEPLOYMENTS) this.enqueue(`d/${ns}/${o.metadata.name ?? ''}`);
+    if (c.resource === REPLICASETS && c.type !== 'DELETED') this.enqueue(`r/${ns}/${o.metadata.name ?? ''}`);
     if (c.resource === REPLICASETS || c.resource === PODS) {
       for (const ref of o.metadata.ownerReferences ?? []) {
         if (ref.kind === 'ReplicaSet') this.enqueue(`r/${ns}/${ref.name}`);

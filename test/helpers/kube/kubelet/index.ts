@@ -164,6 +164,7 @@ export class Kubelet {
     }
     const stream = (await docker.getContainer(cs.id).logs({ ...opts, follow: true })) as NodeJS.ReadableStream;
     res.writeHead(200, { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' });
+    res.flushHeaders();
     this.ctx.watches.add(res);
     docker.modem.demuxStream(stream, res, res);
     stream.on('end', () => res.end());
