@@ -23,7 +23,7 @@ function preconditionFailed(r: ResourceInfo, name: string, detail: string): ApiE
 const inFuture = (seconds: number): string => new Date(Date.now() + seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** Deletes or marks for deletion; answers the object as it now is (with its deletion resourceVersion when gone). */
-export function deleteObject(store: Store, r: ResourceInfo, ns: string | undefined, name: string, o: DeleteOptions, manager = 'berth'): { object: KObject; gone: boolean } {
+export function deleteObject(store: Store, r: ResourceInfo, ns: string | undefined, name: string, o: DeleteOptions): { object: KObject; gone: boolean } {
   const obj = store.get(r, ns, name);
   if (obj === undefined) throw notFound(r, name);
   if (o.preconditions?.uid !== undefined && o.preconditions.uid !== obj.metadata.uid) {
@@ -66,7 +66,6 @@ export function deleteObject(store: Store, r: ResourceInfo, ns: string | undefin
     return { object: store.get(r, ns, name) ?? obj, gone: false };
   }
   const removed = store.remove(r, ns, name);
-  void manager;
   return { object: removed ?? obj, gone: true };
 }
 

@@ -1,5 +1,5 @@
 // The scale subresource (autoscaling/v1 Scale) of Deployments and ReplicaSets.
-import { apiVersionOf, type ResourceInfo } from './resources.js';
+import type { ResourceInfo } from './resources.js';
 import { clone, type Json, type KObject } from './types.js';
 
 function selectorString(sel: Json): string {
@@ -13,8 +13,7 @@ function selectorString(sel: Json): string {
   return parts.sort().join(',');
 }
 
-export function getScale(r: ResourceInfo, o: KObject): Json {
-  void apiVersionOf(r);
+export function getScale(_r: ResourceInfo, o: KObject): Json {
   return {
     kind: 'Scale', apiVersion: 'autoscaling/v1',
     metadata: { name: o.metadata.name, namespace: o.metadata.namespace, uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion, creationTimestamp: o.metadata.creationTimestamp },

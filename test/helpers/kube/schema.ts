@@ -1,5 +1,5 @@
-// Checks objects against the official OpenAPI schemas: kubernetes-models' validators (types, formats, required fields)
-// and @kubernetes-models' twin, @kubernetes/client-node's generated field tables, for fields the schema does not declare.
+// Checks objects against the official OpenAPI schemas: kubernetes-models' validators (types, formats, required fields),
+// and @kubernetes/client-node's generated field tables (from the same OpenAPI) for fields the schema does not declare.
 import * as k8s from '@kubernetes/client-node';
 import { Deployment, ReplicaSet } from 'kubernetes-models/apps/v1';
 import { ConfigMap, Event, Namespace, Node, Pod, Secret, Service } from 'kubernetes-models/v1';
