@@ -70,7 +70,7 @@ export const SERVICES = findResource('', 'v1', 'services') as ResourceInfo;
 export function resourceList(group: string, version: string): object | undefined {
   const rs = RESOURCES.filter((r) => r.group === group && r.version === version);
   if (rs.length === 0) return undefined;
-  const verbs = (r: ResourceInfo): string[] => (r.readOnly === true ? ['get', 'list', 'watch'] : ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch']);
+  const verbs = (r: ResourceInfo): string[] => (r.readOnly === true ? ['get', 'list', 'watch'] : ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch']);
   const resources: object[] = [];
   for (const r of rs) {
     resources.push({ name: r.resource, singularName: r.kind.toLowerCase(), namespaced: r.namespaced, kind: r.kind, verbs: verbs(r) });
