@@ -96,7 +96,7 @@ export async function startControlPlane(settings: ControlSettings, logger: Logge
     const containers = { images, docker: async () => (await dockerConnection()).get() };
 
     let url = '';
-    services = await composeServices({ containers, settings, db: store, registry, logger, env: options.env ?? {}, baseUrl: () => url, environments: envs, ...(options.clock ? { clock: options.clock } : {}) });
+    services = await composeServices({ containers, settings, db: store, registry, logger, env: options.env ?? {}, baseUrl: () => url, environments: envs, ...(options.clock ? { clock: options.clock } : {}), ...(adminToken === undefined ? {} : { adminToken: adminToken.value }) });
     const part = services;
     // Before the API answers: replicas that survived a crash are adopted, the rest restarted, interrupted changes settled.
     await part.reconcile();

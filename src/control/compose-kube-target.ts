@@ -11,6 +11,10 @@ import type { Generation } from './services/replicas.js';
 import type { ServiceStore } from './services/service-store.js';
 import type { ControlSettings } from './settings.js';
 import { homeLabel } from '../targets/docker/docker-runtime.js';
+import { KUBE_LABELS } from '../targets/kubernetes/manifests.js';
+import type { EnvSnapshot } from '../core/home.js';
+import { parseRegistry } from '../images/registry-name.js';
+import { dockerCredentials } from '../images/registry.js';
 
 export interface KubeTargetParts {
   readonly settings: ControlSettings;
@@ -25,7 +29,13 @@ export interface KubeTargetParts {
   readonly ensureImage: ((g: Generation, signal: AbortSignal, progress: (text: string) => void) => Promise<ContainerImage>) | undefined;
   /** The control plane's URL, known once it listens: pods use it when no --plane-url is given. */
   readonly planeUrl: () => string;
+  /** Where registry credentials are read from (the user's Docker config). */
+  readonly env: EnvSnapshot;
+  readonly adminToken?: string;
 }
+
+const PULL_SECRET = 'berth-registry';
+const TOKEN_SECRET = 'berth-admin-token';
 
 export async function composeKubeTarget(p: KubeTargetParts): Promise<KubernetesTarget> {
   const k = p.settings.kubernetes;
@@ -37,6 +47,19 @@ export async function composeKubeTarget(p: KubeTargetParts): Promise<KubernetesT
   const api = new KubeApi(loadKubeConfig({ ...(k.kubeconfig === undefined ? {} : { kubeconfig: k.kubeconfig }), ...(k.context === undefined ? {} : { context: k.context }), namespace: k.namespace, inCluster: k.inCluster }), k.namespace);
   await api.check();
   const label = homeLabel(p.settings.home);
+  const labels = { [KUBE_LABELS.managed]: 'berth', [KUBE_LABELS.home]: label };
+  // Registry credentials from the user's Docker config become the image pull secret pods use.
+  const host = parseRegistry(p.settings.registry).host;
+  const credentials = dockerCredentials(p.env, host);
+  if (credentials !== undefined) {
+    const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
+    const config = { auths: { [host]: { username: credentials.username, password: credentials.password, auth } } };
+    await api.applySecret({ apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/dockerconfigjson', metadata: { name: PULL_SECRET, namespace: k.namespace, labels }, data: { '.dockerconfigjson': Buffer.from(JSON.stringify(config)).toString('base64') } });
+  }
+  // Model downloads are admin API calls: with a token required, pods read it from a secret.
+  if (p.adminToken !== undefined) {
+    await api.applySecret({ apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: TOKEN_SECRET, namespace: k.namespace, labels }, data: { token: Buffer.from(p.adminToken).toString('base64') } });
+  }
   const tracker = new PodTracker({
     api, homeLabel: label, logDir: p.logDir, now: p.now,
     onReplicaEvent: p.onEvent,
@@ -60,5 +83,7 @@ export async function composeKubeTarget(p: KubeTargetParts): Promise<KubernetesT
     replicaKey: (scope) => p.replicaKeys.keyFor(scope),
     scheduleTimeoutMs: p.settings.scheduleTimeoutMs, maxRequestSizeMb: p.settings.maxRequestSizeMb, now: p.now,
     ensureImage, drain: p.drain,
+    ...(credentials === undefined ? {} : { imagePullSecret: PULL_SECRET }),
+    ...(p.adminToken === undefined ? {} : { adminTokenSecret: TOKEN_SECRET }),
   });
 }

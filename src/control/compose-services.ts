@@ -31,7 +31,6 @@ import type { Docker, Images } from '../images/index.js';
 import { ensureImage } from './services/service-image.js';
 import type { Generation } from './services/replicas.js';
 import { composeLocalTarget } from './compose-local-target.js';
-import { composeKubeTarget } from './compose-kube-target.js';
 import type { ReplicaTarget } from './services/target.js';
 
 /** Longest wait for routed requests to finish before a replica that leaves is sent SIGTERM. */
@@ -61,6 +60,8 @@ export interface ServicesOptions {
   readonly environments?: Environments;
   /** The images part and the Docker engine, made on first use: services with runtime docker need them, nothing else does. */
   readonly containers?: ContainerParts;
+  /** The admin token the API requires, if any: a cluster's pods need it to fetch models. */
+  readonly adminToken?: string;
 }
 
 export interface ContainerParts {
@@ -90,7 +91,9 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
   let local: Awaited<ReturnType<typeof composeLocalTarget>> | undefined;
   let target: ReplicaTarget;
   if (o.settings.target === 'kubernetes') {
-    target = await composeKubeTarget({ ...shared, now: () => clock.now(), planeUrl: o.baseUrl });
+    // Loaded only here: the Kubernetes client is large, and a plane on this machine never needs it.
+    const { composeKubeTarget } = await import('./compose-kube-target.js');
+    target = await composeKubeTarget({ ...shared, now: () => clock.now(), planeUrl: o.baseUrl, env: o.env, ...(o.adminToken === undefined ? {} : { adminToken: o.adminToken }) });
   } else {
     local = await composeLocalTarget({
       ...shared, ops, registry: o.registry, env: o.env, clock, generationDir,

@@ -2,7 +2,7 @@
 import type { Writable } from 'node:stream';
 import {
   AppsV1Api, CoreV1Api, KubeConfig, Log, PatchStrategy, Watch, setHeaderOptions,
-  type KubernetesObject, type V1Deployment, type V1Pod, type V1Service, type CoreV1Event,
+  type KubernetesObject, type V1Deployment, type V1Pod, type V1Secret, type V1Service, type CoreV1Event,
 } from '@kubernetes/client-node';
 import { BerthError } from '../../errors/catalogue.js';
 
@@ -110,6 +110,13 @@ export class KubeApi {
     await this.call(`pod ${pod}`, () => this.core.patchNamespacedPod(
       { name: pod, namespace: this.namespace, body: { metadata: { annotations: { 'controller.kubernetes.io/pod-deletion-cost': String(cost) } } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    ));
+  }
+
+  async applySecret(s: V1Secret): Promise<void> {
+    await this.call(`secret ${s.metadata?.name ?? ''}`, () => this.core.patchNamespacedSecret(
+      { name: s.metadata!.name!, namespace: this.namespace, body: s, fieldManager: FIELD_MANAGER, force: true },
+      setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
     ));
   }
 

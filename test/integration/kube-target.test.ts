@@ -1,0 +1,98 @@
+// The Kubernetes target's own failures, on the test stand-in for a cluster (test/helpers/kube: an imitation of an API
+// server, scheduler and kubelet, since no real cluster can run here): no node fits, the API server unreachable or
+// refusing berth's credentials; and a service's manifests rendered as they are applied.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { berth, cleanup, tempDir, up } from '../helpers/control-plane.js';
+import { dockerSkip, ensureBaseImage, removeLocalImages, removeRegistryNamespace, TEST_REGISTRY, uniqueNamespace } from '../helpers/docker.js';
+import { startKubeStandIn, type KubeStandIn } from '../helpers/kube/index.js';
+import { fixture, stopPlane, until, withCli, type Plane } from '../helpers/services.js';
+
+const skip = await dockerSkip();
+const namespace = uniqueNamespace();
+const registry = `${TEST_REGISTRY}/${namespace}`;
+const clusters: KubeStandIn[] = [];
+const planes: Plane[] = [];
+
+after(async () => {
+  for (const p of planes) await stopPlane(p).catch(() => undefined);
+  for (const k of clusters) await k.close().catch(() => undefined);
+  if (skip === false) {
+    await removeLocalImages(`${registry}/`).catch(() => undefined);
+    await removeRegistryNamespace(namespace).catch(() => undefined);
+  }
+  cleanup();
+});
+
+async function cluster(): Promise<KubeStandIn> {
+  const kube = await startKubeStandIn({ namespace: 'berth', kubelet: { backoffBaseMs: 500 }, nodes: [{ name: 'node-1', allocatable: { cpu: '4', memory: '8Gi', pods: '110' } }] });
+  clusters.push(kube);
+  return kube;
+}
+
+test('no node has a GPU: Unschedulable with the scheduler\'s words, then Failed with the classic sentence after the schedule timeout', { skip }, async () => {
+  await ensureBaseImage();
+  const kube = await cluster();
+  const plane = withCli(await up(tempDir('berth-kube-gpu-'), ['--target', 'kubernetes', '--kubeconfig', kube.kubeconfigPath, '--namespace', 'berth', '--registry', registry, '--schedule-timeout', '8s']));
+  planes.push(plane);
+  const deploying = plane.cli(['deploy', '--name', 'gpu-hungry', '--entry-script', 'sum_score.py', '--source-dir', fixture('.'), '--gpu', '1', '--replicas', '1'], 600_000);
+  const waiting = await until(async () => {
+    const s = await plane.show('gpu-hungry').catch(() => undefined);
+    return s?.state === 'Unschedulable' ? s : undefined;
+  }, 300_000, 'Unschedulable');
+  assert.match(waiting.reason, /^0\/1 nodes are available: 1 Insufficient nvidia\.com\/gpu\./);
+  const r = await deploying;
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /Couldn't Schedule because the kubernetes cluster didn't have available resources after trying for 00:00:08/);
+  assert.match(r.stderr, /0\/1 nodes are available: 1 Insufficient nvidia\.com\/gpu/);
+  const failed = await plane.show('gpu-hungry');
+  assert.equal(failed.state, 'Failed');
+  const events = await plane.events('gpu-hungry');
+  assert.ok(events.some((e) => e.type === 'FailedScheduling' && /Insufficient nvidia\.com\/gpu/.test(e.message)), events.map((e) => `${e.type}: ${e.message}`).join('\n'));
+  // Nothing is left half-applied: the generation that could not be placed is removed.
+  await until(() => (kube.pods('berth').length === 0 ? true : undefined), 30_000, 'its pods gone');
+});
+
+test('a service\'s manifests render as applied: the image by digest, probes, FallbackToLogsOnError, models by init container', { skip }, async () => {
+  await ensureBaseImage();
+  const kube = await cluster();
+  const plane = withCli(await up(tempDir('berth-kube-render-'), ['--target', 'kubernetes', '--kubeconfig', kube.kubeconfigPath, '--namespace', 'berth', '--registry', registry]));
+  planes.push(plane);
+  await plane.ok(['model', 'register', '--name', 'sum-model', '--path', fixture('models/sum-model/1')]);
+  await plane.ok(['deploy', '--name', 'rendered', '--entry-script', 'model_score.py', '--source-dir', fixture('.'), '--model', 'sum-model', '--replicas', '1', '--no-auth'], 600_000);
+  // The model reached the pod through its init container, from the control plane, and init() loaded it.
+  const scored = await fetch(`${plane.url}/api/v1/service/rendered/score`, { method: 'POST', body: JSON.stringify({ data: [[1, 2]] }) });
+  assert.equal(scored.status, 200, await scored.clone().text());
+  const yaml = await plane.ok(['k8s', 'render', 'rendered']);
+  assert.match(yaml, /initContainers:[\s\S]*- model\n\s+- download\n\s+- sum-model:1/);
+  assert.match(yaml, /--model-dir\n\s+- \/var\/azureml-app\/azureml-models\/sum-model\/1/);
+  assert.match(yaml, /kind: Deployment/);
+  assert.match(yaml, /name: rendered-g1/);
+  assert.match(yaml, /image: \S+@sha256:[0-9a-f]{64}/);
+  assert.match(yaml, /terminationMessagePolicy: FallbackToLogsOnError/);
+  assert.match(yaml, /readinessProbe:[\s\S]*path: \/ready/);
+  assert.match(yaml, /kind: Service/);
+  // What the cluster holds is what berth applied (server-side, field manager berth).
+  const applied = kube.get('deployments', 'berth', 'rendered-g1') as { metadata: { managedFields?: Array<{ manager: string; operation: string }> } } | undefined;
+  assert.ok(applied?.metadata.managedFields?.some((f) => f.manager === 'berth' && f.operation === 'Apply'));
+});
+
+test('an API server that cannot be reached, or refuses berth\'s credentials, is one line with the fix at berth up', { skip }, async () => {
+  const kube = await cluster();
+  const dir = tempDir('berth-kube-bad-');
+  const wrongToken = join(dir, 'wrong-token.yaml');
+  writeFileSync(wrongToken, readFileSync(kube.kubeconfigPath, 'utf8').replace(kube.token, 'not-the-token'));
+  const refused = await berth(['up', '--detach', '--port', '0', '--target', 'kubernetes', '--kubeconfig', wrongToken, '--namespace', 'berth', '--registry', registry], { home: tempDir('berth-kube-401-') });
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /refused berth's credentials/);
+  const unreachable = join(dir, 'unreachable.yaml');
+  writeFileSync(unreachable, readFileSync(kube.kubeconfigPath, 'utf8').replace(/server: \S+/, 'server: https://127.0.0.1:1'));
+  const down = await berth(['up', '--detach', '--port', '0', '--target', 'kubernetes', '--kubeconfig', unreachable, '--namespace', 'berth', '--registry', registry], { home: tempDir('berth-kube-down-') });
+  assert.equal(down.code, 1);
+  assert.match(down.stderr, /the Kubernetes API server at https:\/\/127\.0\.0\.1:1 cannot be reached/);
+  const noNamespace = await berth(['up', '--detach', '--port', '0', '--target', 'kubernetes', '--kubeconfig', kube.kubeconfigPath, '--namespace', 'nowhere', '--registry', registry], { home: tempDir('berth-kube-ns-') });
+  assert.equal(noNamespace.code, 1);
+  assert.match(noNamespace.stderr, /namespace nowhere does not exist/);
+});
