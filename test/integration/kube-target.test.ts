@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { berth, cleanup, tempDir, up } from '../helpers/control-plane.js';
 import { dockerSkip, ensureBaseImage, removeLocalImages, removeRegistryNamespace, TEST_REGISTRY, uniqueNamespace } from '../helpers/docker.js';
 import { startKubeStandIn, type KubeStandIn } from '../helpers/kube/index.js';
-import { fixture, stopPlane, until, withCli, type Plane } from '../helpers/services.js';
+import { fixture, score, stopPlane, until, withCli, type Plane } from '../helpers/services.js';
 
 const skip = await dockerSkip();
 const namespace = uniqueNamespace();
@@ -95,4 +95,39 @@ test('an API server that cannot be reached, or refuses berth\'s credentials, is 
   const noNamespace = await berth(['up', '--detach', '--port', '0', '--target', 'kubernetes', '--kubeconfig', kube.kubeconfigPath, '--namespace', 'nowhere', '--registry', registry], { home: tempDir('berth-kube-ns-') });
   assert.equal(noNamespace.code, 1);
   assert.match(noNamespace.stderr, /namespace nowhere does not exist/);
+});
+
+test('autoscaling goes through the Deployment\'s scale subresource: up under load, down when idle, no request lost', { skip }, async (t) => {
+  await ensureBaseImage();
+  const kube = await cluster();
+  const plane = withCli(await up(tempDir('berth-kube-scale-'), ['--target', 'kubernetes', '--kubeconfig', kube.kubeconfigPath, '--namespace', 'berth', '--registry', registry, '--autoscale-stabilization', '2s']));
+  planes.push(plane);
+  await plane.ok(['deploy', '--name', 'elastic', '--entry-script', 'sleep_score.py', '--source-dir', fixture('.'), '--min-replicas', '1', '--max-replicas', '2', '--max-request-wait-ms', '5000', '--no-auth'], 600_000);
+  const uri = `${plane.url}/api/v1/service/elastic/score`;
+  const replicasOf = (): number | undefined => (kube.get('deployments', 'berth', 'elastic-g1') as { spec?: { replicas?: number } } | undefined)?.spec?.replicas;
+  assert.equal(replicasOf(), 1);
+  const statuses: number[] = [];
+  let running = true;
+  const loops = Array.from({ length: 3 }, async () => {
+    while (running) statuses.push((await score(uri, { seconds: 0.2 }).catch(() => ({ status: 0 }))).status);
+  });
+  try {
+    await until(async () => {
+      const s = await plane.show('elastic');
+      return replicasOf() === 2 && s.ready_replicas === 2 ? true : undefined;
+    }, 120_000, 'scaled to 2 through the scale subresource');
+  } finally {
+    running = false;
+    await Promise.all(loops);
+  }
+  t.diagnostic(`${statuses.length} requests during the spike`);
+  assert.deepEqual(statuses.filter((x) => x !== 200), [], 'every request of the spike was served');
+  await until(async () => {
+    const s = await plane.show('elastic');
+    return replicasOf() === 1 && s.replicas.length === 1 ? true : undefined;
+  }, 120_000, 'back to 1 when idle');
+  const decisions = (await plane.events('elastic')).filter((e) => e.type === 'ScalingDecision');
+  assert.ok(decisions.some((d) => /^1 → 2/.test(d.message)) && decisions.some((d) => /^2 → 1/.test(d.message)), decisions.map((d) => d.message).join('\n'));
+  const last = await score(uri, { seconds: 0 });
+  assert.equal(last.status, 200, last.text);
 });

@@ -91,9 +91,12 @@ export class KubernetesTarget implements ReplicaTarget {
     const svc = this.d.store.find(service);
     if (svc === undefined || svc.state !== 'Settled') return;
     const name = deploymentName(service, svc.generation);
-    const current = this.d.tracker.facts(service, svc.generation).filter((f) => f.state !== 'Stopped' && !this.draining.has(f.name));
+    const pods = this.d.tracker.facts(service, svc.generation);
+    // Pods drained earlier and gone since need no place in the set any more.
+    for (const name of [...this.draining]) if (this.d.tracker.get(name) === undefined) this.draining.delete(name);
+    const current = pods.filter((f) => f.state !== 'Stopped' && !this.draining.has(f.name));
     if (to < current.length) {
-      const victims = [...current].sort((a, b) => Number(a.ready) - Number(b.ready) || b.name.localeCompare(a.name)).slice(0, current.length - to);
+      const victims = [...current].sort((a, b) => Number(a.ready) - Number(b.ready) || String(b.startedAt ?? '').localeCompare(String(a.startedAt ?? ''))).slice(0, current.length - to);
       for (const v of victims) this.draining.add(v.name);
       // The Deployment removes the pods of lowest deletion cost first: exactly these, once drained.
       for (const v of victims) await this.d.api.setDeletionCost(v.name, -1000);

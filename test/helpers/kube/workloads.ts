@@ -99,7 +99,9 @@ export class WorkloadControllers {
     }
     if (pods.length > want) {
       const rank = (p: KObject): number => (p.spec?.nodeName === undefined ? 0 : p.status?.phase === 'Pending' ? 1 : !isReady(p) ? 2 : 3);
-      const victims = [...pods].sort((a, b) => rank(a) - rank(b) || String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp))).slice(0, pods.length - want);
+      // As the real controller ranks them: unassigned, pending, not ready first; then the lower pod-deletion-cost; then the newest.
+      const cost = (p: KObject): number => Number(p.metadata.annotations?.['controller.kubernetes.io/pod-deletion-cost'] ?? 0) || 0;
+      const victims = [...pods].sort((a, b) => rank(a) - rank(b) || cost(a) - cost(b) || String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp))).slice(0, pods.length - want);
       for (const v of victims) {
         try {
           deleteObject(this.store, PODS, ns, v.metadata.name ?? '', {});
