@@ -1,5 +1,6 @@
 // Rules for replicas that cannot start: init() crashing (CrashLoopBackOff), and the commonest cause, a model path that is not there.
 import { lastLines } from './logs.js';
+import { failureClass } from '../targets/local/init-error.js';
 import type { DiagEvent, DiagInitError, DiagnoseInput, DiagReplica, Finding } from './types.js';
 
 const MISSING_EXCEPTIONS = new Set(['ModelNotFoundError', 'FileNotFoundError', 'ENOENT']);
@@ -19,7 +20,7 @@ interface Crash { readonly replica: DiagReplica | undefined; readonly replicaId:
 /** Replicas whose init() failed: those crash-looping now, and those with InitFailed events in the window. */
 function crashes(input: DiagnoseInput, from: number): Crash[] {
   const failed = input.events.filter((e) => e.type === 'InitFailed' && Date.parse(e.time) >= from);
-  const ids = new Set([...input.replicas.filter((r) => r.state === 'CrashLoopBackOff' && r.lastInitError !== undefined).map((r) => r.id), ...failed.map((e) => e.replica ?? '')]);
+  const ids = new Set([...input.replicas.filter((r) => (r.state === 'CrashLoopBackOff' || r.state === 'Failed') && r.lastInitError !== undefined).map((r) => r.id), ...failed.map((e) => e.replica ?? '')]);
   const out: Crash[] = [];
   for (const id of ids) {
     if (id === '') continue;
@@ -42,6 +43,12 @@ function commonEvidence(input: DiagnoseInput, c: Crash): string[] {
   if (c.failures.length > 0) out.push(`${c.failures.length} InitFailed event(s) in the window, the last at ${c.failures[c.failures.length - 1]!.time}`);
   const backoff = [...input.events].reverse().find((e) => e.type === 'BackOff' && e.replica === c.replicaId);
   if (backoff !== undefined) out.push(`${backoff.time} BackOff: ${backoff.message}`);
+  const klass = failureClass(c.error);
+  out.push(klass === 'permanent'
+    ? 'failure class: permanent (it fails the same way on every start), so the replica is not restarted'
+    : 'failure class: transient (it may pass on a retry), so the replica restarts with back-off');
+  const stopped = [...input.events].reverse().find((e) => e.type === 'NotRestarting' && e.replica === c.replicaId);
+  if (stopped !== undefined) out.push(`${stopped.time} NotRestarting: ${stopped.message}`);
   return out;
 }
 

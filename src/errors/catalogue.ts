@@ -239,7 +239,7 @@ export const catalogue = {
   },
   REPLICA_INIT_FAILED: {
     status: 500,
-    message: 'replica {replica} of service {service} crashed during init(): {exception} at {file}:{line} (CrashLoopBackOff)',
+    message: 'replica {replica} of service {service} crashed during init(): {exception} at {file}:{line} ({outcome})',
     fix: 'Read its start-up output with: berth service logs {service} --replica {replica} --init; fix init() and update the service.',
   },
   REPLICA_OOM_KILLED: {

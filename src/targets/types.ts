@@ -46,6 +46,8 @@ export interface ReplicaSpec {
   readonly gpus?: number;
   /** The service generation the replica belongs to (labels containers). */
   readonly generation?: number;
+  /** What a failed run leads to (default auto: by its failure class). */
+  readonly restartPolicy?: RestartPolicy;
 }
 
 /** The service's image as a container runs it: where berth serve, node and python are inside, and its variables. */
@@ -60,7 +62,8 @@ export interface ContainerImage {
   readonly env: Readonly<Record<string, string>>;
 }
 
-export type ReplicaState = 'Starting' | 'Ready' | 'CrashLoopBackOff' | 'Stopped';
+/** Failed: stopped for good after a permanent start-up failure (or any failure with restart policy never). */
+export type ReplicaState = 'Starting' | 'Ready' | 'CrashLoopBackOff' | 'Failed' | 'Stopped';
 
 /** Why a run ended, in Kubernetes' words where it has them. */
 export type TerminationReason = 'Completed' | 'Error' | 'OOMKilled' | 'LivenessProbeFailed' | 'StartupTimeout' | 'Stopped';
@@ -71,7 +74,18 @@ export interface InitError {
   readonly message: string;
   readonly file?: string;
   readonly line?: number;
+  /** Where start-up failed: importing the entry script, a missing init/run, init() raising, its time budget, the interpreter. */
+  readonly kind?: 'import' | 'missing' | 'init' | 'timeout' | 'spawn';
 }
+
+/**
+ * permanent: fails the same way every run (the script does not import, init/run missing, a model path that is not there,
+ * no interpreter), so restarting is a storm; transient: anything that may pass on a retry (networks, timeouts, the rest).
+ */
+export type FailureClass = 'permanent' | 'transient';
+
+/** auto: permanent start-up failures stop the replica, transient ones back off (default); always: restart whatever failed; never: no restarts. */
+export type RestartPolicy = 'auto' | 'always' | 'never';
 
 export interface OomReport {
   readonly limitBytes: number;
@@ -122,6 +136,8 @@ export interface ReplicaStatus {
   readonly startedAt?: string;
   readonly readyAt?: string;
   readonly lastTermination?: Termination;
+  /** How the last runs ended (up to 5, newest first; their output: `logs --previous=N`). */
+  readonly recentTerminations?: readonly Termination[];
   /** The last init() error, kept across restarts while the replica crash-loops. */
   readonly lastInitError?: InitError;
   readonly nextRestartAt?: string;
@@ -159,6 +175,7 @@ export type ReplicaEvent =
   | EventBase & { readonly type: 'LivenessKill'; readonly consecutive: number }
   | EventBase & { readonly type: 'StartupTimeout'; readonly timeoutMs: number }
   | EventBase & { readonly type: 'BackOff'; readonly delayMs: number; readonly restart: number; readonly lastInitError?: InitError }
+  | EventBase & { readonly type: 'NotRestarting'; readonly failureClass: FailureClass; readonly policy: RestartPolicy; readonly lastInitError?: InitError }
   | EventBase & { readonly type: 'Adopted'; readonly pid: number; readonly port: number }
   | EventBase & { readonly type: 'AdoptFailed'; readonly pid: number; readonly port: number; readonly detail: string }
   | EventBase & { readonly type: 'Stopped' }

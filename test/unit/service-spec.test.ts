@@ -25,7 +25,7 @@ test('defaults are the classic Kubernetes deployment defaults', () => {
     autoscale_enabled: true, autoscale_min_replicas: 1, autoscale_max_replicas: 10, autoscale_target_utilization: 70, autoscale_refresh_seconds: 1,
     scoring_timeout_ms: 60_000, replica_max_concurrent_requests: 1, max_request_wait_time: 500,
     period_seconds: 10, timeout_seconds: 2, failure_threshold: 3, success_threshold: 1,
-    auth_enabled: true, token_auth_enabled: false, runtime: 'process',
+    auth_enabled: true, token_auth_enabled: false, runtime: 'process', restart_policy: 'auto',
   });
   assert.equal(spec({ num_replicas: 3 }).autoscale_enabled, false);
   assert.equal(spec({ num_replicas: 3 }).replicas, 3);

@@ -10,7 +10,7 @@ interface LogOpts {
   replica?: string;
   tail: string;
   init?: boolean;
-  previous?: boolean;
+  previous?: boolean | string;
   follow?: boolean;
   server?: string;
 }
@@ -23,16 +23,18 @@ export function registerServiceLogs(service: Command, ctx: CliContext): void {
     .option('--replica <id|index>', 'one replica (default: all of the service\'s replicas)')
     .option('--tail <n>', 'the last N lines', '5000')
     .option('--init', 'the start-up output (init() tracebacks of crashed replicas are here)')
-    .option('--previous', 'the output of the replica\'s previous run (the one that crashed)')
+    .option('--previous [n]', 'the output of a previous run: the one before the current run, or N runs back (up to 5 are kept)')
     .option('-F, --follow', 'keep printing what is appended (Ctrl-C to stop)')
     .option('--server <url>', SERVER_HELP)
     .action(async (name: string, opts: LogOpts) => {
-      if (opts.init === true && opts.previous === true) throw new BerthError('INVALID_ARGUMENT', { detail: '--init and --previous cannot be combined: pick one log' });
+      if (opts.init === true && opts.previous !== undefined) throw new BerthError('INVALID_ARGUMENT', { detail: '--init and --previous cannot be combined: pick one log' });
       if (!/^\d{1,7}$/.test(opts.tail)) throw new BerthError('INVALID_ARGUMENT', { detail: `--tail ${opts.tail}: give a whole number of lines` });
-      const kind = opts.init === true ? 'init' : opts.previous === true ? 'previous' : 'current';
+      const kind = opts.init === true ? 'init' : opts.previous !== undefined ? 'previous' : 'current';
+      const back = typeof opts.previous === 'string' ? opts.previous : undefined;
+      if (back !== undefined && !/^[1-5]$/.test(back)) throw new BerthError('INVALID_ARGUMENT', { detail: `--previous ${back}: give how many runs back, 1 to 5` });
       const api = new ApiClient(parseClientSettings(opts, ctx.env));
       const path = `/v1/services/${encodeURIComponent(name)}/logs`;
-      const { logs } = await api.call<{ logs: LogChunk[] }>('GET', path, { query: { replica: opts.replica, kind, tail: opts.tail } });
+      const { logs } = await api.call<{ logs: LogChunk[] }>('GET', path, { query: { replica: opts.replica, kind, tail: opts.tail, ...(back === undefined ? {} : { back }) } });
       const many = logs.length > 1;
       for (const chunk of logs) {
         if (many) ctx.out(`==> replica ${chunk.replica} (${kind}) <==`);

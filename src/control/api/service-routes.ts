@@ -72,6 +72,7 @@ export function serviceRoutes(api: ServiceApi): Route[] {
       query: z.object({
         replica: z.string().min(1).max(100).optional(),
         kind: z.enum(['current', 'previous', 'init']).default('current'),
+        back: wholeNumber(5).pipe(z.number().min(1, 'must be 1 to 5')).optional(),
         tail: wholeNumber(1_000_000).default(5000),
         offset: wholeNumber(Number.MAX_SAFE_INTEGER).optional(),
       }).strict(),

@@ -3,6 +3,7 @@ import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { z } from 'zod';
 import { BerthError } from '../../errors/catalogue.js';
 import { replicaLogPaths, type LogKind } from '../../targets/local/index.js';
+import { previousLogPath } from '../../targets/local/replica-logs.js';
 import type { ReplicaObserver } from './target.js';
 import type { ServiceStore } from './service-store.js';
 
@@ -47,6 +48,8 @@ function lastLines(text: string, n: number): string {
 export interface LogQuery {
   readonly replica?: string;
   readonly kind: LogKind;
+  /** For `previous`: how many runs back (1 = the run before the current one, up to 5). */
+  readonly back?: number;
   readonly tail: number;
   readonly offset?: number;
 }
@@ -58,7 +61,8 @@ export class ServiceLogs {
     const svc = this.store.get(service);
     const ids = q.replica === undefined ? this.current(service) : [this.resolve(service, svc.generation, q.replica)];
     return ids.map((replica) => {
-      const path = replicaLogPaths(this.logDir, service, replica)[q.kind];
+      const paths = replicaLogPaths(this.logDir, service, replica);
+      const path = q.kind === 'previous' ? previousLogPath(paths, q.back ?? 1) : paths[q.kind];
       if (q.offset !== undefined) return { replica, kind: q.kind, ...readRange(path, q.offset) };
       const r = readRange(path, 'tail');
       return { replica, kind: q.kind, text: lastLines(r.text, q.tail), offset: r.offset, size: r.size };

@@ -163,6 +163,7 @@ export class ReplicaManager {
       maxQueueWaitMs: s.max_request_wait_time,
       memoryLimitBytes: Math.round((s.memory_gb_limit ?? s.memory_gb) * GIB),
       cpu: s.cpu_cores,
+      restartPolicy: s.restart_policy ?? 'auto',
       liveness: { periodS: s.period_seconds, timeoutS: s.timeout_seconds, failureThreshold: s.failure_threshold, successThreshold: s.success_threshold },
     };
   }
@@ -189,6 +190,7 @@ export class ReplicaManager {
       cpu: s.cpu_cores,
       ...(s.cpu_cores_limit === undefined ? {} : { cpuLimit: s.cpu_cores_limit }),
       ...(s.gpu_cores > 0 ? { gpus: s.gpu_cores } : {}),
+      restartPolicy: s.restart_policy ?? 'auto',
       liveness: { periodS: s.period_seconds, timeoutS: s.timeout_seconds, failureThreshold: s.failure_threshold, successThreshold: s.success_threshold },
     };
   }
@@ -240,7 +242,11 @@ export class ReplicaManager {
 
   /** Why a replica ended before it was ready, as the error the operation fails with. */
   private startError(service: string, replicaId: string, t: Termination): BerthError {
-    if (t.initError !== undefined) return initFailedError(service, replicaId, t.initError);
+    if (t.initError !== undefined) {
+      // The supervisor has decided by now whether it restarts (a transient failure) or gives up (a permanent one).
+      const failed = this.deps.supervisor.get(replicaId)?.state === 'Failed';
+      return initFailedError(service, replicaId, t.initError, failed ? 'Failed: not restarted, it fails the same way every time' : 'CrashLoopBackOff');
+    }
     if (t.oom !== undefined) return oomKilledError(service, replicaId, t.oom);
     const how = t.signal !== null ? `killed by ${t.signal}` : `exited with code ${t.exitCode ?? 'unknown'}`;
     const log = readReplicaLog(replicaLogPaths(this.deps.logDir, service, replicaId), 'init', 20);

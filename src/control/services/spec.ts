@@ -5,7 +5,7 @@ import { timerMs, timerSeconds } from '../../core/durations.js';
 import { checkPath } from '../../core/fs-path.js';
 import { MODEL_NAME_PATTERN } from '../model-schema.js';
 import type { EnvironmentRuntime } from '../environments/runtime.js';
-import type { RuntimeKind } from '../../targets/types.js';
+import type { RestartPolicy, RuntimeKind } from '../../targets/types.js';
 
 export const SERVICE_NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -54,6 +54,7 @@ const fields = {
   auth_enabled: z.boolean().optional(),
   token_auth_enabled: z.boolean().optional(),
   runtime: z.enum(['process', 'docker'], 'must be process or docker').optional(),
+  restart_policy: z.enum(['auto', 'always', 'never'], 'must be auto, always or never').optional(),
 };
 
 export type ServiceFields = { -readonly [K in keyof typeof fields]?: z.infer<(typeof fields)[K]> };
@@ -110,6 +111,8 @@ export interface ServiceSpec {
   readonly token_auth_enabled: boolean;
   /** Where replicas run: processes, or containers of an image built from the environment and the source (pinned at deploy). Absent in specs stored before containers: process. */
   readonly runtime?: RuntimeKind;
+  /** auto: a start-up failure that repeats every time stops the replica, others back off; always; never. Absent in older specs: auto. */
+  readonly restart_policy?: RestartPolicy;
 }
 
 export interface SpecDefaults {
@@ -189,6 +192,7 @@ export function normalizeSpec(r: DeployRequest, resolve: (ref: { name: string; v
     auth_enabled: auth,
     token_auth_enabled: token,
     runtime: r.runtime ?? defaults.runtime,
+    restart_policy: r.restart_policy ?? 'auto',
   };
 }
 

@@ -22,6 +22,8 @@ export const replicaViewSchema = z.object({
   ready_at: z.string().optional(),
   next_restart_at: z.string().optional(),
   last_termination: z.object({ reason: z.string(), exit_code: z.number().nullable(), signal: z.string().nullable(), at: z.string(), message: z.string() }).optional(),
+  recent_terminations: z.array(z.object({ reason: z.string(), exit_code: z.number().nullable(), signal: z.string().nullable(), at: z.string(), message: z.string() })).optional()
+    .describe('how the last runs ended, newest first (their output: logs --previous=N)'),
   last_init_error: z.string().optional(),
   memory: z.object({ enforcement: z.string(), limit_mb: z.number().optional() }),
 });
@@ -108,6 +110,8 @@ export class ServiceViews {
     if (svc.state !== 'Settled') return { state: svc.state, reason: svc.reason, ready, desired };
     if (ready >= required) return { state: 'Healthy', reason: '', ready, desired };
     const sick = statuses.filter((s) => s.state !== 'Ready').sort((a, b) => a.index - b.index)[0];
+    // A replica that will not be restarted is not going to heal by itself.
+    if (sick?.state === 'Failed') return { state: 'Failed', reason: `replica ${sick.replicaId} is Failed and not restarted${sick.lastInitError === undefined ? '' : `: init() failed with ${formatInitError(sick.lastInitError)}`}`, ready, desired };
     const reason = sick === undefined
       ? `${ready}/${desired} replicas are running`
       : `replica ${sick.replicaId} is ${sick.state}${sick.lastTermination === undefined ? '' : `; its last run: ${describeTermination(sick.lastTermination)}`}`;
@@ -177,6 +181,7 @@ function replicaView(r: ReplicaStatus, generation: number): ReplicaView {
     ...(r.readyAt === undefined ? {} : { ready_at: r.readyAt }),
     ...(r.nextRestartAt === undefined ? {} : { next_restart_at: r.nextRestartAt }),
     ...(t === undefined ? {} : { last_termination: { reason: t.reason, exit_code: t.exitCode, signal: t.signal, at: t.at, message: describeTermination(t) } }),
+    ...(r.recentTerminations === undefined ? {} : { recent_terminations: r.recentTerminations.map((x) => ({ reason: x.reason, exit_code: x.exitCode, signal: x.signal, at: x.at, message: describeTermination(x) })) }),
     ...(r.lastInitError === undefined ? {} : { last_init_error: formatInitError(r.lastInitError) }),
     memory: { enforcement: r.memory.enforcement, ...(r.memory.limitBytes === undefined ? {} : { limit_mb: Math.round(r.memory.limitBytes / 1048576) }) },
   };

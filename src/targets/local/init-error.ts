@@ -1,5 +1,17 @@
 // Reads the entry script's start-up failure (exception, file, line) out of a replica's output after `berth serve` exited with code 3.
-import type { InitError } from '../types.js';
+import type { FailureClass, InitError } from '../types.js';
+
+const KINDS = new Set(['import', 'missing', 'init', 'timeout', 'spawn']);
+/** Exceptions of init() that say a file or model is not there: the same on every run. */
+const MISSING_FILE = new Set(['ModelNotFoundError', 'FileNotFoundError']);
+/** What the stderr report's first line says for each kind (when no structured line was logged). */
+const REPORT_KINDS: ReadonlyArray<readonly [RegExp, NonNullable<InitError['kind']>]> = [
+  [/the entry script failed to import/, 'import'],
+  [/the entry script does not define/, 'missing'],
+  [/init\(\) raised an exception/, 'init'],
+  [/init\(\) did not finish in time/, 'timeout'],
+  [/the worker process could not be started/, 'spawn'],
+];
 
 /** `berth serve`'s exit code for an entry script that cannot start. */
 export const EXIT_ENTRY_SCRIPT = 3;
@@ -14,6 +26,7 @@ function fromJsonLine(line: string): InitError | undefined {
       message: typeof o.message === 'string' ? o.message : '',
       ...(typeof o.file === 'string' ? { file: o.file } : {}),
       ...(typeof o.line === 'number' ? { line: o.line } : {}),
+      ...(typeof o.kind === 'string' && KINDS.has(o.kind) ? { kind: o.kind as NonNullable<InitError['kind']> } : {}),
     };
   } catch {
     return undefined;
@@ -30,12 +43,14 @@ export function parseInitError(output: string): InitError | undefined {
     const parsed = fromJsonLine(lines[i]!.trim());
     if (parsed !== undefined) return parsed;
   }
-  let found: { exception: string; message: string; file?: string; line?: number } | undefined;
+  let found: { exception: string; message: string; file?: string; line?: number; kind?: NonNullable<InitError['kind']> } | undefined;
+  let kind: NonNullable<InitError['kind']> | undefined;
   for (const raw of lines) {
     const line = raw.trim();
+    for (const [re, k] of REPORT_KINDS) if (line.startsWith('berth: ') && re.test(line)) kind = k;
     const exc = /^exception: ([^:]+?)(?:: (.*))?$/.exec(line);
     if (exc) {
-      found = { exception: exc[1]!, message: exc[2] ?? '' };
+      found = { exception: exc[1]!, message: exc[2] ?? '', ...(kind === undefined ? {} : { kind }) };
       continue;
     }
     const at = /^at: (.+?)(?::(\d+))?$/.exec(line);
@@ -45,6 +60,13 @@ export function parseInitError(output: string): InitError | undefined {
     }
   }
   return found;
+}
+
+/** Whether retrying can help: a script that does not import, lacks init/run, has no interpreter or no model file fails the same way each time. */
+export function failureClass(e: InitError): FailureClass {
+  if (e.kind === 'import' || e.kind === 'missing' || e.kind === 'spawn') return 'permanent';
+  if (e.kind === 'timeout') return 'transient';
+  return MISSING_FILE.has(e.exception) ? 'permanent' : 'transient';
 }
 
 /** `ValueError: bad init at /src/score.py:6`. */

@@ -18,12 +18,13 @@ export function exitMessage(t: Termination): string {
 
 export function backOffMessage(delayMs: number, restart: number, lastInitError: InitError | undefined): string {
   const why = lastInitError === undefined ? '' : ` (last init() error: ${formatInitError(lastInitError)})`;
-  return `Back-off restarting failed replica: restart ${restart} in ${delayMs / 1000} s${why}`;
+  return `Back-off restarting failed replica: retrying in ${delayMs / 1000} s (attempt ${restart + 1})${why}`;
 }
 
 /** REPLICA_INIT_FAILED for the deploy operation: exception, file and line, and the command to read the logs. */
-export function initFailedError(serviceName: string, replicaId: string, e: InitError): BerthError {
+export function initFailedError(serviceName: string, replicaId: string, e: InitError, outcome = 'CrashLoopBackOff'): BerthError {
   return new BerthError('REPLICA_INIT_FAILED', {
+    outcome,
     service: serviceName,
     replica: replicaId,
     exception: `${e.exception}${e.message === '' ? '' : `: ${e.message}`}`,

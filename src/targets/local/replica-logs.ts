@@ -17,13 +17,28 @@ export function capRunLog(paths: ReplicaLogPaths, maxBytes: number): boolean {
   return capLogFile(paths.current, paths.rotated, maxBytes);
 }
 
+/** How many earlier runs' output a replica keeps (`logs --previous=N`, N from 1). */
+export const KEPT_RUNS = 5;
+
+/** The output of the run N runs back: 1 is `.previous.log`, 2..KEPT_RUNS `.previous.N.log`. */
+export function previousLogPath(paths: ReplicaLogPaths, n: number): string {
+  return n <= 1 ? paths.previous : paths.previous.replace(/\.previous\.log$/, `.previous.${n}.log`);
+}
+
 /**
  * Prepares the files for a new run and returns an append-mode fd for its stdout and stderr. The replica writes to the
  * file itself (not through a pipe to the supervisor) so it keeps logging, and keeps running, if the control plane dies.
+ * The runs before it move one place back; the oldest kept one goes.
  */
 export function openRunLog(paths: ReplicaLogPaths): number {
   mkdirSync(join(paths.current, '..'), { recursive: true });
-  if (existsSync(paths.current) && statSync(paths.current).size > 0) renameSync(paths.current, paths.previous);
+  if (existsSync(paths.current) && statSync(paths.current).size > 0) {
+    for (let n = KEPT_RUNS - 1; n >= 1; n--) {
+      const from = previousLogPath(paths, n);
+      if (existsSync(from)) renameSync(from, previousLogPath(paths, n + 1));
+    }
+    renameSync(paths.current, paths.previous);
+  }
   rmSync(paths.rotated, { force: true }); // it belonged to the run before
   return openSync(paths.current, 'a');
 }
@@ -99,9 +114,9 @@ export function saveInitLog(paths: ReplicaLogPaths, bytes?: number): void {
 
 export type LogKind = 'current' | 'previous' | 'init';
 
-/** The text of one of a replica's logs, optionally only its last `tail` lines; '' when there is none. */
-export function readReplicaLog(paths: ReplicaLogPaths, kind: LogKind, tail?: number): string {
-  const text = readText(paths[kind]);
+/** The text of one of a replica's logs, optionally only its last `tail` lines; '' when there is none. `back` picks an older previous run. */
+export function readReplicaLog(paths: ReplicaLogPaths, kind: LogKind, tail?: number, back = 1): string {
+  const text = readText(kind === 'previous' ? previousLogPath(paths, back) : paths[kind]);
   if (tail === undefined) return kind === 'current' ? readText(paths.rotated) + text : text;
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();

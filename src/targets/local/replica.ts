@@ -3,11 +3,11 @@ import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { RestartBackoff } from './backoff.js';
 import type { TimerHandle } from '../../core/clock.js';
-import { EXIT_ENTRY_SCRIPT, formatInitError, parseInitError } from './init-error.js';
+import { EXIT_ENTRY_SCRIPT, failureClass, formatInitError, parseInitError } from './init-error.js';
 import { backOffMessage, exitMessage, oomMessage } from './messages.js';
 import { httpGet } from './probes.js';
 import { LivenessProber } from './liveness.js';
-import { capRunLog, readReplicaLog, replicaLogPaths, saveInitLog } from './replica-logs.js';
+import { capRunLog, KEPT_RUNS, readReplicaLog, replicaLogPaths, saveInitLog } from './replica-logs.js';
 import { createRun, stopRunTimers, stripUndefined, type ReplicaContext, type ReplicaEventBody, type Run, type StartOutcome } from './run.js';
 import type { RunExit, RunHandle } from '../runtime.js';
 import { defaultLivenessProbe, type AdoptionRecord, type InitError, type OomReport, type ReplicaEvent, type ReplicaLogPaths, type ReplicaSpec, type ReplicaState, type ReplicaStatus, type Termination, type TerminationReason } from '../types.js';
@@ -25,6 +25,8 @@ export class Replica {
   private restarts = 0;
   private attempts = 0;
   private lastTermination: Termination | undefined;
+  /** The ends of the last runs, newest first, as many as their logs are kept. */
+  private terminations: Termination[] = [];
   private lastInitError: InitError | undefined;
   private restartTimer: TimerHandle | undefined;
   private nextRestartAt: number | undefined;
@@ -54,6 +56,7 @@ export class Replica {
       startedAt: iso(r?.startedAt),
       readyAt: iso(r?.readyAt),
       lastTermination: this.lastTermination,
+      recentTerminations: this.terminations.length === 0 ? undefined : [...this.terminations],
       lastInitError: this.lastInitError,
       nextRestartAt: this.state === 'CrashLoopBackOff' ? iso(this.nextRestartAt) : undefined,
       memory: this.ctx.runtime.memory(this.spec),
@@ -274,6 +277,7 @@ export class Replica {
       reason, exitCode: code, signal, at: new Date(this.ctx.clock.now()).toISOString(), ranMs, wasReady, initError, oom: run.pending?.oom,
     }) as Termination;
     this.lastTermination = termination;
+    this.terminations = [termination, ...this.terminations].slice(0, KEPT_RUNS);
     if (!wasReady && !run.handle.adopted) saveInitLog(this.logs);
     this.emit({ type: 'Exited', termination, message: exitMessage(termination) });
     if (initError !== undefined) {
@@ -282,7 +286,20 @@ export class Replica {
     }
     if (!wasReady && !this.stopping) this.resolveWaiters({ outcome: 'failed', termination });
     run.markExited();
-    if (!this.stopping) this.scheduleRestart(ranMs);
+    if (this.stopping) return;
+    const policy = this.spec.restartPolicy ?? 'auto';
+    const klass = initError === undefined ? 'transient' : failureClass(initError);
+    if (policy === 'never' || (policy === 'auto' && klass === 'permanent')) return this.giveUp(klass, policy);
+    this.scheduleRestart(ranMs);
+  }
+
+  /** A failure a restart would only repeat (or a policy of no restarts): the replica stays down, saying why, instead of looping. */
+  private giveUp(klass: 'permanent' | 'transient', policy: 'auto' | 'always' | 'never'): void {
+    this.setState('Failed');
+    const why = policy === 'never'
+      ? 'restart policy never'
+      : `${formatInitError(this.lastInitError!)} fails the same way on every start (a permanent failure)`;
+    this.emit({ type: 'NotRestarting', failureClass: klass, policy, ...(this.lastInitError ? { lastInitError: this.lastInitError } : {}), message: `Not restarting: ${why}; fix it and update the service (restart_policy always retries anyway)` });
   }
 
   private scheduleRestart(ranMs: number): void {
