@@ -30,6 +30,8 @@ export interface GatewayPartDeps extends ReplicaControlDeps {
 
 export interface GatewayPart {
   readonly gateway: Gateway;
+  /** Its Prometheus series: the dashboard reads the request counters by status. */
+  readonly metrics: GatewayMetrics;
   readonly routes: Route[];
   /** The scoring route ahead of the API router. */
   readonly fastPath: FastPath;
@@ -92,6 +94,7 @@ export function composeGateway(d: GatewayPartDeps): GatewayPart {
   const scaling = autoscaler;
   return {
     gateway,
+    metrics,
     fastPath: scoringFastPath(gateway, d.logger),
     routes: [...scoreRoutes(gateway), ...metricsRoutes(metrics), ...serviceAuthRoutes({ store, events: d.events, tokens, onKeysChanged: (name) => gateway.sync(name) })],
     sync: (name) => gateway.sync(name),
