@@ -32,7 +32,11 @@ export function App() {
   const path = usePath();
   const live = useLive();
   const [, bump] = useReducer((n: number) => n + 1, 0);
-  useEffect(() => onAuthChange(() => bump(undefined)), []);
+  useEffect(() => {
+    const off = onAuthChange(() => bump(undefined));
+    bump(undefined); // a 401 that came before this subscription still opens the prompt
+    return off;
+  }, []);
   const section = path.startsWith('/services') ? '/' : path;
   useEffect(() => {
     const name = /^\/services\/([^/]+)/.exec(path)?.[1];

@@ -32,17 +32,20 @@ interface File { readonly body: Buffer; readonly gz?: Buffer; readonly etag: str
 /**
  * The handler for every request under /ui (anything else: false, left to the API router). The files hold no secret
  * and are the same for every install, so they need no admin token: the page must load to ask for it; every data
- * route it calls is admin. Files are read once and kept (with their gzip) for the life of the plane.
+ * route it calls is admin. Files are read once and kept with their gzip (a few hundred KB) until they change.
  */
 export function uiHandler(root: string): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const cache = new Map<string, File>();
+  const cache = new Map<string, File & { readonly stamp: string }>();
   const load = (path: string): File => {
+    // Checked against the file's time and size on each request, so a rebuild under a running plane is served at once.
+    const st = statSync(path);
+    const stamp = `${st.mtimeMs}:${st.size}`;
     let f = cache.get(path);
-    if (f === undefined) {
+    if (f === undefined || f.stamp !== stamp) {
       const body = readFileSync(path);
       const ext = extname(path);
       f = {
-        body, etag: `W/"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`, type: TYPES[ext] ?? 'application/octet-stream',
+        stamp, body, etag: `W/"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`, type: TYPES[ext] ?? 'application/octet-stream',
         ...(COMPRESSIBLE.has(ext) && body.length > 512 ? { gz: gzipSync(body, { level: 9 }) } : {}),
       };
       cache.set(path, f);

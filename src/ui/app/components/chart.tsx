@@ -48,6 +48,8 @@ export function Chart(p: ChartProps) {
         ctx.lineTo(u.bbox.left + u.bbox.width, y);
         ctx.stroke();
         ctx.fillStyle = l.color;
+        ctx.textAlign = 'left';
+        ctx.textBaseline = 'alphabetic';
         ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
         ctx.fillText(l.label, u.bbox.left + 4 * devicePixelRatio, y - 4 * devicePixelRatio);
         ctx.restore();
@@ -60,6 +62,8 @@ export function Chart(p: ChartProps) {
         const x = u.valToPos(Number(m.dataset.t), 'x');
         m.style.left = `${x}px`;
         m.hidden = !(x >= 0 && x <= u.over.clientWidth);
+        // Its details open towards the middle, so they stay inside the chart at either edge.
+        m.classList.toggle('left', x > u.over.clientWidth / 2);
       }
     };
     const opts: uPlot.Options = {
@@ -75,8 +79,13 @@ export function Chart(p: ChartProps) {
         },
       },
       axes: [
-        { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.15)' }, ticks: { stroke: 'rgba(128,128,128,0.3)' } },
-        { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.15)' }, ticks: { stroke: 'rgba(128,128,128,0.3)' }, size: 64, values: (_u, vals) => vals.map((v) => (v === null ? '' : props.current.unit(v))) },
+        { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.15)' }, ticks: { stroke: 'rgba(128,128,128,0.3)' }, values: (_u, splits) => splits.map(clock) },
+        {
+          stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.15)' }, ticks: { stroke: 'rgba(128,128,128,0.3)' }, size: 64,
+          values: (_u, vals) => vals.map((v) => (v === null ? '' : props.current.unit(v))),
+          // A log axis gets grid lines and labels at powers of ten only (1 ms, 10 ms, 100 ms, …), not at every 2…9.
+          ...(p.log === true ? { splits: (_u: uPlot, _i: number, min: number, max: number) => powersOfTen(min, max) } : {}),
+        },
       ],
       series: [
         { value: (_u, v) => (v === null ? '–' : new Date(v * 1000).toLocaleTimeString('en-GB', { hour12: false })) },
@@ -128,12 +137,28 @@ export function Chart(p: ChartProps) {
     plot.current?.redraw(false, false);
   }, [p.markers]);
 
+  // What the chart holds, on the element: tests (and curious people) read it without poking into the canvas.
+  let points = 0;
+  let top = 0;
+  for (const ys of p.data.slice(1)) for (const v of ys) if (v !== null && v !== undefined) { points++; top = Math.max(top, v); }
   return (
-    <figure class="chart" data-testid={p.testid}>
+    <figure class="chart" data-testid={p.testid} data-points={points} data-max={top}>
       <figcaption>{p.title}</figcaption>
       <div ref={box} class="chart-box" />
     </figure>
   );
+}
+
+function powersOfTen(min: number, max: number): number[] {
+  const out: number[] = [];
+  for (let e = Math.ceil(Math.log10(min) - 1e-9); e <= Math.floor(Math.log10(max) + 1e-9); e++) out.push(10 ** e);
+  return out;
+}
+
+/** An axis tick: 24-hour time, to the minute (seconds when the window is short enough to need them). */
+function clock(s: number): string {
+  const d = new Date(s * 1000);
+  return d.getSeconds() === 0 ? d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' }) : d.toLocaleTimeString('en-GB', { hour12: false });
 }
 
 function yRange(p: ChartProps, min: number | null, max: number | null): uPlot.Range.MinMax {

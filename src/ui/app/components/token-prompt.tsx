@@ -9,7 +9,7 @@ export function TokenPrompt() {
       <form class="modal" onSubmit={(e) => { e.preventDefault(); if (value.trim() !== '') setToken(value.trim()); }}>
         <h2>Admin token</h2>
         <p>
-          This control plane listens off loopback, so its dashboard and API need the admin token.
+          This control plane has an admin token (it always has one when it listens off loopback), so its dashboard and API need it.
           <code>berth up</code> printed it when it generated it; it is in <code>$BERTH_HOME/admin-token</code> on the plane's machine
           (or the file given with <code>--admin-token-file</code>).
         </p>

@@ -6,14 +6,22 @@ import { live } from './live.js';
 /** Re-renders on every live change (a tick a second, the connection state). */
 export function useLive(): typeof live {
   const [, bump] = useReducer((n: number) => n + 1, 0);
-  useEffect(() => live.changed.on(() => bump(undefined)), []);
+  useEffect(() => {
+    const off = live.changed.on(() => bump(undefined));
+    bump(undefined); // a change between the first render and this subscription (a fast 401, the first snapshot) is not lost
+    return off;
+  }, []);
   return live;
 }
 
 /** Bumps when a token is given, so loaders run again after the prompt. */
 export function useAuthEpoch(): number {
   const [epoch, setEpoch] = useState(auth.epoch);
-  useEffect(() => onAuthChange(() => setEpoch(auth.epoch)), []);
+  useEffect(() => {
+    const off = onAuthChange(() => setEpoch(auth.epoch));
+    setEpoch(auth.epoch);
+    return off;
+  }, []);
   return epoch;
 }
 

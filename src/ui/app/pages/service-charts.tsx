@@ -64,7 +64,9 @@ export function ServiceCharts({ name, row }: { name: string; row: ServiceRow | u
   }, [history.data, range, name]);
 
   const { stepMs, spanMs } = RANGES[range];
-  const window = useMemo(() => [(now - spanMs) / 1000, now / 1000] as const, [now, spanMs]);
+  // "15m" means up to 15 min: a service younger than the range fills the chart instead of a sliver at its right edge.
+  const first = samples[0]?.t ?? now;
+  const window = useMemo(() => [Math.max(now - spanMs, Math.min(first, now - 60 * stepMs)) / 1000, now / 1000] as const, [now, spanMs, stepMs, first]);
   const data = useMemo(() => {
     const c = toColumns(samples, stepMs);
     const x = c.t.map((t) => t / 1000);

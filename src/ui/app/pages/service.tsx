@@ -58,6 +58,7 @@ export function ServicePageView({ name }: { name: string }) {
   const running = ops.find((o) => o.status === 'Running');
   const lastFailed = running === undefined && ops[0]?.status === 'Failed' ? ops[0] : undefined;
   const spec = d.spec;
+  const diagnosis = <Card title="Diagnosis" id="diagnose"><ServiceDiagnose name={name} state={state} /></Card>;
   return (
     <div class="service" data-testid="service-page">
       <p class="crumbs"><a href={href('/')}>Services</a> / {name}</p>
@@ -76,8 +77,10 @@ export function ServicePageView({ name }: { name: string }) {
       </div>
       {running === undefined ? null : <Card title="Operation in progress"><OperationSteps op={running} /></Card>}
       {lastFailed === undefined ? null : <Card title="Last operation failed"><OperationSteps op={lastFailed} /></Card>}
-      <Card title="Diagnosis" id="diagnose"><ServiceDiagnose name={name} state={state} /></Card>
+      {/* A service in trouble shows what is wrong before its charts; a healthy one its traffic first. */}
+      {state === 'Healthy' ? null : diagnosis}
       <Card title="Traffic"><ServiceCharts name={name} row={row} /></Card>
+      {state === 'Healthy' ? diagnosis : null}
       <Card title="Replicas"><ReplicasTable replicas={d.replicas} /></Card>
       <div class="two">
         <Card title="Send a request"><RequestForm name={name} auth={d.auth} /></Card>
