@@ -76,6 +76,8 @@ function serve(root: string, load: (path: string) => File, req: IncomingMessage,
   const index = join(root, 'index.html');
   if (!existsSync(index)) throw new BerthError('UI_NOT_BUILT', { root });
   const pathname = new URL(req.url ?? '/', 'http://berth.invalid').pathname;
+  // `/ui/../x` is `/x` once resolved: not a dashboard file.
+  if (pathname !== UI_PREFIX && !pathname.startsWith(`${UI_PREFIX}/`)) throw new BerthError('UI_ASSET_NOT_FOUND', { path: pathname });
   if (pathname === UI_PREFIX) {
     res.writeHead(308, { location: `${UI_PREFIX}/`, 'content-length': 0 }).end();
     return;
