@@ -39,7 +39,7 @@ export function EnvironmentsPage() {
             return [
               <tr key={key}>
                 <td><b>{e.name}</b>:{e.version}<div class="sub" title={e.digest}>{e.digest.slice(0, 12)}</div></td>
-                <td><Badge state={e.state} />{e.error === undefined ? null : <div class="bad-text sub">{e.error.message}</div>}</td>
+                <td><Badge state={e.state} />{e.error === undefined ? null : <div class="bad-text sub clamp" title={e.error.message}>{e.error.message}</div>}</td>
                 <td class="num">{e.builds}</td>
                 <td class="num">{bytes(e.size)}</td>
                 <td class="num">{e.build_ms === undefined ? '–' : duration(e.build_ms)}</td>

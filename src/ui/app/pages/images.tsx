@@ -18,7 +18,7 @@ export function ImagesPage() {
           <thead><tr><th>Tag</th><th>Layer</th><th>State</th><th class="num">Size</th><th class="num">Build</th><th>Service</th><th>Last used</th></tr></thead>
           <tbody>{rows.map((i) => (
             <tr key={i.tag}>
-              <td><code>{i.tag}</code>{i.why === undefined ? null : <div class="sub">{i.why}</div>}{i.error === undefined ? null : <div class="bad-text sub">{i.error.message}</div>}</td>
+              <td><code>{i.tag}</code>{i.why === undefined ? null : <div class="sub">{i.why}</div>}{i.error === undefined ? null : <div class="bad-text sub clamp" title={i.error.message}>{i.error.message}</div>}</td>
               <td>{i.kind}</td>
               <td><Badge state={i.state} />{i.present ? null : <div class="sub">not in the engine</div>}</td>
               <td class="num">{bytes(i.size)}</td>
