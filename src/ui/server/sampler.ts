@@ -55,7 +55,8 @@ export class Sampler {
     const since = this.lastAt ?? now - SAMPLE_INTERVAL_MS;
     const samples = new Map<string, Sample>();
     for (const f of facts) {
-      const rates = classRates(before.get(f.name) ?? (this.before === undefined ? counts.get(f.name) : undefined), counts.get(f.name) ?? new Map(), seconds);
+      // A service missing from the previous reading is new: all it counted is this second's.
+      const rates = classRates(before.get(f.name), counts.get(f.name) ?? new Map(), seconds);
       const latencies: number[] = [];
       for (const r of this.sources.recent(f.name)) if (r.atMs > since && r.atMs <= now) latencies.push(r.ms);
       latencies.sort((a, b) => a - b);

@@ -17,6 +17,8 @@ export interface ChartProps {
   readonly window: readonly [number, number];
   readonly unit: (v: number) => string;
   readonly log?: boolean;
+  /** Whole-number ticks only (replica counts). */
+  readonly integer?: boolean;
   /** The y axis reaches at least this (so an idle chart still has a scale). */
   readonly floor?: number;
   readonly lines?: readonly RefLine[];
@@ -66,6 +68,8 @@ export function Chart(p: ChartProps) {
         m.classList.toggle('left', x > u.over.clientWidth / 2);
       }
     };
+    // The page's text colour (light or dark scheme) for axes: a canvas does not resolve CSS variables or currentColor.
+    const ink = getComputedStyle(el).color;
     const opts: uPlot.Options = {
       width: Math.max(200, el.clientWidth),
       height: p.height ?? 180,
@@ -79,12 +83,13 @@ export function Chart(p: ChartProps) {
         },
       },
       axes: [
-        { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.15)' }, ticks: { stroke: 'rgba(128,128,128,0.3)' }, values: (_u, splits) => splits.map(clock) },
+        { stroke: ink, space: 70, grid: { stroke: 'rgba(128,128,128,0.15)' }, ticks: { stroke: 'rgba(128,128,128,0.3)' }, values: (_u, splits) => splits.map(clock) },
         {
-          stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.15)' }, ticks: { stroke: 'rgba(128,128,128,0.3)' }, size: 64,
+          stroke: ink, grid: { stroke: 'rgba(128,128,128,0.15)' }, ticks: { stroke: 'rgba(128,128,128,0.3)' }, size: 64,
           values: (_u, vals) => vals.map((v) => (v === null ? '' : props.current.unit(v))),
           // A log axis gets grid lines and labels at powers of ten only (1 ms, 10 ms, 100 ms, …), not at every 2…9.
           ...(p.log === true ? { splits: (_u: uPlot, _i: number, min: number, max: number) => powersOfTen(min, max) } : {}),
+          ...(p.integer === true ? { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500] } : {}),
         },
       ],
       series: [

@@ -100,7 +100,7 @@ export function ServiceCharts({ name, row }: { name: string; row: ServiceRow | u
         <Chart key={`util-${range}`} testid="chart-util" title="Utilization" unit={(v) => pct(v)} window={window} floor={100}
           lines={target === undefined ? [] : [{ value: target, label: `target ${target}%`, color: COLORS.target }]}
           series={[{ label: 'utilization', color: COLORS.util }]} data={data.util} />
-        <Chart key={`rep-${range}`} testid="chart-replicas" title="Replicas (markers: scaling decisions)" unit={(v) => String(Math.round(v * 10) / 10)} window={window} floor={maxReplicas}
+        <Chart key={`rep-${range}`} testid="chart-replicas" title="Replicas (markers: scaling decisions)" unit={(v) => String(Math.round(v * 10) / 10)} window={window} floor={maxReplicas} integer
           markers={markers} series={[{ label: 'ready', color: COLORS.ready, width: 2 }, { label: 'desired', color: COLORS.desired, dash: [5, 3] }]} data={data.replicas} />
       </div>
     </div>

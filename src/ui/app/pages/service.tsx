@@ -67,12 +67,13 @@ export function ServicePageView({ name }: { name: string }) {
         <Badge state={state} />
         <span class="sub">{row?.ready ?? d.ready_replicas}/{row?.desired ?? d.desired_replicas} replicas ready · generation {d.generation} · {d.runtime} · auth {d.auth}</span>
       </div>
+      {page.error === undefined ? null : <ErrorBox error={page.error} />}
       {reason === '' ? null : <p class={`reason-full ${state === 'Healthy' ? '' : 'bad-text'}`} data-testid="reason">{reason}</p>}
       <div class="facts">
         <span>Scoring URI <code>{d.scoring_uri}</code> <Copy text={d.scoring_uri} /></span>
         <span><a href={d.swagger_uri} target="_blank" rel="noreferrer">swagger.json</a></span>
         <span>entry script <code>{String(spec.entry_script ?? '')}</code></span>
-        {spec.autoscale_enabled === true ? <span>autoscale {String(spec.autoscale_min_replicas)}–{String(spec.autoscale_max_replicas)} at {String(spec.autoscale_target_utilization)}%</span> : <span>{String(spec.replicas)} replicas</span>}
+        {spec.autoscale_enabled === true ? <span>autoscale {String(spec.autoscale_min_replicas)}–{String(spec.autoscale_max_replicas)} at {String(spec.autoscale_target_utilization)}%</span> : <span>{String(spec.replicas)} replica{spec.replicas === 1 ? '' : 's'}</span>}
         <span>updated {time(d.updated_at)}</span>
       </div>
       {running === undefined ? null : <Card title="Operation in progress"><OperationSteps op={running} /></Card>}
