@@ -79,17 +79,16 @@ test('the plane serves /ui and streams the services, their traffic, events and o
   const doc = await (await fetch(`${plane.url}/openapi.json`)).json() as { paths: Record<string, unknown> };
   assert.ok('/v1/dashboard/stream' in doc.paths);
 
-  // A tab that goes away is no error; the plane stops promptly with a stream open (it ends the streams first).
+  // A tab that goes away is no error. With a stream open, berth down ends it cleanly first (a response that finishes),
+  // rather than waiting out the HTTP server's 5 s grace and cutting the connection (the reader would see "terminated").
   live.stop();
   await live.done;
   const other = follow(`${plane.url}/v1/dashboard/stream`);
   await until(() => (other.messages.length >= 2 ? true : undefined), 10_000, 'a second stream');
   const started = performance.now();
   await plane.ok(['down']);
-  const downMs = performance.now() - started;
-  t.diagnostic(`berth down with a dashboard stream open: ${downMs.toFixed(0)} ms`);
-  assert.ok(downMs < 4000, 'not held up by the open stream for the 5 s grace');
-  await other.done;
+  t.diagnostic(`berth down with a dashboard stream open: ${(performance.now() - started).toFixed(0)} ms`);
+  await other.done; // rejects if the connection was cut instead of ended
   const log = readFileSync(join(plane.home, 'logs', 'control-plane.log'), 'utf8');
   assert.deepEqual(log.split('\n').filter((l) => /"level":50/.test(l)), [], 'no error logged');
 });

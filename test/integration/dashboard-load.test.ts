@@ -132,7 +132,7 @@ test(`the services page and a service's charts keep up with one update a second 
 
   // Keeping up: (nearly) every second's update was received and rendered, each in a small part of its second.
   for (const [what, m] of [['services page', list], ['charts', charts]] as const) {
-    assert.ok(m.updates >= SECONDS - 2, `${what}: ${m.updates} updates rendered in ${SECONDS} s`);
+    assert.ok(m.updates >= SECONDS - 3, `${what}: ${m.updates} updates rendered in ${SECONDS} s`);
     assert.ok(m.meanMs < 250 && m.busyMsPerS < 500, `${what}: ${m.meanMs} ms per update, ${m.busyMsPerS} ms/s busy`);
   }
   assert.deepEqual(errors(), []);
