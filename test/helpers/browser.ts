@@ -46,3 +46,9 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/** Milliseconds from the start of navigation to the services table's first render with the plane's services (the page marks it). */
+export async function usable(page: Page): Promise<number> {
+  await page.waitForFunction(() => performance.getEntriesByName('berth:services-usable').length > 0);
+  return page.evaluate(() => performance.getEntriesByName('berth:services-usable')[0]!.startTime);
+}

@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useReducer, useState } from 'preact/hooks';
 import { auth, onAuthChange } from './auth.js';
 import { live } from './live.js';
+import type { ServiceRow } from '../../shared/protocol.js';
 
 /** Re-renders on every live change (a tick a second, the connection state). */
 export function useLive(): typeof live {
@@ -49,4 +50,28 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: read
   }, [...deps, epoch, nonce]);
   const reload = useCallback(() => setNonce((n) => n + 1), []);
   return { ...state, reload };
+}
+
+/**
+ * Part of a service's live row, re-rendering only when that part changes (the state, not every second's traffic):
+ * a service's page would otherwise redraw its tables each tick.
+ */
+export function useServiceRow<T>(name: string, pick: (row: ServiceRow) => T): T | undefined {
+  const read = (): T | undefined => {
+    const row = live.services.find((r) => r.name === name);
+    return row === undefined ? undefined : pick(row);
+  };
+  const [value, setValue] = useState<T | undefined>(read);
+  useEffect(() => {
+    let last = JSON.stringify(read() ?? null);
+    const update = (): void => {
+      const next = read();
+      const text = JSON.stringify(next ?? null);
+      if (text !== last) { last = text; setValue(next); }
+    };
+    update();
+    return live.changed.on(update);
+    // `pick` is expected to be the same projection for the component's life.
+  }, [name]);
+  return value;
 }

@@ -50,6 +50,7 @@ function handle(m: SseMessage): void {
       break;
     }
     case 'snapshot': {
+      performance.mark('berth:snapshot');
       const s = data as Snapshot;
       live.services = s.services;
       live.sparks = new Map(Object.entries(s.sparklines));
@@ -104,6 +105,7 @@ export function startLive(): void {
       wake = new AbortController();
       const signal = wake.signal;
       setConnection(live.connection === 'locked' ? 'locked' : 'connecting');
+      performance.mark('berth:connecting');
       try {
         const res = await fetch('/v1/dashboard/stream', { headers: { ...authHeaders(), accept: 'text/event-stream' }, cache: 'no-store', signal });
         if (res.status === 401) {
@@ -113,6 +115,7 @@ export function startLive(): void {
           continue;
         }
         if (!res.ok || res.body === null) throw new Error(`HTTP ${res.status}`);
+        performance.mark('berth:connected');
         attempt = 0;
         const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
         const parser = new SseParser();

@@ -7,7 +7,7 @@ import { Chart, type Marker } from '../components/chart.js';
 import { ErrorBox } from '../components/bits.js';
 import { enc, getJson } from '../lib/api.js';
 import { ms, pct, rate } from '../lib/format.js';
-import { useLoad } from '../lib/hooks.js';
+import { useLoad, useServiceRow } from '../lib/hooks.js';
 import { live } from '../lib/live.js';
 
 const COLORS = { ok: '#2da44e', client: '#d29922', server: '#cf222e', p50: '#1f6feb', p99: '#8250df', limit: '#cf222e', util: '#1f6feb', target: '#bc4c00', ready: '#2da44e', desired: '#6e7781' };
@@ -28,7 +28,11 @@ export function decisionMarker(d: Decision): Marker {
   return { t: Date.parse(d.time), title: d.message, lines };
 }
 
-export function ServiceCharts({ name, row }: { name: string; row: ServiceRow | undefined }) {
+/** The chart settings taken from the live row (they change only with an update of the service). */
+const limits = (r: ServiceRow) => ({ timeout: r.scoring_timeout_ms, target: r.autoscale?.target, max: r.autoscale?.max ?? r.desired });
+
+export function ServiceCharts({ name }: { name: string }) {
+  const row = useServiceRow(name, limits);
   const [range, setRange] = useState<RangeName>('15m');
   const history = useLoad((s) => getJson<History>(`/v1/dashboard/services/${enc(name)}/history?range=${range}`, s), [name, range]);
   const [samples, setSamples] = useState<Sample[]>([]);
@@ -78,9 +82,9 @@ export function ServiceCharts({ name, row }: { name: string; row: ServiceRow | u
     };
   }, [samples, stepMs]);
   const markers = useMemo(() => decisions.filter((d) => Date.parse(d.time) >= now - spanMs).map(decisionMarker), [decisions, now, spanMs]);
-  const timeout = row?.scoring_timeout_ms;
-  const target = row?.autoscale?.target;
-  const maxReplicas = row?.autoscale?.max ?? row?.desired ?? 1;
+  const timeout = row?.timeout;
+  const target = row?.target;
+  const maxReplicas = row?.max ?? 1;
 
   return (
     <div>

@@ -1,10 +1,11 @@
 // A service's page: state and reason, the running operation, charts, replicas, diagnosis, a request form, keys, logs and events.
 import { useEffect, useState } from 'preact/hooks';
-import type { OperationView, ServiceEventView, ServicePage } from '../../shared/protocol.js';
+import type { OperationView, ServiceEventView, ServicePage, ServiceRow } from '../../shared/protocol.js';
 import { Badge, Card, Copy, ErrorBox } from '../components/bits.js';
 import { enc, getJson } from '../lib/api.js';
 import { duration, time } from '../lib/format.js';
-import { useLive, useLoad } from '../lib/hooks.js';
+import { useLoad, useServiceRow } from '../lib/hooks.js';
+import { live } from '../lib/live.js';
 import { href } from '../lib/router.js';
 import { OperationSteps } from './operation-view.js';
 import { ServiceCharts } from './service-charts.js';
@@ -21,12 +22,14 @@ const REPLICA_EVENTS = /^(Scheduled|Started|Ready|Exited|BackOff|Killing|Stopped
 const MEMORY_REFRESH_MS = 5000;
 const MAX_EVENTS = 300;
 
+/** What the page header shows of the live row: it re-renders when one of these changes, not every second. */
+const headline = (r: ServiceRow) => ({ state: r.state, reason: r.reason, ready: r.ready, desired: r.desired });
+
 export function ServicePageView({ name }: { name: string }) {
-  const live = useLive();
+  const row = useServiceRow(name, headline);
   const page = useLoad((s) => getJson<ServicePage>(`/v1/dashboard/services/${enc(name)}`, s), [name]);
   const [events, setEvents] = useState<ServiceEventView[]>([]);
   const [ops, setOps] = useState<OperationView[]>([]);
-  const row = live.services.find((r) => r.name === name);
   const { reload } = page;
 
   useEffect(() => {
@@ -49,7 +52,7 @@ export function ServicePageView({ name }: { name: string }) {
     });
     const timer = setInterval(() => { if (document.visibilityState === 'visible') reload(); }, MEMORY_REFRESH_MS);
     return () => { offEvent(); offOp(); clearInterval(timer); clearTimeout(pending); };
-  }, [name, reload, live]);
+  }, [name, reload]);
 
   const d = page.data;
   if (d === undefined) return page.error === undefined ? <p class="empty">Loading {name}…</p> : <div><p><a href={href('/')}>← Services</a></p><ErrorBox error={page.error} /></div>;
@@ -80,7 +83,7 @@ export function ServicePageView({ name }: { name: string }) {
       {lastFailed === undefined ? null : <Card title="Last operation failed"><OperationSteps op={lastFailed} /></Card>}
       {/* A service in trouble shows what is wrong before its charts; a healthy one its traffic first. */}
       {state === 'Healthy' ? null : diagnosis}
-      <Card title="Traffic"><ServiceCharts name={name} row={row} /></Card>
+      <Card title="Traffic"><ServiceCharts name={name} /></Card>
       {state === 'Healthy' ? diagnosis : null}
       <Card title="Replicas"><ReplicasTable replicas={d.replicas} /></Card>
       <div class="two">
