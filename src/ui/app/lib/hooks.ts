@@ -46,7 +46,7 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: read
       (error: unknown) => { if (!ctl.signal.aborted) setState((s) => ({ data: s.data, error: error instanceof Error ? error : new Error(String(error)), loading: false })); },
     );
     return () => ctl.abort();
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- the caller names what the loader depends on
+    // The caller names what its loader depends on; the loader itself is a new closure on every render.
   }, [...deps, epoch, nonce]);
   const reload = useCallback(() => setNonce((n) => n + 1), []);
   return { ...state, reload };
