@@ -115,6 +115,7 @@ export async function startControlPlane(settings: ControlSettings, logger: Logge
     document = openApiDocument(routes, version);
     const server = createApiServer(routes, { logger, fastPath: (req, res) => part.fastPath(req, res) || dashboard.handle(req, res), home, guard: adminGuard(adminToken?.value) });
     const address = await listen(server, settings.port, settings.host);
+    dashboard.start();
     url = `http://${urlHost(settings.host)}:${address.port}`;
     publishRunFile({ ...info, url });
     logger.info({ url, pid: process.pid, admin_token: adminToken === undefined ? 'none (loopback)' : `required (${adminToken.from})` }, 'control plane listening');

@@ -31,6 +31,8 @@ export interface Dashboard {
   readonly routes: Route[];
   /** Serves /ui (true) or leaves the request to the API router (false). */
   readonly handle: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Starts the 1 s history sampler, once the plane serves; it runs from then on, so a chart opened later shows what happened before. */
+  start(): void;
   /** Ends open streams and stops the sampler. */
   close(): Promise<void>;
 }
@@ -41,7 +43,6 @@ export function composeDashboard(p: DashboardParts): Dashboard {
   const history = new HistoryStore();
   const sampler = new Sampler(sources, history, p.onError);
   const hub = new LiveHub({ sources, sampler, history, version: p.version });
-  sampler.start(); // always: a chart opened later shows what happened before
   const servicePage = (name: string): ServicePage => {
     const { keys: _hidden, traffic: _live, scoring_uri, operation: _latest, ...d } = live.views.detail(name);
     return {
@@ -58,6 +59,7 @@ export function composeDashboard(p: DashboardParts): Dashboard {
   return {
     routes: dashboardRoutes({ hub, history, now: p.now, servicePage, decisions, models, operations: (limit) => live.ops.latest(limit) }),
     handle: uiHandler(p.assets ?? shipped(UI_ASSETS)),
+    start: () => sampler.start(),
     async close() {
       hub.close();
       await sampler.stop();
