@@ -43,6 +43,8 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const dir = join(repoRoot, 'test-results');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${name}.png`);
+  // From the top: a page scrolled by the test would show its sticky navigation bar in the middle of the capture.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path, fullPage: true });
   return path;
 }
