@@ -16,6 +16,7 @@ import { imageRoutes } from './api/image-routes.js';
 import type { DockerConnection, Images } from '../images/index.js';
 import { modelRoutes } from './api/model-routes.js';
 import { openApiDocument, type OpenApiDocument } from './api/openapi.js';
+import { composeDashboard } from '../ui/server/compose.js';
 import { systemRoutes, type Status } from './api/system-routes.js';
 import { BlobStore } from './blobs.js';
 import { composeServices, type ServicesPart } from './compose-services.js';
@@ -105,10 +106,16 @@ export async function startControlPlane(settings: ControlSettings, logger: Logge
       const c = registry.counts();
       return { version, pid: process.pid, url, home, started_at, schema_version: schemaVersion(store), models: { names: c.models, versions: c.versions }, services: usage.countServices() };
     };
-    const routes = [...systemRoutes(status, () => document), ...modelRoutes(registry), ...environmentRoutes(envs), ...imageRoutes(images, envs), ...part.routes];
+    // The dashboard: /ui is served ahead of the router (its files hold no secret), its data routes are admin routes.
+    const dashboard = composeDashboard({
+      live: part.live, models: () => registry.list(), servicesUsing: (name, v) => usage.servicesUsing(name, v), version,
+      now: () => clock?.now() ?? Date.now(), onError: (err) => logger.warn({ err }, 'dashboard sampler failed'),
+    });
+    const routes = [...systemRoutes(status, () => document), ...modelRoutes(registry), ...environmentRoutes(envs), ...imageRoutes(images, envs), ...part.routes, ...dashboard.routes];
     document = openApiDocument(routes, version);
-    const server = createApiServer(routes, { logger, fastPath: part.fastPath, home, guard: adminGuard(adminToken?.value) });
+    const server = createApiServer(routes, { logger, fastPath: (req, res) => part.fastPath(req, res) || dashboard.handle(req, res), home, guard: adminGuard(adminToken?.value) });
     const address = await listen(server, settings.port, settings.host);
+    dashboard.start();
     url = `http://${urlHost(settings.host)}:${address.port}`;
     publishRunFile({ ...info, url });
     logger.info({ url, pid: process.pid, admin_token: adminToken === undefined ? 'none (loopback)' : `required (${adminToken.from})` }, 'control plane listening');
@@ -120,6 +127,7 @@ export async function startControlPlane(settings: ControlSettings, logger: Logge
       environments: envs,
       images,
       async close(graceMs = 5000) {
+        await dashboard.close(); // its streams never go idle: ended first, they do not hold up the server's close
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const timer = setTimeout(() => server.closeAllConnections(), graceMs);

@@ -35,6 +35,8 @@ export interface GatewayPartDeps {
 
 export interface GatewayPart {
   readonly gateway: Gateway;
+  /** Its Prometheus series: the dashboard reads the request counters by status. */
+  readonly metrics: GatewayMetrics;
   readonly routes: Route[];
   /** The scoring route ahead of the API router. */
   readonly fastPath: FastPath;
@@ -96,6 +98,7 @@ export function composeGateway(d: GatewayPartDeps): GatewayPart {
   const scaling = autoscaler;
   return {
     gateway,
+    metrics,
     fastPath: scoringFastPath(gateway, d.logger),
     routes: [...scoreRoutes(gateway), ...metricsRoutes(metrics), ...serviceAuthRoutes({ store, events: d.events, tokens, onKeysChanged: (name) => gateway.sync(name) })],
     sync: (name) => gateway.sync(name),

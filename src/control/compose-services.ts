@@ -19,7 +19,9 @@ import { ServiceManager } from './services/manager.js';
 import { OperationStore } from './services/operations.js';
 import { reconcile, type ReconcileReport } from './services/reconcile.js';
 import { ServiceStore } from './services/service-store.js';
-import { ServiceViews } from './services/view.js';
+import { ServiceViews, type TrafficView } from './services/view.js';
+import type { Gateway } from '../gateway/gateway.js';
+import type { GatewayMetrics } from '../gateway/metrics.js';
 import { Diagnoser } from './services/diagnosis.js';
 import { diagnoseRoutes } from './api/diagnose-routes.js';
 import { debugRoutes } from './api/debug-routes.js';
@@ -45,6 +47,19 @@ export interface ServicesPart {
   reconcile(): Promise<ReconcileReport>;
   /** Interrupts running operations, stops every replica, closes upstream connections. */
   close(): Promise<void>;
+  /** What the dashboard reads (src/ui/server/compose.ts): views, events, operations, logs, the gateway's figures. */
+  readonly live: LiveParts;
+}
+
+export interface LiveParts {
+  readonly store: ServiceStore;
+  readonly views: ServiceViews;
+  readonly ops: OperationStore;
+  readonly events: EventLog;
+  readonly logs: ServiceLogs;
+  readonly gateway: Gateway;
+  readonly metrics: GatewayMetrics;
+  traffic(service: string): TrafficView;
 }
 
 export interface ServicesOptions {
@@ -150,6 +165,7 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
       ...manifestRoutes(store, target),
       ...debugRoutes({ store, generationDir: (service, generation) => manager.generationDir(service, generation), mountable: (refs) => o.registry.mountable(refs) })],
     fastPath: gw.fastPath,
+    live: { store, views, ops, events, logs: new ServiceLogs(store, target, logDir), gateway: gw.gateway, metrics: gw.metrics, traffic: (name) => gw.traffic(name) },
     imagesInUse: () => target.imagesInUse(),
     async reconcile() {
       const report = await reconcile({ store, ops, events, target, manager, logger: o.logger });

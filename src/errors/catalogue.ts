@@ -441,6 +441,27 @@ export const catalogue = {
     message: 'service {service} has no Kubernetes manifests here: {why}',
     fix: 'Render manifests from a control plane on the Kubernetes target (berth up --target kubernetes), once the service is deployed there.',
   },
+  // --- dashboard ---------------------------------------------------------------------------------
+  UI_NOT_BUILT: {
+    status: 503,
+    message: 'the dashboard is not built: {root} has no index.html',
+    fix: 'Build it with npm run build (npm install runs it too), then reload /ui; the rest of the control plane works without it.',
+  },
+  UI_ASSET_NOT_FOUND: {
+    status: 404,
+    message: 'the dashboard has no file {path}',
+    fix: 'Reload the page: the control plane was upgraded or rebuilt since it was loaded, and serves newer files.',
+  },
+  DASHBOARD_STREAM_LIMIT: {
+    status: 503,
+    message: 'the dashboard already has {max} live streams open on this control plane',
+    fix: 'Close dashboard tabs you do not need (each open tab holds one stream), then reload.',
+  },
+  DASHBOARD_STREAM_NOT_FOUND: {
+    status: 404,
+    message: 'no open dashboard stream {stream}',
+    fix: 'The page lost its live stream (the control plane restarted, or the connection dropped); it reconnects by itself, or reload the page.',
+  },
   INTERNAL: {
     status: 500,
     message: 'internal error: {detail}',

@@ -154,6 +154,7 @@ async function spawnDetached(settings: ControlSettings, adminToken: AdminToken |
     const status = await client.call<Status>('GET', '/v1/status').catch(() => undefined);
     if (status !== undefined && status.pid === child.pid) {
       ctx.out(`berth control plane running at ${info.url} (pid ${status.pid}, home ${settings.home}, log ${log})`);
+      ctx.out(`dashboard: ${info.url}/ui/`);
       return;
     }
   }

@@ -115,7 +115,8 @@ async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
 async function send(res: ServerResponse, reply: Reply): Promise<void> {
   if ('stream' in reply) {
     res.writeHead(reply.status, { 'content-type': reply.contentType, ...reply.headers });
-    await pipeline(reply.stream, res);
+    // A client that leaves mid-stream (a closed dashboard tab, an aborted download) is not the server's error.
+    await pipeline(reply.stream, res).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err; });
     return;
   }
   if ('bytes' in reply) {

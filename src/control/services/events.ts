@@ -28,13 +28,28 @@ const KEEP_PER_SERVICE = 5000;
 
 export class EventLog {
   private inserted = 0;
+  private readonly listeners = new Set<(service: string, e: ServiceEvent) => void>();
 
   constructor(private readonly db: Db, private readonly now: () => Date) {}
 
+  /** Calls `listener` after each stored event (the dashboard's live timeline, instead of polling the table); returns the unsubscribe. */
+  subscribe(listener: (service: string, e: ServiceEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   add(service: string, e: NewEvent): void {
-    this.db
+    const time = e.time ?? this.now().toISOString();
+    const data = e.data === undefined ? null : JSON.stringify(e.data);
+    const { lastInsertRowid } = this.db
       .prepare('INSERT INTO events (service, time, type, replica, message, data) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(service, e.time ?? this.now().toISOString(), e.type, e.replica ?? null, e.message, e.data === undefined ? null : JSON.stringify(e.data));
+      .run(service, time, e.type, e.replica ?? null, e.message, data);
+    if (this.listeners.size > 0) {
+      const stored: ServiceEvent = { id: Number(lastInsertRowid), time, type: e.type, message: e.message, ...(e.replica === undefined ? {} : { replica: e.replica }), ...(data === null ? {} : { data: JSON.parse(data) as Record<string, unknown> }) };
+      for (const l of this.listeners) {
+        try { l(service, stored); } catch { /* a listener's failure must not fail the change that made the event */ }
+      }
+    }
     // Pruning every insert would double the writes; every 100th keeps the table within a few percent of the bound.
     if (++this.inserted % 100 === 0) {
       this.db.prepare('DELETE FROM events WHERE service = ? AND id <= (SELECT id FROM events WHERE service = ? ORDER BY id DESC LIMIT 1 OFFSET ?)')

@@ -41,7 +41,28 @@ export function operationError(err: unknown): OperationError {
 }
 
 export class OperationStore {
+  private readonly listeners = new Set<(op: Operation) => void>();
+
   constructor(private readonly db: Db, private readonly now: () => Date) {}
+
+  /** Calls `listener` with the operation after it begins, makes progress or finishes (the dashboard's live view); returns the unsubscribe. */
+  subscribe(listener: (op: Operation) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The latest operations of every service, newest first. */
+  latest(limit = 100): Operation[] {
+    return (this.db.prepare('SELECT * FROM operations ORDER BY started_at DESC, rowid DESC LIMIT ?').all(limit) as Row[]).map((r) => this.view(r));
+  }
+
+  private changed(id: string): void {
+    if (this.listeners.size === 0) return;
+    const op = this.get(id);
+    for (const l of this.listeners) {
+      try { l(op); } catch { /* a listener's failure must not fail the operation */ }
+    }
+  }
 
   /**
    * Records a new Running operation. The store's unique index allows one running operation per service, so a second
@@ -54,6 +75,7 @@ export class OperationStore {
     this.db
       .prepare('INSERT INTO operations (id, kind, service, status, generation, spec, progress, started_at) VALUES (?, ?, ?, \'Running\', ?, ?, ?, ?)')
       .run(id, kind, service, target?.generation ?? null, target === undefined ? null : JSON.stringify(target.spec), 'queued', this.now().toISOString());
+    this.changed(id);
     return this.get(id);
   }
 
@@ -84,12 +106,14 @@ export class OperationStore {
       .prepare(`UPDATE operations SET progress = ?, steps = CASE WHEN json_array_length(steps) < ${MAX_STEPS} THEN json_insert(steps, '$[#]', json(?)) ELSE steps END
         WHERE id = ? AND status = 'Running'`)
       .run(text, step, id);
+    this.changed(id);
   }
 
   finish(id: string, error?: OperationError): Operation {
     this.db
       .prepare('UPDATE operations SET status = ?, error = ?, ended_at = ? WHERE id = ? AND status = \'Running\'')
       .run(error === undefined ? 'Succeeded' : 'Failed', error === undefined ? null : JSON.stringify(error), this.now().toISOString(), id);
+    this.changed(id);
     return this.get(id);
   }
 
