@@ -2,6 +2,10 @@
 import { appendFileSync } from 'node:fs';
 import { BerthError } from '../errors/catalogue.js';
 import { tail } from '../control/environments/python-build.js';
+
+/** ANSI escape sequences (colours, cursor moves). */
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;?]*[ -\/]*[@-~]/g;
 import { describe, readProgress, statusOf, type DockerConnection, type ProgressLine } from './docker.js';
 import type { EngineAuth } from './registry.js';
 import { splitTag } from './tags.js';
@@ -67,7 +71,8 @@ export async function buildImage(conn: DockerConnection, req: BuildRequest): Pro
       const text = line.stream ?? (line.status === undefined ? '' : `${line.status}\n`);
       if (text === '') return;
       appendFileSync(req.log, text);
-      for (const l of text.split('\n').map((s) => s.trimEnd()).filter((s) => s !== '')) {
+      // Terminal colour codes (a tool that colours its output even in a build) would garble the message and the tail.
+      for (const l of text.replace(ANSI, '').split('\n').map((s) => s.trimEnd()).filter((s) => s !== '')) {
         const m = /^Step \d+\/\d+ : (.*)$/.exec(l);
         if (m !== null) {
           step = l;
