@@ -4,7 +4,6 @@ import { BerthError } from '../errors/catalogue.js';
 import { tail } from '../control/environments/python-build.js';
 
 /** ANSI escape sequences (colours, cursor moves). */
-// eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;?]*[ -\/]*[@-~]/g;
 import { describe, readProgress, statusOf, type DockerConnection, type ProgressLine } from './docker.js';
 import type { EngineAuth } from './registry.js';
