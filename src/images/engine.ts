@@ -5,7 +5,7 @@ import { tail } from '../control/environments/python-build.js';
 
 /** ANSI escape sequences (colours, cursor moves). */
 const ANSI = /\u001b\[[0-9;?]*[ -\/]*[@-~]/g;
-import { describe, readProgress, statusOf, type DockerConnection, type ProgressLine } from './docker.js';
+import { describe, readProgress, statusOf, type Docker, type DockerConnection, type ProgressLine } from './docker.js';
 import type { EngineAuth } from './registry.js';
 import { splitTag } from './tags.js';
 import { tarStream, type TarEntry } from './tar.js';
@@ -100,19 +100,18 @@ export function buildFailed(tag: string, step: string, reason: string, lines: re
   return new BerthError('IMAGE_BUILD_FAILED', { image: tag, step, reason: reason.trim(), tail: tail(lines, TAIL_LINES) });
 }
 
-/** Pushes `repository:tag`; resolves with the manifest digest the registry stored. */
-export async function pushImage(conn: DockerConnection, name: string, auth: EngineAuth | undefined, log: string, signal: AbortSignal): Promise<string> {
+/**
+ * One push or pull: its progress lines into the build log, each line also to `onLine`; a failure reported inside the
+ * stream (the engine answers 200 and then an error line) or by the request is `fail(detail)`.
+ */
+async function transfer(conn: DockerConnection, what: string, log: string, signal: AbortSignal, fail: (detail: string) => BerthError,
+  start: (docker: Docker) => Promise<NodeJS.ReadableStream>, onLine: (line: ProgressLine) => void = () => undefined): Promise<void> {
   const docker = await conn.get();
-  const { repository, tag } = splitTag(name);
-  let digest: string | undefined;
-  const fail = (detail: string): BerthError => new BerthError('REGISTRY_PUSH_FAILED', { image: name, detail });
-  appendFileSync(log, `# push ${name}\n`);
+  appendFileSync(log, `# ${what}\n`);
   let result: { error?: string };
   try {
-    const stream = await docker.getImage(repository).push({ tag, abortSignal: signal, ...(auth === undefined ? {} : { authconfig: auth }) });
-    result = await readProgress(stream, (line) => {
-      const d = line.aux?.Digest;
-      if (typeof d === 'string') digest = d;
+    result = await readProgress(await start(docker), (line) => {
+      onLine(line);
       if (line.status !== undefined && line.progress === undefined) appendFileSync(log, `${line.id === undefined ? '' : `${line.id}: `}${line.status}\n`);
     });
   } catch (err) {
@@ -125,33 +124,29 @@ export async function pushImage(conn: DockerConnection, name: string, auth: Engi
     appendFileSync(log, `ERROR: ${result.error}\n`);
     throw fail(result.error);
   }
+}
+
+/** Pushes `repository:tag`; resolves with the manifest digest the registry stored. */
+export async function pushImage(conn: DockerConnection, name: string, auth: EngineAuth | undefined, log: string, signal: AbortSignal): Promise<string> {
+  const { repository, tag } = splitTag(name);
+  const fail = (detail: string): BerthError => new BerthError('REGISTRY_PUSH_FAILED', { image: name, detail });
+  let digest: string | undefined;
+  await transfer(conn, `push ${name}`, log, signal, fail,
+    (docker) => docker.getImage(repository).push({ tag, abortSignal: signal, ...(auth === undefined ? {} : { authconfig: auth }) }),
+    (line) => {
+      const d = line.aux?.Digest;
+      if (typeof d === 'string') digest = d;
+    });
   if (digest === undefined) throw fail('the engine did not report the pushed manifest\'s digest');
   return digest;
 }
 
 /** Pulls `repository:tag` (or `repository@digest`). */
 export async function pullImage(conn: DockerConnection, name: string, auth: EngineAuth | undefined, log: string, signal: AbortSignal): Promise<void> {
-  const docker = await conn.get();
   const at = name.indexOf('@');
   const { repository, tag } = at === -1 ? splitTag(name) : { repository: name.slice(0, at), tag: name.slice(at + 1) };
   const fail = (detail: string): BerthError => new BerthError('IMAGE_PULL_FAILED', { image: name, detail });
-  appendFileSync(log, `# pull ${name}\n`);
-  let result: { error?: string };
-  try {
-    const stream = await docker.createImage(auth, { fromImage: repository, tag, abortSignal: signal });
-    result = await readProgress(stream, (line) => {
-      if (line.status !== undefined && line.progress === undefined) appendFileSync(log, `${line.id === undefined ? '' : `${line.id}: `}${line.status}\n`);
-    });
-  } catch (err) {
-    signal.throwIfAborted();
-    const wrapped = conn.wrap(err);
-    if (wrapped instanceof BerthError) throw wrapped;
-    throw fail(describe(err));
-  }
-  if (result.error !== undefined) {
-    appendFileSync(log, `ERROR: ${result.error}\n`);
-    throw fail(result.error);
-  }
+  await transfer(conn, `pull ${name}`, log, signal, fail, (docker) => docker.createImage(auth, { fromImage: repository, tag, abortSignal: signal }));
 }
 
 /** Removes a tag (the image goes with its last tag); true when it was there. */

@@ -1,26 +1,14 @@
 // The REST API over real HTTP refuses out-of-range durations and unusable paths at the edge: 400 VALIDATION_FAILED
 // naming the field, before any deployment starts or any interpreter is run (these used to be accepted, or a 500).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import { startControlPlane, type ControlPlane } from '../../src/control/app.js';
-import { parseControlSettings } from '../../src/control/settings.js';
+import { inProcessPlane } from '../helpers/in-process-plane.js';
 
-const home = mkdtempSync(join(tmpdir(), 'berth-api-bounds-'));
-let plane: ControlPlane;
-before(async () => {
-  plane = await startControlPlane(parseControlSettings({ home, port: 0 }, {}), pino({ level: 'silent' }));
-});
-after(async () => {
-  await plane.close();
-  rmSync(home, { recursive: true, force: true });
-});
+const { home, plane: running } = inProcessPlane('berth-api-bounds-');
 
 async function call(method: string, path: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(plane.url + path, { method, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const res = await fetch(running().url + path, { method, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 

@@ -1,30 +1,18 @@
 // The REST API in-process: input validation (malformed JSON, unknown fields, size limit), routing errors, the OpenAPI
 // document, and the upload → commit flow over real HTTP.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
-import { startControlPlane, type ControlPlane } from '../../src/control/app.js';
-import { parseControlSettings } from '../../src/control/settings.js';
+import { existsSync } from 'node:fs';
+import { inProcessPlane } from '../helpers/in-process-plane.js';
 import { runFilePath } from '../../src/control/runfile.js';
 import { migrations } from '../../src/control/store/migrations.js';
 
-const home = mkdtempSync(join(tmpdir(), 'berth-api-'));
-let plane: ControlPlane;
-before(async () => {
-  plane = await startControlPlane(parseControlSettings({ home, port: 0 }, {}), pino({ level: 'silent' }));
-});
-after(async () => {
-  await plane.close();
-  rmSync(home, { recursive: true, force: true });
-});
+const { home, plane: running } = inProcessPlane('berth-api-');
 
 async function call(method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}) {
   const payload = typeof body === 'string' || body === undefined ? body : new Uint8Array(body);
-  const res = await fetch(plane.url + path, { method, body: payload, headers: { 'content-type': 'application/json', ...headers } });
+  const res = await fetch(running().url + path, { method, body: payload, headers: { 'content-type': 'application/json', ...headers } });
   const text = await res.text();
   return { status: res.status, headers: res.headers, json: text === '' ? undefined : (JSON.parse(text) as Record<string, unknown>) };
 }
@@ -99,7 +87,7 @@ test('upload → commit over HTTP; a wrong announced sha256 refuses the file; th
   const committed = await call('POST', `/v1/uploads/${id}/commit`, JSON.stringify({ files: [{ path: 'dir/m.bin', digest }] }));
   assert.equal(committed.status, 201);
   assert.equal(committed.json?.version, 1);
-  const file = await fetch(`${plane.url}/v1/models/api-model/versions/latest/file?path=dir%2Fm.bin`);
+  const file = await fetch(`${running().url}/v1/models/api-model/versions/latest/file?path=dir%2Fm.bin`);
   assert.equal(file.headers.get('x-berth-sha256'), digest);
   assert.deepEqual(Buffer.from(await file.arrayBuffer()), content);
   const again = await call('POST', `/v1/uploads/${id}/commit`, JSON.stringify({ files: [{ path: 'dir/m.bin', digest }] }));
@@ -112,7 +100,7 @@ test('upload → commit over HTTP; a wrong announced sha256 refuses the file; th
 test('status reports version, pid, url and counts; the run file names this process', async () => {
   const s = (await call('GET', '/v1/status')).json as { pid: number; url: string; models: { names: number }; services: number; schema_version: number };
   assert.equal(s.pid, process.pid);
-  assert.equal(s.url, plane.url);
+  assert.equal(s.url, running().url);
   assert.equal(s.services, 0);
   assert.equal(s.schema_version, migrations.length);
   assert.ok(existsSync(runFilePath(home)));

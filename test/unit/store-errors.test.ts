@@ -1,6 +1,6 @@
 // A store that fails (full disk, I/O error, a file it cannot open) is 507 STORAGE_FAILED through the real API server
 // and at start-up, not 500 INTERNAL; other errors keep their codes.
-import { test, before, after, mock } from 'node:test';
+import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -8,28 +8,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
-import { startControlPlane, type ControlPlane } from '../../src/control/app.js';
+import { startControlPlane } from '../../src/control/app.js';
 import { parseControlSettings } from '../../src/control/settings.js';
+import { inProcessPlane } from '../helpers/in-process-plane.js';
 import { BerthError } from '../../src/errors/catalogue.js';
 import { toHttpError } from '../../src/errors/http.js';
 import { storageErrorCode } from '../../src/errors/storage.js';
 
-const home = mkdtempSync(join(tmpdir(), 'berth-store-errors-'));
-let plane: ControlPlane;
-before(async () => {
-  plane = await startControlPlane(parseControlSettings({ home, port: 0 }, {}), pino({ level: 'silent' }));
-});
-after(async () => {
-  await plane.close();
-  rmSync(home, { recursive: true, force: true });
-});
+const { home, plane: running } = inProcessPlane('berth-store-errors-');
 
 /** The plane's own SQLite connection (per-connection settings such as max_page_count only act there). */
-const planeDb = (): Database.Database => (plane.registry as unknown as { db: Database.Database }).db;
+const planeDb = (): Database.Database => (running().registry as unknown as { db: Database.Database }).db;
 
 async function call(method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}) {
   const payload = typeof body === 'string' || body === undefined ? body : new Uint8Array(body);
-  const res = await fetch(plane.url + path, { method, body: payload, headers: { 'content-type': 'application/json', ...headers } });
+  const res = await fetch(running().url + path, { method, body: payload, headers: { 'content-type': 'application/json', ...headers } });
   const text = await res.text();
   return { status: res.status, json: text === '' ? undefined : (JSON.parse(text) as Record<string, unknown>) };
 }
