@@ -155,6 +155,7 @@ function printService(ctx: CliContext, s: ServiceDetail): void {
     { header: 'LAST TERMINATION', value: (r) => r.last_termination === undefined ? '-' : `${r.last_termination.at} ${r.last_termination.message}` },
   ], s.replicas);
   for (const r of s.replicas) if (r.last_init_error !== undefined) ctx.out(`last init() error of ${r.id}: ${r.last_init_error}`);
+  for (const r of s.replicas) if (r.waiting !== undefined) ctx.out(`${r.id} is waiting: ${r.waiting}`);
 }
 
 /** Live figures from the gateway: rate, latency percentiles, utilization, in flight and queued. */

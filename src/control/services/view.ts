@@ -25,6 +25,7 @@ export const replicaViewSchema = z.object({
   recent_terminations: z.array(z.object({ reason: z.string(), exit_code: z.number().nullable(), signal: z.string().nullable(), at: z.string(), message: z.string() })).optional()
     .describe('how the last runs ended, newest first (their output: logs --previous=N)'),
   last_init_error: z.string().optional(),
+  waiting: z.string().optional().describe('why it is not running yet, in its target\'s words (a cluster\'s ImagePullBackOff, Unschedulable, ...)'),
   memory: z.object({ enforcement: z.string(), limit_mb: z.number().optional() }),
 });
 
@@ -183,6 +184,7 @@ function replicaView(r: ReplicaStatus, generation: number): ReplicaView {
     ...(t === undefined ? {} : { last_termination: { reason: t.reason, exit_code: t.exitCode, signal: t.signal, at: t.at, message: describeTermination(t) } }),
     ...(r.recentTerminations === undefined ? {} : { recent_terminations: r.recentTerminations.map((x) => ({ reason: x.reason, exit_code: x.exitCode, signal: x.signal, at: x.at, message: describeTermination(x) })) }),
     ...(r.lastInitError === undefined ? {} : { last_init_error: formatInitError(r.lastInitError) }),
+    ...(r.waiting === undefined ? {} : { waiting: r.waiting }),
     memory: { enforcement: r.memory.enforcement, ...(r.memory.limitBytes === undefined ? {} : { limit_mb: Math.round(r.memory.limitBytes / 1048576) }) },
   };
 }
