@@ -33,6 +33,7 @@ const FLAGS: ReadonlyArray<{ flag: string; arg?: string; field: FieldName; kind:
   { flag: '--liveness-success-threshold', arg: '<n>', field: 'success_threshold', kind: 'number', help: 'passed probes that count as recovered (default 1)' },
   { flag: '--no-auth', field: 'auth_enabled', kind: 'false', help: 'no key auth on the scoring URI' },
   { flag: '--token-auth', field: 'token_auth_enabled', kind: 'true', help: 'short-lived tokens instead of keys on the scoring URI' },
+  { flag: '--warmup', arg: '<json>', field: 'warmup', kind: 'string', help: 'a request body run once after init(); a replica is ready only when run() answers it 2xx' },
   { flag: '--restart-policy', arg: '<auto|always|never>', field: 'restart_policy', kind: 'string', help: 'after a replica fails: auto (default) stops on a start-up failure that repeats every time, backs off otherwise; always; never' },
   { flag: '--runtime', arg: '<process|docker>', field: 'runtime', kind: 'string', help: 'where replicas run: berth serve processes, or containers of an image built from the environment and source (default: the control plane\'s, process unless berth up --runtime docker)' },
 ];

@@ -25,7 +25,7 @@ export interface DiagEvent {
   readonly data?: Readonly<Record<string, unknown>>;
 }
 
-export interface DiagInitError { readonly exception: string; readonly message: string; readonly file?: string; readonly line?: number; readonly kind?: 'import' | 'missing' | 'init' | 'timeout' | 'spawn' }
+export interface DiagInitError { readonly exception: string; readonly message: string; readonly file?: string; readonly line?: number; readonly kind?: 'import' | 'missing' | 'init' | 'timeout' | 'spawn' | 'warmup' }
 
 export interface DiagOom { readonly limitBytes: number; readonly usageBytes: number }
 

@@ -100,6 +100,11 @@ export const catalogue = {
     message: 'init() raised {exception} at {file}:{line}',
     fix: 'Read the traceback and the model directory listing above; fix init() (often a model path) and start again.',
   },
+  WARMUP_FAILED: {
+    status: 500,
+    message: 'the warm-up request failed: {detail}',
+    fix: 'Make the service\'s warm-up request one run() answers with 2xx (the same input as a real request), or remove it; the server becomes ready only after it.',
+  },
   INIT_TIMEOUT: {
     status: 500,
     message: 'init() did not finish within {timeoutS} s',

@@ -9,7 +9,9 @@ import { WorkerPool } from './pool/worker-pool.js';
 import { PythonWorker } from './runtime/python/python-worker.js';
 import { JsWorker } from './runtime/js/js-worker.js';
 import { JsThreadWorker } from './runtime/js/js-thread-worker.js';
-import { StartupError, type Worker } from './runtime/types.js';
+import { StartupError, type StartupFailure, type Worker } from './runtime/types.js';
+import { StartupPhase } from './startup-phase.js';
+import { warmUp } from './warm-up.js';
 import { createInferenceMetrics } from './metrics.js';
 import { createInferenceServer } from './http/server.js';
 import { formatStartupReport, startupErrorCode } from './startup-report.js';
@@ -55,23 +57,54 @@ export async function startServer(deps: ServeDeps): Promise<RunningServer> {
   const metrics = createInferenceMetrics(() => ({ busy: pool?.busy ?? 0, workers: workerCount, queued: pool?.queued ?? 0 }));
   // One JS worker runs in this thread, with the concurrency limit as its capacity; more are worker threads, like Python workers.
   const workerCount = settings.workerCount;
+  const startup = new StartupPhase();
+  const createWorker = workerFactory(settings, deps);
   pool = new WorkerPool({
     workerCount,
     maxConcurrent: settings.maxConcurrentRequests,
     maxQueueWaitMs: settings.maxQueueWaitMs,
     scoringTimeoutMs: settings.scoringTimeoutMs,
-    createWorker: workerFactory(settings, deps),
+    createWorker: (id) => {
+      const worker = createWorker(id);
+      worker.onOutput?.((line) => startup.output(line));
+      return worker;
+    },
     logger: log,
     onQueueWait: (ms) => metrics.observeQueueWait(ms / 1000),
     onRestart: (_id, reason) => metrics.countRestart(reason),
   });
   log.info({ entry_script: settings.entryScript, model_dir: settings.modelDir, workers: workerCount, runtime: settings.runtime }, 'starting workers');
-  try {
-    await pool.start();
-  } catch (err) {
-    await pool.stop(0);
-    if (!(err instanceof StartupError)) throw err;
-    const { failure, workerId } = err;
+  const starting = pool.start();
+  starting.catch(() => undefined); // awaited below, once the probes answer
+  // Phase changes are noted as they happen (to the 50 ms), not only when someone asks /ready.
+  const livePhases = pool;
+  const phaseTicker = setInterval(() => startup.report(livePhases.phases), 50);
+  phaseTicker.unref();
+  starting.finally(() => clearInterval(phaseTicker)).catch(() => undefined);
+
+  // The probes answer from the start, so a supervisor sees the phase (importing, init, warming) and the last output line.
+  let draining = false;
+  let serving = false;
+  const server = createInferenceServer({ settings, pool, metrics, log, isDraining: () => draining, startup, isServing: () => serving });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(err.code === 'EADDRINUSE' ? new BerthError('PORT_IN_USE', { host: settings.host, port: settings.port }) : err);
+    });
+    server.listen(settings.port, settings.host, resolve);
+  }).catch(async (err: unknown) => {
+    await starting.catch(() => undefined);
+    await pool?.stop(0);
+    throw err;
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`;
+  log.info({ url, port }, `probes on ${url} while the entry script starts`);
+  flushLogger(log); // supervisors read the port from this line
+
+  const fail = async (failure: StartupFailure, workerId: number): Promise<never> => {
+    server.close();
+    server.closeAllConnections();
+    await pool?.stop(0);
     log.error({ worker: workerId, ...failure }, `entry script failed to start: ${failure.exception}: ${failure.message}`);
     flushLogsSync();
     for (const line of formatStartupReport(failure, workerId, settings.entryScript, settings.modelDir)) deps.printError(line);
@@ -84,20 +117,28 @@ export async function startServer(deps: ServeDeps): Promise<RunningServer> {
       python: settings.python,
       detail: failure.message,
     });
+  };
+  try {
+    await starting;
+  } catch (err) {
+    if (!(err instanceof StartupError)) {
+      server.close();
+      await pool.stop(0);
+      throw err;
+    }
+    return fail(err.failure, err.workerId);
   }
-
-  let draining = false;
-  const server = createInferenceServer({ settings, pool, metrics, log, isDraining: () => draining });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      reject(err.code === 'EADDRINUSE' ? new BerthError('PORT_IN_USE', { host: settings.host, port: settings.port }) : err);
-    });
-    server.listen(settings.port, settings.host, resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`;
+  if (settings.warmupRequest !== undefined) {
+    startup.setWarming(true);
+    log.info('warming up: sending the warm-up request');
+    const failure = await warmUp(pool, settings.warmupRequest, settings.entryScript);
+    if (failure !== undefined) return fail(failure, 0);
+    startup.setWarming(false);
+  }
+  startup.markReady();
+  serving = true;
   log.info({ url, port }, `listening on ${url}`);
-  flushLogger(log); // supervisors and tests wait for this line
+  flushLogger(log); // tests wait for this line
 
   const livePool = pool;
   return {

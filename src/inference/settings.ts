@@ -26,6 +26,8 @@ export const serveSettingsSchema = z.strictObject({
   shutdownTimeoutS: timerSeconds(z.coerce.number().min(0)).default(30),
   /** Headers and body must arrive within this, else 408 and the connection closes (a stalled upload holds nothing). */
   bodyTimeoutS: timerSeconds(z.coerce.number().positive()).default(DEFAULT_BODY_TIMEOUT_S),
+  /** A request body run once after init(); the server is ready only when run() answers it 2xx. */
+  warmupRequest: z.string().min(1).max(1024 * 1024, 'must be at most 1 MiB').optional(),
   /** Set by the control plane for its replicas: /score and the scoring channel then need it (REPLICA_UNAUTHORIZED). */
   replicaKey: z.string().min(16).optional(),
   python: fsPathSchema.default('python3'),
@@ -50,12 +52,13 @@ const ENV_NAMES: Readonly<Record<string, string>> = {
   scoringTimeoutMs: 'SCORING_TIMEOUT_MS',
   corsOrigins: 'AML_CORS_ORIGINS',
   replicaKey: REPLICA_KEY_ENV,
+  warmupRequest: 'BERTH_WARMUP_REQUEST',
 };
 
 const FLAG_NAMES: Readonly<Record<string, string>> = {
   entryScript: '--entry-script', modelDir: '--model-dir', host: '--host', port: '--port', workerCount: '--worker-count',
   scoringTimeoutMs: '--scoring-timeout-ms', maxQueueWaitMs: '--max-queue-wait-ms', maxConcurrentRequests: '--max-concurrent-requests',
-  initTimeoutS: '--init-timeout-s', maxRequestSizeMb: '--max-request-size-mb', shutdownTimeoutS: '--shutdown-timeout-s', bodyTimeoutS: '--body-timeout-s', replicaKey: REPLICA_KEY_ENV,
+  initTimeoutS: '--init-timeout-s', maxRequestSizeMb: '--max-request-size-mb', shutdownTimeoutS: '--shutdown-timeout-s', bodyTimeoutS: '--body-timeout-s', replicaKey: REPLICA_KEY_ENV, warmupRequest: '--warmup-request',
   python: '--python', corsOrigins: '--cors-origins', debug: '--debug',
 };
 

@@ -14,6 +14,7 @@ export function startupErrorCode(failure: StartupFailure): ErrorCode {
     case 'timeout': return 'INIT_TIMEOUT';
     case 'spawn': return 'PYTHON_NOT_FOUND';
     case 'init': return 'INIT_FAILED';
+    case 'warmup': return 'WARMUP_FAILED';
   }
 }
 
@@ -56,6 +57,7 @@ export function formatStartupReport(failure: StartupFailure, workerId: number, e
     init: 'init() raised an exception',
     timeout: 'init() did not finish in time',
     spawn: 'the worker process could not be started',
+    warmup: 'the warm-up request failed',
   };
   const out = [`berth: ${what[failure.kind]} (worker ${workerId})`, `  entry script: ${entryScript}`];
   out.push(`  exception: ${failure.exception}: ${failure.message}`);

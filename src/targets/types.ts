@@ -63,6 +63,13 @@ export interface ContainerImage {
 }
 
 /** Failed: stopped for good after a permanent start-up failure (or any failure with restart policy never). */
+/** A starting replica's phase. */
+export interface StartupPhaseView {
+  readonly name: string;
+  readonly since: string;
+  readonly lastOutput?: string;
+}
+
 export type ReplicaState = 'Starting' | 'Ready' | 'CrashLoopBackOff' | 'Failed' | 'Stopped';
 
 /** Why a run ended, in Kubernetes' words where it has them. */
@@ -75,7 +82,7 @@ export interface InitError {
   readonly file?: string;
   readonly line?: number;
   /** Where start-up failed: importing the entry script, a missing init/run, init() raising, its time budget, the interpreter. */
-  readonly kind?: 'import' | 'missing' | 'init' | 'timeout' | 'spawn';
+  readonly kind?: 'import' | 'missing' | 'init' | 'timeout' | 'spawn' | 'warmup';
 }
 
 /**
@@ -131,6 +138,8 @@ export interface ReplicaStatus {
   readonly keyScope?: string;
   /** Why it is not running yet, in its target's words (a cluster's `ImagePullBackOff: ...`). */
   readonly waiting?: string;
+  /** While it starts: where (pulling, fetching-models, importing, init, warming), since when, and its last output line. */
+  readonly phase?: StartupPhaseView;
   /** Restarts since the replica was created (or adopted). */
   readonly restarts: number;
   readonly startedAt?: string;
@@ -180,6 +189,7 @@ export type ReplicaEvent =
   | EventBase & { readonly type: 'AdoptFailed'; readonly pid: number; readonly port: number; readonly detail: string }
   | EventBase & { readonly type: 'Stopped' }
   | EventBase & { readonly type: 'LogRotated' }
+  | EventBase & { readonly type: 'Phase'; readonly phase: string }
   | EventBase & { readonly type: 'StateChanged'; readonly from: ReplicaState; readonly to: ReplicaState };
 
 export type ReplicaEventType = ReplicaEvent['type'];

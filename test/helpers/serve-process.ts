@@ -35,7 +35,8 @@ function spawnServe(args: readonly string[], env: Record<string, string> = {}): 
 }
 
 /** Starts `berth serve ARGS` and resolves once it listens; rejects with its output if it exits first. */
-export function startServe(args: readonly string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<ServeProcess> {
+/** Starts `berth serve ARGS` and resolves once it serves (`listening`), or with `waitFor: 'probes'` once its probes answer (still starting). */
+export function startServe(args: readonly string[], options: { env?: Record<string, string>; timeoutMs?: number; waitFor?: 'listening' | 'probes' } = {}): Promise<ServeProcess> {
   const child = spawnServe(args, options.env);
   const logs: LogLine[] = [];
   const waiters = new Set<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
@@ -77,7 +78,7 @@ export function startServe(args: readonly string[], options: { env?: Record<stri
 
   return new Promise((resolve, reject) => {
     void exited.then(({ code, signal }) => reject(new Error(`berth serve exited (${code ?? signal}) before listening:\n${stderr}\n${logs.map((l) => JSON.stringify(l)).join('\n')}`)));
-    waitForLog((l) => typeof l.url === 'string' && String(l.msg).startsWith('listening'), options.timeoutMs ?? 20_000).then(
+    waitForLog((l) => typeof l.url === 'string' && String(l.msg).startsWith(options.waitFor === 'probes' ? 'probes on' : 'listening'), options.timeoutMs ?? 20_000).then(
       (line) => resolve({
         url: String(line.url),
         child,

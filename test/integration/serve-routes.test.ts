@@ -24,7 +24,9 @@ describe('berth serve routes (sum_score.py, 1 Python worker)', () => {
     assert.equal(live.text, 'Healthy');
     const ready = await get(`${server.url}/ready`);
     assert.equal(ready.status, 200);
-    assert.deepEqual(ready.json, { ready: true, queued: 0, workers: [{ id: 1, phase: 'ready', busy: false, in_flight: 0 }] });
+    const { since, elapsed_ms: elapsed, ...rest } = ready.json as { since: string; elapsed_ms: number };
+    assert.deepEqual(rest, { ready: true, phase: 'ready', queued: 0, workers: [{ id: 1, phase: 'ready', busy: false, in_flight: 0 }] });
+    assert.ok(Date.parse(since) <= Date.now() && elapsed >= 0);
   });
 
   test('request ids are echoed, or generated when absent, as the classic server does', async () => {

@@ -81,9 +81,12 @@ class Worker(object):
         return rid, (json.loads(p[:mlen]) if mlen else None), p[mlen:]
 
     def ready(self):
-        rid, meta, _ = self.recv()
-        assert rid == 0, rid
-        return meta
+        # The start-up phases come first (importing, init), then ready or init_failed.
+        while True:
+            rid, meta, _ = self.recv()
+            assert rid == 0, rid
+            if meta.get("event") != "phase":
+                return meta
 
     def call(self, body=b"", meta=None):
         rid = self.send(body, meta)
@@ -124,6 +127,17 @@ class TempScript(object):
 
 
 class BodyModeTest(unittest.TestCase):
+    def test_start_up_phases_come_before_ready(self):
+        w = Worker(fixture("sum_score.py"))
+        events = []
+        while True:
+            rid, meta, _ = w.recv()
+            events.append((meta["event"], meta.get("phase")))
+            if meta["event"] != "phase":
+                break
+        self.assertEqual(events, [("phase", "importing"), ("phase", "init"), ("ready", None)])
+        self.assertEqual(w.finish()[0], 0)
+
     def test_sum_score_round_trip_print_and_logging(self):
         w = Worker(fixture("sum_score.py"))
         ready = w.ready()
@@ -324,9 +338,8 @@ class ModesTest(unittest.TestCase):
 class InitFailureTest(unittest.TestCase):
     def failure(self, name, env=None):
         w = Worker(fixture(name), env)
-        rid, meta, _ = w.recv()
+        meta = w.ready()
         code, out, err = w.finish()
-        self.assertEqual(rid, 0)
         self.assertEqual(meta["event"], "init_failed")
         self.assertEqual(code, 3)
         return meta

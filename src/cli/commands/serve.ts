@@ -21,6 +21,7 @@ const FLAGS: ReadonlyArray<readonly [key: string, flag: string, description: str
   ['initTimeoutS', 'init-timeout-s <s>', 'time allowed for init() (default 600)'],
   ['maxRequestSizeMb', 'max-request-size-mb <mb>', 'largest request body (default 100)'],
   ['shutdownTimeoutS', 'shutdown-timeout-s <s>', 'on SIGTERM, how long in-flight requests may finish (default 30)'],
+  ['warmupRequest', 'warmup-request <body>', 'a request body (usually JSON) run once after init(): ready only when run() answers it 2xx [env BERTH_WARMUP_REQUEST]'],
   ['bodyTimeoutS', 'body-timeout-s <s>', 'a request\'s headers and body must arrive within this, else 408 (default 60)'],
   ['python', 'python <path>', 'Python interpreter for the workers (default python3)'],
   ['corsOrigins', 'cors-origins <list>', 'comma-separated origins allowed by CORS [env AML_CORS_ORIGINS]'],

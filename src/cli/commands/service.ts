@@ -156,6 +156,11 @@ function printService(ctx: CliContext, s: ServiceDetail): void {
   ], s.replicas);
   for (const r of s.replicas) if (r.last_init_error !== undefined) ctx.out(`last init() error of ${r.id}: ${r.last_init_error}`);
   for (const r of s.replicas) if (r.waiting !== undefined) ctx.out(`${r.id} is waiting: ${r.waiting}`);
+  for (const r of s.replicas) {
+    if (r.phase === undefined) continue;
+    const secs = Math.max(0, Math.round((Date.now() - Date.parse(r.phase.since)) / 1000));
+    ctx.out(`${r.id} is starting: ${r.phase.name} for ${secs} s${r.phase.last_output === undefined ? '' : `; last output: ${r.phase.last_output}`}`);
+  }
 }
 
 /** Live figures from the gateway: rate, latency percentiles, utilization, in flight and queued. */

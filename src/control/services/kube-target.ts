@@ -187,6 +187,7 @@ export class KubernetesTarget implements ReplicaTarget {
       memoryBytes: Math.round(s.memory_gb * GIB), ...(s.memory_gb_limit === undefined ? {} : { memoryLimitBytes: Math.round(s.memory_gb_limit * GIB) }),
       gpus: s.gpu_cores, scoringTimeoutMs: s.scoring_timeout_ms, maxConcurrentRequests: s.replica_max_concurrent_requests,
       maxQueueWaitMs: s.max_request_wait_time, maxRequestSizeMb: this.d.maxRequestSizeMb, initTimeoutS: 600,
+      ...(s.warmup === undefined ? {} : { warmup: s.warmup }),
       liveness: { periodS: s.period_seconds, timeoutS: s.timeout_seconds, failureThreshold: s.failure_threshold, successThreshold: s.success_threshold },
     });
   }

@@ -157,7 +157,7 @@ export class ReplicaManager {
       ...(modelDir === undefined ? {} : { modelDir }),
       // The environment's interpreter and variables (VIRTUAL_ENV, PATH and its own), over the supervisor's base environment.
       ...(s.environment?.python === undefined ? {} : { python: s.environment.python }),
-      ...(s.environment === undefined ? {} : { env: s.environment.env }),
+      ...(s.environment === undefined && s.warmup === undefined ? {} : { env: { ...s.environment?.env, ...(s.warmup === undefined ? {} : { BERTH_WARMUP_REQUEST: s.warmup }) } }),
       scoringTimeoutMs: s.scoring_timeout_ms,
       maxConcurrentRequests: s.replica_max_concurrent_requests,
       maxQueueWaitMs: s.max_request_wait_time,
@@ -183,6 +183,7 @@ export class ReplicaManager {
       sourceDir: join(g.dir, 'source'),
       ...(modelDir === undefined ? {} : { modelDir }),
       container: image,
+      ...(s.warmup === undefined ? {} : { env: { BERTH_WARMUP_REQUEST: s.warmup } }),
       scoringTimeoutMs: s.scoring_timeout_ms,
       maxConcurrentRequests: s.replica_max_concurrent_requests,
       maxQueueWaitMs: s.max_request_wait_time,

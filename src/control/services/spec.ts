@@ -55,6 +55,9 @@ const fields = {
   token_auth_enabled: z.boolean().optional(),
   runtime: z.enum(['process', 'docker'], 'must be process or docker').optional(),
   restart_policy: z.enum(['auto', 'always', 'never'], 'must be auto, always or never').optional(),
+  /** A request body run once after init() (JSON given as an object or as text); replicas are ready only when run() answers it 2xx. */
+  warmup: z.union([z.string().min(1), z.record(z.string(), z.unknown()), z.array(z.unknown())])
+    .refine((v) => (typeof v === 'string' ? v : JSON.stringify(v)).length <= 1024 * 1024, 'must be at most 1 MiB').optional(),
 };
 
 export type ServiceFields = { -readonly [K in keyof typeof fields]?: z.infer<(typeof fields)[K]> };
@@ -113,6 +116,8 @@ export interface ServiceSpec {
   readonly runtime?: RuntimeKind;
   /** auto: a start-up failure that repeats every time stops the replica, others back off; always; never. Absent in older specs: auto. */
   readonly restart_policy?: RestartPolicy;
+  /** The warm-up request body, as text. */
+  readonly warmup?: string;
 }
 
 export interface SpecDefaults {
@@ -193,6 +198,7 @@ export function normalizeSpec(r: DeployRequest, resolve: (ref: { name: string; v
     token_auth_enabled: token,
     runtime: r.runtime ?? defaults.runtime,
     restart_policy: r.restart_policy ?? 'auto',
+    ...opt('warmup', r.warmup === undefined ? undefined : typeof r.warmup === 'string' ? r.warmup : JSON.stringify(r.warmup)),
   };
 }
 

@@ -26,6 +26,8 @@ export const replicaViewSchema = z.object({
     .describe('how the last runs ended, newest first (their output: logs --previous=N)'),
   last_init_error: z.string().optional(),
   waiting: z.string().optional().describe('why it is not running yet, in its target\'s words (a cluster\'s ImagePullBackOff, Unschedulable, ...)'),
+  phase: z.object({ name: z.string(), since: z.string(), last_output: z.string().optional() }).optional()
+    .describe('while it starts: pulling, fetching-models, importing, init or warming, since when, and its last output line'),
   memory: z.object({ enforcement: z.string(), limit_mb: z.number().optional() }),
 });
 
@@ -185,6 +187,7 @@ function replicaView(r: ReplicaStatus, generation: number): ReplicaView {
     ...(r.recentTerminations === undefined ? {} : { recent_terminations: r.recentTerminations.map((x) => ({ reason: x.reason, exit_code: x.exitCode, signal: x.signal, at: x.at, message: describeTermination(x) })) }),
     ...(r.lastInitError === undefined ? {} : { last_init_error: formatInitError(r.lastInitError) }),
     ...(r.waiting === undefined ? {} : { waiting: r.waiting }),
+    ...(r.phase === undefined ? {} : { phase: { name: r.phase.name, since: r.phase.since, ...(r.phase.lastOutput === undefined ? {} : { last_output: r.phase.lastOutput }) } }),
     memory: { enforcement: r.memory.enforcement, ...(r.memory.limitBytes === undefined ? {} : { limit_mb: Math.round(r.memory.limitBytes / 1048576) }) },
   };
 }

@@ -13,6 +13,7 @@ import { REPLICA_KEY_HEADER } from '../../core/replica-key.js';
 import { rawHeader } from '../../core/raw-headers.js';
 import { sameSecret } from '../../core/secrets.js';
 import { attachScoreChannel } from '../channel/channel-server.js';
+import type { StartupPhase } from '../startup-phase.js';
 
 export interface InferenceServerDeps {
   readonly settings: ServeSettings;
@@ -21,6 +22,10 @@ export interface InferenceServerDeps {
   readonly log: Logger;
   /** True once SIGTERM arrived: new requests are refused while in-flight ones finish. */
   readonly isDraining: () => boolean;
+  /** Where start-up is (importing, init, warming): /ready says it while the server is not ready. */
+  readonly startup?: StartupPhase;
+  /** False until start-up is done (workers ready, warm-up answered); without it, ready means every worker ready. */
+  readonly isServing?: () => boolean;
 }
 
 const ROUTES: Readonly<Record<string, readonly string[]>> = {
@@ -90,8 +95,13 @@ export function createInferenceServer(deps: InferenceServerDeps): Server {
     switch (path) {
       case '/': return responder.send(x, 200, TEXT, 'Healthy');
       case '/ready': {
-        const ready = pool.allReady;
-        return responder.send(x, ready ? 200 : 503, JSON_TYPE, JSON.stringify({ ready, queued: pool.queued, workers: pool.phases.map((w) => ({ id: w.id, phase: w.phase === 'ready' ? 'ready' : 'starting', busy: w.busy, in_flight: w.inFlight })) }));
+        const workers = pool.phases;
+        const ready = pool.allReady && (deps.isServing?.() ?? true);
+        const startup = deps.startup?.report(workers);
+        return responder.send(x, ready ? 200 : 503, JSON_TYPE, JSON.stringify({
+          ready, ...(startup === undefined ? {} : startup), queued: pool.queued,
+          workers: workers.map((w) => ({ id: w.id, phase: w.phase, busy: w.busy, in_flight: w.inFlight })),
+        }));
       }
       case '/swagger.json': return responder.send(x, 200, JSON_TYPE, JSON.stringify(loadSwagger(settings.entryScript, new URLSearchParams(query).get('version'))));
       case '/metrics':

@@ -24,11 +24,15 @@ export type ScoreOutcome =
   /** Sent ahead to a worker that died before reaching it: it never ran, so it can go to another worker. */
   | { readonly kind: 'requeue'; readonly workerId: number };
 
-export type WorkerPhase = 'starting' | 'ready' | 'stopped' | 'failed';
+/** starting: the process or thread is coming up; importing: the entry script loads; init: init() runs. */
+export type WorkerPhase = 'starting' | 'importing' | 'init' | 'ready' | 'stopped' | 'failed';
+
+/** The start-up phases a worker goes through, in order (for the least advanced one of a server). */
+export const STARTUP_PHASES: readonly WorkerPhase[] = ['starting', 'importing', 'init', 'ready'];
 
 /** Why an entry script could not start: everything the user needs to fix it. */
 export interface StartupFailure {
-  readonly kind: 'import' | 'missing' | 'init' | 'timeout' | 'spawn';
+  readonly kind: 'import' | 'missing' | 'init' | 'timeout' | 'spawn' | 'warmup';
   readonly exception: string;
   readonly message: string;
   readonly file?: string;
@@ -41,6 +45,8 @@ export interface StartupFailure {
 export interface Worker {
   readonly id: number;
   readonly phase: WorkerPhase;
+  /** Every line the entry script prints, where the worker sees it (processes, threads). */
+  onOutput?(listener: (line: string) => void): void;
   /** How many requests it runs at once. */
   readonly capacity: number;
   /** How many more it accepts now, to start as soon as a running one ends (0: none); each waits at most its budget. */

@@ -28,6 +28,7 @@ export abstract class MortalWorker implements Worker {
   /** Set when the server itself ended the worker, so its end is reported with that reason. */
   protected killReason: string | undefined;
   private readonly exitListeners: Array<(reason: string) => void> = [];
+  private outputListener: ((line: string) => void) | undefined;
 
   constructor(readonly id: number, protected readonly logger: Logger) {
     this.inflight = new InFlightQueue(id, (timeoutMs) => this.timeOut(timeoutMs));
@@ -38,6 +39,9 @@ export abstract class MortalWorker implements Worker {
   get prefetch(): number { return prefetchDepth(this.inflight.averageRunMs); }
 
   onExit(listener: (reason: string) => void): void { this.exitListeners.push(listener); }
+
+  /** Every line the entry script prints (start-up shows the last one while it waits). */
+  onOutput(listener: (line: string) => void): void { this.outputListener = listener; }
 
   abstract start(): Promise<void>;
   abstract execute(request: ScoreRequest, timeoutMs: number, done: (outcome: ScoreOutcome) => void, waitBudgetMs?: number): void;
@@ -85,7 +89,10 @@ export abstract class MortalWorker implements Worker {
   protected tagOutput(stream: Readable | null, name: 'stdout' | 'stderr'): void {
     if (stream === null) return;
     const log = this.logger.child({ worker: this.id, stream: name });
-    createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => log.info(line));
+    createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
+      log.info(line);
+      this.outputListener?.(line);
+    });
   }
 
   private timeOut(timeoutMs: number): void {

@@ -50,6 +50,8 @@ export interface GenerationManifestInput {
   readonly liveness: ProbeConfig;
   /** init()'s budget: the startup probe lets a pod take this long before liveness counts. */
   readonly initTimeoutS: number;
+  /** The warm-up request body, run once after init(). */
+  readonly warmup?: string;
 }
 
 export function deploymentName(service: string, generation: number): string {
@@ -107,7 +109,8 @@ export function generationDeployment(i: GenerationManifestInput): V1Deployment {
   if (i.gpus > 0) limits['nvidia.com/gpu'] = String(Math.ceil(i.gpus));
   const requests: Record<string, string> = { cpu: cpuQuantity(i.cpu), memory: memQuantity(i.memoryBytes) };
   if (i.gpus > 0) requests['nvidia.com/gpu'] = String(Math.ceil(i.gpus));
-  const env = [...Object.entries(i.image.env).map(([name, value]) => ({ name, value })), { name: REPLICA_KEY_ENV, value: i.replicaKey }];
+  const env = [...Object.entries(i.image.env).map(([name, value]) => ({ name, value })), { name: REPLICA_KEY_ENV, value: i.replicaKey },
+    ...(i.warmup === undefined ? [] : [{ name: 'BERTH_WARMUP_REQUEST', value: i.warmup }])];
   const period = Math.max(1, Math.round(i.liveness.periodS));
   return {
     apiVersion: 'apps/v1',

@@ -18,6 +18,8 @@ export interface PodFacts {
   readonly startedAt?: string;
   readonly lastTermination?: Termination;
   readonly initError?: InitError;
+  /** Where a starting pod is, as far as the cluster says: pulling its image, fetching models (init containers), starting. */
+  readonly phase?: 'pulling' | 'fetching-models' | 'starting';
   /** A failed init container (a model that could not be fetched). */
   readonly initContainerFailure?: { readonly name: string; readonly message: string };
 }
@@ -80,6 +82,8 @@ export function podFacts(pod: V1Pod, everReady: boolean): PodFacts | undefined {
   let waiting: PodFacts['waiting'];
   if (scheduled?.status === 'False') waiting = { reason: scheduled.reason ?? 'Unschedulable', message: scheduled.message ?? '' };
   else if (waitingRaw?.reason !== undefined && waitingRaw.reason !== 'ContainerCreating' && waitingRaw.reason !== 'PodInitializing') waiting = { reason: waitingRaw.reason, message: waitingRaw.message ?? '' };
+  const initRunning = pod.status?.initContainerStatuses?.some((s) => s.state?.running !== undefined || s.state?.waiting !== undefined) === true;
+  const phase = initRunning ? 'fetching-models' : waitingRaw?.reason === 'ContainerCreating' || waitingRaw?.reason === 'ErrImagePull' || waitingRaw?.reason === 'ImagePullBackOff' ? 'pulling' : 'starting';
   let state: ReplicaState = 'Starting';
   if (pod.metadata?.deletionTimestamp !== undefined) state = 'Stopped';
   else if (ready) state = 'Ready';
@@ -87,6 +91,7 @@ export function podFacts(pod: V1Pod, everReady: boolean): PodFacts | undefined {
   return {
     name, service, generation, state, ready,
     restarts: c?.restartCount ?? 0,
+    phase,
     ...(pod.status?.podIP === undefined ? {} : { podIp: pod.status.podIP }),
     ...(c?.state?.running?.startedAt === undefined ? {} : { startedAt: new Date(c.state.running.startedAt).toISOString() }),
     ...(waiting === undefined ? {} : { waiting }),
@@ -111,6 +116,7 @@ export function podStatus(f: PodFacts, index: number, keyScope: string, logs: Re
     ...(f.lastTermination === undefined ? {} : { lastTermination: f.lastTermination }),
     ...(f.initError === undefined ? {} : { lastInitError: f.initError }),
     ...(f.waiting === undefined ? {} : { waiting: `${f.waiting.reason}${f.waiting.message === '' ? '' : `: ${f.waiting.message}`}` }),
+    ...(f.phase === undefined || f.ready ? {} : { phase: { name: f.phase, since: f.startedAt ?? new Date().toISOString() } }),
     memory: limitBytes === undefined ? { enforcement: 'none' } : { enforcement: 'kubernetes', limitBytes },
     logs,
   };

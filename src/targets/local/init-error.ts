@@ -1,7 +1,7 @@
 // Reads the entry script's start-up failure (exception, file, line) out of a replica's output after `berth serve` exited with code 3.
 import type { FailureClass, InitError } from '../types.js';
 
-const KINDS = new Set(['import', 'missing', 'init', 'timeout', 'spawn']);
+const KINDS = new Set(['import', 'missing', 'init', 'timeout', 'spawn', 'warmup']);
 /** Exceptions of init() that say a file or model is not there: the same on every run. */
 const MISSING_FILE = new Set(['ModelNotFoundError', 'FileNotFoundError']);
 /** What the stderr report's first line says for each kind (when no structured line was logged). */
@@ -11,6 +11,7 @@ const REPORT_KINDS: ReadonlyArray<readonly [RegExp, NonNullable<InitError['kind'
   [/init\(\) raised an exception/, 'init'],
   [/init\(\) did not finish in time/, 'timeout'],
   [/the worker process could not be started/, 'spawn'],
+  [/the warm-up request failed/, 'warmup'],
 ];
 
 /** `berth serve`'s exit code for an entry script that cannot start. */

@@ -2,10 +2,13 @@
 import { request } from 'node:http';
 import { systemClock, type Clock } from '../../core/clock.js';
 
-export type ProbeResult = { readonly ok: true; readonly status: number } | { readonly ok: false; readonly detail: string };
+export type ProbeResult = { readonly ok: true; readonly status: number; readonly body?: string } | { readonly ok: false; readonly detail: string };
+
+/** The most of an answer a probe keeps (the start-up report of /ready is a few hundred bytes). */
+const MAX_BODY = 16 * 1024;
 
 /** GETs `url`; no keep-alive, so a probe never rides on a connection a dead replica left open. */
-export function httpGet(url: string, timeoutMs: number, clock: Clock = systemClock): Promise<ProbeResult> {
+export function httpGet(url: string, timeoutMs: number, clock: Clock = systemClock, withBody = false): Promise<ProbeResult> {
   return new Promise((resolve) => {
     let done = false;
     const finish = (r: ProbeResult): void => {
@@ -15,8 +18,16 @@ export function httpGet(url: string, timeoutMs: number, clock: Clock = systemClo
       resolve(r);
     };
     const req = request(url, { method: 'GET', agent: false, headers: { connection: 'close' } }, (res) => {
-      res.resume();
-      finish({ ok: true, status: res.statusCode ?? 0 });
+      const status = res.statusCode ?? 0;
+      if (!withBody) {
+        res.resume();
+        return finish({ ok: true, status });
+      }
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { if (body.length < MAX_BODY) body += d; });
+      res.on('end', () => finish({ ok: true, status, body }));
+      res.on('error', () => finish({ ok: true, status, body }));
     });
     // A timer rather than req.setTimeout: the deadline covers connecting and the whole answer, not only idle time.
     const timer = clock.setTimeout(() => {

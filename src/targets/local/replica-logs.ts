@@ -71,10 +71,11 @@ export function readFrom(path: string, offset: number): { text: string; size: nu
 /** The port from `berth serve`'s `listening` log line, once it is there. */
 export function findListeningPort(text: string): number | undefined {
   for (const line of text.split('\n')) {
-    if (!line.startsWith('{') || !line.includes('"listening')) continue;
+    if (!line.startsWith('{') || !(line.includes('"listening') || line.includes('"probes on'))) continue;
     try {
       const o = JSON.parse(line) as { msg?: unknown; port?: unknown };
-      if (typeof o.msg === 'string' && o.msg.startsWith('listening') && typeof o.port === 'number') return o.port;
+      // `probes on` comes first (the server answers /ready while the entry script starts); `listening` once it serves.
+      if (typeof o.msg === 'string' && (o.msg.startsWith('probes on') || o.msg.startsWith('listening')) && typeof o.port === 'number') return o.port;
     } catch {
       // A partly written line: the next read completes it.
     }

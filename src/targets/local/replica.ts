@@ -6,6 +6,7 @@ import type { TimerHandle } from '../../core/clock.js';
 import { EXIT_ENTRY_SCRIPT, failureClass, formatInitError, parseInitError } from './init-error.js';
 import { backOffMessage, exitMessage, oomMessage } from './messages.js';
 import { httpGet } from './probes.js';
+import { parseStartupPhase } from './startup-phase.js';
 import { LivenessProber } from './liveness.js';
 import { capRunLog, KEPT_RUNS, readReplicaLog, replicaLogPaths, saveInitLog } from './replica-logs.js';
 import { createRun, stopRunTimers, stripUndefined, type ReplicaContext, type ReplicaEventBody, type Run, type StartOutcome } from './run.js';
@@ -50,6 +51,7 @@ export class Replica {
       index: this.spec.index,
       state: this.state,
       pid: r?.ended === false ? r.handle.pid : undefined,
+      phase: r === undefined || r.ended || this.state === 'Ready' ? undefined : (r.phase ?? { name: 'starting', since: new Date(r.startedAt).toISOString() }),
       port: r?.ended === false ? r.port : undefined,
       url: r?.ended === false && r.port !== undefined ? this.url(r.port) : undefined,
       restarts: this.restarts,
@@ -217,11 +219,21 @@ export class Replica {
     }
     run.port ??= run.handle.port();
     if (run.port !== undefined) {
-      const r = await httpGet(`${this.url(run.port)}/ready`, Math.max(1000, this.ctx.pollMs * 4), this.ctx.clock);
+      const r = await httpGet(`${this.url(run.port)}/ready`, Math.max(1000, this.ctx.pollMs * 4), this.ctx.clock, true);
       if (run.ended || this.stopping) return;
       if (r.ok && r.status === 200) return this.onReady(run, run.port);
+      if (r.ok && r.body !== undefined) this.notePhase(run, r.body);
     }
     run.timer = this.ctx.clock.setTimeout(() => void this.pollReady(run), this.ctx.pollMs);
+  }
+
+  /** The start-up phase `berth serve` reports on /ready (importing, init, warming), an event each time it moves on. */
+  private notePhase(run: Run, body: string): void {
+    const phase = parseStartupPhase(body);
+    if (phase === undefined) return;
+    const was = run.phase?.name;
+    run.phase = phase;
+    if (phase.name !== was) this.emit({ type: 'Phase', phase: phase.name, message: `Phase ${phase.name}${phase.lastOutput === undefined ? '' : `; last output: ${phase.lastOutput}`}` });
   }
 
   private onReady(run: Run, port: number): void {

@@ -3,7 +3,7 @@ import type { BackoffOptions } from './backoff.js';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { LivenessProber } from './liveness.js';
 import type { ReplicaRuntime, RunHandle } from '../runtime.js';
-import type { OomReport, ReplicaEvent, Termination, TerminationReason } from '../types.js';
+import type { OomReport, ReplicaEvent, StartupPhaseView, Termination, TerminationReason } from '../types.js';
 
 type Without<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** An event before the replica stamps it with time, service and replica. */
@@ -37,6 +37,8 @@ export interface Run {
   readyAt?: number;
   /** Why we are killing it, so the exit is reported with that reason rather than a bare SIGKILL. */
   pending?: { reason: TerminationReason; oom?: OomReport };
+  /** Where start-up is, as `berth serve` last said on /ready. */
+  phase?: StartupPhaseView;
   liveness?: LivenessProber;
   timer?: TimerHandle;
   logCapTimer?: TimerHandle;

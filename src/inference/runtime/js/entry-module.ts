@@ -35,8 +35,9 @@ export interface EntryModule {
 export type Prepared = { readonly ok: true; readonly entry: EntryModule } | { readonly ok: false; readonly failure: StartupFailure };
 
 /** Imports the script (TypeScript through tsx), checks it exports init() and run(), and calls init() once. */
-export async function prepareEntryModule(entryScript: string): Promise<Prepared> {
+export async function prepareEntryModule(entryScript: string, onPhase: (phase: 'importing' | 'init') => void = () => undefined): Promise<Prepared> {
   let mod: ModuleExports;
+  onPhase('importing');
   try {
     if (/\.[cm]?ts$/.test(entryScript)) {
       const { register } = await import('tsx/esm/api');
@@ -51,6 +52,7 @@ export async function prepareEntryModule(entryScript: string): Promise<Prepared>
     const missing = (['init', 'run'] as const).filter((name) => typeof mod[name] !== 'function');
     return { ok: false, failure: { kind: 'missing', exception: 'MissingFunction', message: `the entry script does not export ${missing.join(' and ')}()`, file: entryScript, missing } };
   }
+  onPhase('init');
   try {
     await init();
   } catch (err) {

@@ -40,7 +40,7 @@ export class JsWorker implements Worker {
     const { entryScript, logger } = this.options;
     routeConsoleToLog(logger.child({ worker: 'js' }));
     // An async init() past its budget fails the start; a synchronous one holds this thread, so only a thread (--worker-count 2+) can be stopped.
-    const prepared = await withTimeout(prepareEntryModule(entryScript), this.options.initTimeoutMs);
+    const prepared = await withTimeout(prepareEntryModule(entryScript, (phase) => { this.state = phase; }), this.options.initTimeoutMs);
     if (prepared === TIMED_OUT || !prepared.ok) {
       this.state = 'failed';
       throw new StartupError(prepared === TIMED_OUT ? initTimeoutFailure(this.options.initTimeoutMs) : prepared.failure, this.id);

@@ -251,6 +251,7 @@ def main():
     _setup_logging()
     _start_debugger()
 
+    _control({"event": "phase", "phase": "importing"})
     try:
         mod = _import_entry(entry)
     except BaseException as e:  # SystemExit and friends in module code fail the import too
@@ -282,6 +283,7 @@ def main():
     if inspect.iscoroutinefunction(run):
         run = _wrap_async(run)
 
+    _control({"event": "phase", "phase": "init"})
     t0 = time.perf_counter()
     try:
         init()

@@ -77,6 +77,8 @@ export class PythonWorker extends MortalWorker {
           this.state = 'ready';
           logger.info({ worker: id, pid: child.pid, mode: this.mode, init_ms: meta.init_ms }, 'worker ready');
           resolve();
+        } else if (meta.event === 'phase' && (meta.phase === 'importing' || meta.phase === 'init')) {
+          this.state = meta.phase;
         } else if (meta.event === 'init_failed') {
           startupFailure = meta as unknown as StartupFailure;
         }
