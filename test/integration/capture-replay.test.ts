@@ -76,6 +76,10 @@ test('5xx requests are kept redacted and within the ring\'s limits, with replica
   await down(home);
   plane = withCli(await up(home, ['--capacity', 'cpu=4,memory_gb=8,gpu=1', '--schedule-timeout', '3s']));
   assert.deepEqual((await list('div')).requests.map((r) => [r.request_id, r.traceback !== undefined]), [['cap-5', true], ['cap-4', true], ['cap-3', true]]);
+  // A lower limit applies at once; show names the settings.
+  await plane.ok(['service', 'update', 'div', '--capture-max-requests', '2']);
+  assert.deepEqual((await list('div')).requests.map((r) => r.request_id), ['cap-5', 'cap-4']);
+  assert.match(await plane.ok(['service', 'show', 'div']), /\ncapture: +failed requests, at most 2 \/ 10 MiB, redacting authorization, password, x-api-key \(berth service requests div\)\n/);
 });
 
 test('replay: the captured request raises the same exception in the service\'s snapshot, run locally; the reply alone on stdout', async () => {
@@ -92,6 +96,7 @@ test('replay: the captured request raises the same exception in the service\'s s
   const last = (tb: string): string => tb.trimEnd().split('\n').slice(-3).join('\n');
   assert.equal(last(reply.traceback), last(captured.traceback!), 'raised on the same line');
   assert.match(run.stderr, /replaying request cap-4 \(POST \/score, answered 502 at \S+ by replica div-1-0-\S+\)/);
+  assert.match(run.stderr, /note: request cap-4 failed on generation 1; the service runs generation 2 now/);
   const gone = await plane.cli(['service', 'debug', 'div', '--replay', 'cap-1', '--port', String(port)]);
   assert.equal(gone.code, 1);
   assert.match(gone.stderr, /no captured request cap-1 for service div/);

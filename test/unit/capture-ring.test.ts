@@ -39,6 +39,9 @@ test('the ring keeps at most max requests and max bytes, dropping the oldest, an
   assert.ok(!readdirSync(dir).some((f) => f.startsWith('000000000099') || f.endsWith('.tmp')));
   await again.add(meta('c1'), undefined, { maxRequests: 2, maxBytes: 1_000_000 });
   assert.deepEqual(again.list().map((m) => m.request_id), ['b3', 'c1'], 'numbering goes on after a restart');
+  await again.trim({ maxRequests: 1, maxBytes: 1_000_000 });
+  assert.deepEqual(again.list().map((m) => m.request_id), ['c1'], 'lowered limits apply at once');
+  assert.deepEqual(readdirSync(dir).sort(), ['000000000009.json']);
 });
 
 function captures(home: string, spec: Partial<ServiceSpec> | undefined, logs: DiagLog[] = []): Captures {

@@ -33,6 +33,7 @@ interface Entry {
   meta: CapturedRequest;
   /** Body and metadata on disk. */
   bytes: number;
+  metaBytes: number;
 }
 
 const META = /^(\d{12})\.json$/;
@@ -68,15 +69,10 @@ export class CaptureRing {
     const entries = this.load();
     const seq = (entries[entries.length - 1]?.seq ?? 0) + 1;
     const text = JSON.stringify(meta);
-    const entry: Entry = { seq, meta, bytes: Buffer.byteLength(text) + (body?.length ?? 0) };
+    const metaBytes = Buffer.byteLength(text);
+    const entry: Entry = { seq, meta, bytes: metaBytes + (body?.length ?? 0), metaBytes };
     entries.push(entry);
-    const evicted: Entry[] = [];
-    let total = entries.reduce((n, e) => n + e.bytes, 0);
-    while (entries.length > 1 && (entries.length > limits.maxRequests || total > limits.maxBytes)) {
-      const gone = entries.shift()!;
-      total -= gone.bytes;
-      evicted.push(gone);
-    }
+    const evicted = this.evict(limits);
     return this.run(async () => {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       if (body !== undefined) await this.write(`${name(seq)}.body`, body);
@@ -85,12 +81,20 @@ export class CaptureRing {
     });
   }
 
+  /** Drops the oldest until the ring is within `limits` (smaller ones than it was filled with, after an update). */
+  trim(limits: RingLimits): Promise<void> {
+    const evicted = this.evict(limits);
+    return evicted.length === 0 ? this.queue : this.run(async () => { for (const e of evicted) await this.remove(e.seq); });
+  }
+
   /** Rewrites a capture's metadata (its traceback, found later). */
   update(requestId: string, patch: Partial<Pick<CapturedRequest, 'error' | 'traceback'>>): Promise<void> {
     const entry = this.newest(requestId);
     if (entry === undefined) return Promise.resolve();
     entry.meta = { ...entry.meta, ...patch };
     const text = JSON.stringify(entry.meta);
+    entry.bytes += Buffer.byteLength(text) - entry.metaBytes;
+    entry.metaBytes = Buffer.byteLength(text);
     return this.run(async () => {
       if (this.entries?.includes(entry) === true) await this.write(`${name(entry.seq)}.json`, text);
     });
@@ -104,6 +108,18 @@ export class CaptureRing {
   /** Waits for the writes queued so far. */
   settled(): Promise<void> {
     return this.queue;
+  }
+
+  private evict(limits: RingLimits): Entry[] {
+    const entries = this.load();
+    const evicted: Entry[] = [];
+    let total = entries.reduce((n, e) => n + e.bytes, 0);
+    while (entries.length > 1 && (entries.length > limits.maxRequests || total > limits.maxBytes)) {
+      const gone = entries.shift()!;
+      total -= gone.bytes;
+      evicted.push(gone);
+    }
+    return evicted;
   }
 
   private newest(requestId: string): Entry | undefined {
@@ -145,7 +161,7 @@ export class CaptureRing {
         const meta = capturedRequestSchema.parse(JSON.parse(text));
         let bodyBytes = 0;
         if (meta.body_omitted === undefined) bodyBytes = statSync(join(this.dir, `${name(seq)}.body`)).size;
-        entries.push({ seq, meta, bytes: Buffer.byteLength(text) + bodyBytes });
+        entries.push({ seq, meta, bytes: Buffer.byteLength(text) + bodyBytes, metaBytes: Buffer.byteLength(text) });
         metas.add(seq);
       } catch {
         // unreadable: not a capture (its files go below)

@@ -69,9 +69,10 @@ export class Captures {
 
   /** Newest first. */
   async list(service: string, limit: number): Promise<{ requests: CapturedRequest[]; bytes: number }> {
-    this.settings(service);
+    const s = this.settings(service);
     const ring = this.store.ring(service);
-    await ring.settled();
+    // Limits lowered by an update apply at once, not only at the next failure.
+    await ring.trim({ maxRequests: s.max_requests, maxBytes: Math.floor(s.max_mb * MIB) });
     return { requests: [...ring.list()].reverse().slice(0, limit), bytes: ring.bytes() };
   }
 
