@@ -1,5 +1,4 @@
 // Failed-request capture: the gateway's hook for 5xx replies, redaction, each service's ring, and the replica's traceback of each request.
-import { jsonRecords } from '../../diagnose/logs.js';
 import type { DiagLog } from '../../diagnose/types.js';
 import type { Logger } from '../../core/logger.js';
 import { BerthError } from '../../errors/catalogue.js';
@@ -33,6 +32,8 @@ const TRACEBACK_CHARS = 64 * 1024;
 const LOOKUP_MS = 250;
 const LOOKUP_FOR_MS = 15_000;
 const MIB = 1024 * 1024;
+/** A replica's log line at level error (50) or fatal (60). */
+const ERROR_LINE = /^\{"level":[56]0,/;
 
 interface Pending { readonly service: string; readonly requestId: string; readonly replica: string; readonly since: number }
 
@@ -179,13 +180,17 @@ export class Captures {
     } catch {
       return out; // the replica's logs are gone (service deleted)
     }
-    for (const r of jsonRecords(logs)) {
-      const id = r.fields.request_id;
-      if (typeof id !== 'string' || !ids.has(id)) continue;
-      const tb = r.fields.traceback;
-      const level = r.fields.level;
-      if (typeof tb !== 'string' && !(typeof level === 'number' && level >= 50)) continue;
-      out.set(id, { error: String(r.fields.msg ?? ''), ...(typeof tb === 'string' ? { traceback: tb.slice(0, TRACEBACK_CHARS) } : {}) });
+    for (const log of logs) {
+      for (const line of log.text.split('\n')) {
+        // Errors only (pino writes the level first): the access lines, most of a busy log, are skipped unparsed.
+        if (!ERROR_LINE.test(line)) continue;
+        let f: Record<string, unknown>;
+        try { f = JSON.parse(line) as Record<string, unknown>; } catch { continue; }
+        const id = f.request_id;
+        if (typeof id !== 'string' || !ids.has(id)) continue;
+        const tb = f.traceback;
+        out.set(id, { error: String(f.msg ?? ''), ...(typeof tb === 'string' ? { traceback: tb.slice(0, TRACEBACK_CHARS) } : {}) });
+      }
     }
     return out;
   }
