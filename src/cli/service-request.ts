@@ -6,7 +6,7 @@ import { BerthError, isBerthError } from '../errors/catalogue.js';
 import { formatEnvRef, parseEnvRef } from '../control/environments/env-schema.js';
 import { deployRequestSchema, normalizeSpec, parseWith, updateRequestSchema, type DeployRequest, type FieldName, type UpdateRequest } from '../control/services/spec.js';
 
-type Kind = 'string' | 'number' | 'list' | 'false' | 'true';
+type Kind = 'string' | 'number' | 'list' | 'false' | 'true' | 'bool';
 
 /** Each spec flag: its field, how its value is read, and its help. */
 const FLAGS: ReadonlyArray<{ flag: string; arg?: string; field: FieldName; kind: Kind; help: string }> = [
@@ -35,6 +35,11 @@ const FLAGS: ReadonlyArray<{ flag: string; arg?: string; field: FieldName; kind:
   { flag: '--token-auth', field: 'token_auth_enabled', kind: 'true', help: 'short-lived tokens instead of keys on the scoring URI' },
   { flag: '--warmup', arg: '<json>', field: 'warmup', kind: 'string', help: 'a request body run once after init(); a replica is ready only when run() answers it 2xx' },
   { flag: '--restart-policy', arg: '<auto|always|never>', field: 'restart_policy', kind: 'string', help: 'after a replica fails: auto (default) stops on a start-up failure that repeats every time, backs off otherwise; always; never' },
+  { flag: '--capture-failures', field: 'capture_failures', kind: 'bool', help: 'keep every request answered 5xx (headers, body, replica, traceback) for berth service requests and service debug --replay' },
+  { flag: '--no-capture-failures', field: 'capture_failures', kind: 'bool', help: 'stop capturing failed requests (those kept stay until the service is deleted)' },
+  { flag: '--capture-max-requests', arg: '<n>', field: 'capture_max_requests', kind: 'number', help: 'captured requests kept, oldest dropped first (default 100, at most 10000)' },
+  { flag: '--capture-max-mb', arg: '<mb>', field: 'capture_max_mb', kind: 'number', help: 'size of the captured requests kept, in MiB (default 10, at most 1024)' },
+  { flag: '--capture-redact', arg: '<name>', field: 'capture_redact', kind: 'list', help: 'a header, JSON body field (at any depth) or query parameter stored as "[redacted]" (repeatable; authorization always is)' },
   { flag: '--runtime', arg: '<process|docker>', field: 'runtime', kind: 'string', help: 'where replicas run: berth serve processes, or containers of an image built from the environment and source (default: the control plane\'s, process unless berth up --runtime docker)' },
 ];
 
@@ -63,7 +68,7 @@ function fromFlags(cmd: Command, cwd: string, sourceDir: string | undefined): { 
     if (cmd.getOptionValueSource(key) !== 'cli') continue;
     const v = opts[key];
     flags.set(f.field, f.flag);
-    fields[f.field] = f.kind === 'number' ? numberOrText(String(v)) : f.kind === 'false' ? false : f.kind === 'true' ? true : v;
+    fields[f.field] = f.kind === 'number' ? numberOrText(String(v)) : f.kind === 'false' ? false : f.kind === 'true' ? true : f.kind === 'bool' ? v === true : v;
   }
   if (typeof fields.source_dir === 'string') fields.source_dir = resolve(cwd, fields.source_dir);
   if (typeof fields.entry_script === 'string') fields.entry_script = entryPath(fields.entry_script, cwd, (fields.source_dir as string | undefined) ?? sourceDir);

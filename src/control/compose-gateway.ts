@@ -3,6 +3,7 @@ import type { Logger } from '../core/logger.js';
 import { Autoscaler, type ScalableService } from '../autoscale/loop.js';
 import { TokenAuthority } from '../gateway/auth.js';
 import { Gateway, type Endpoint } from '../gateway/gateway.js';
+import type { FailureHook } from '../gateway/failure-hook.js';
 import { GatewayMetrics } from '../gateway/metrics.js';
 import type { BodyLimits } from '../gateway/upstream.js';
 import type { ReplicaKeys } from '../core/replica-key.js';
@@ -31,6 +32,8 @@ export interface GatewayPartDeps {
   /** The keys replicas were started with: the gateway presents each its own. */
   readonly replicaKeys: ReplicaKeys;
   readonly body: BodyLimits;
+  /** Requests answered 5xx go here (failed-request capture). */
+  readonly onFailure?: FailureHook;
 }
 
 export interface GatewayPart {
@@ -79,7 +82,7 @@ export function composeGateway(d: GatewayPartDeps): GatewayPart {
       utilization: autoscaler?.view(svc.name)?.utilization ?? null,
     };
   }));
-  const gateway = new Gateway({ routing, clock: d.clock, tokens, metrics, body: d.body });
+  const gateway = new Gateway({ routing, clock: d.clock, tokens, metrics, body: d.body, ...(d.onFailure === undefined ? {} : { onFailure: d.onFailure }) });
   autoscaler = new Autoscaler({
     clock: d.clock,
     stabilizationMs: d.stabilizationMs,

@@ -25,6 +25,8 @@ import type { GatewayMetrics } from '../gateway/metrics.js';
 import { Diagnoser } from './services/diagnosis.js';
 import { diagnoseRoutes } from './api/diagnose-routes.js';
 import { debugRoutes } from './api/debug-routes.js';
+import { captureRoutes } from './api/capture-routes.js';
+import { Captures } from './services/captures.js';
 import { manifestRoutes } from './api/manifest-routes.js';
 import type { ControlSettings } from './settings.js';
 import type { FastPath } from '../gateway/score-fast-path.js';
@@ -130,12 +132,22 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
     onStateChange: (service) => {
       views.refresh(service);
       gw.sync(service);
+      // A deleted service's captures go with it.
+      if (store.find(service) === undefined) void captures.store.drop(service).catch((err: unknown) => o.logger.warn({ err, service }, 'could not remove captured requests'));
     },
+  });
+  const replicaLogs = new ServiceLogs(store, target, logDir);
+  const captures = new Captures({
+    root: join(o.settings.home, 'captures'), now, logger: o.logger,
+    spec: (name) => store.find(name)?.spec,
+    generationOf: (service, id) => store.replicas(service).find((r) => r.id === id)?.generation,
+    replicaLogs: (service, replica) => (['current', 'previous'] as const).flatMap((kind) => replicaLogs.read(service, { replica, kind, tail: 5000 }).map((c) => ({ replica: c.replica, kind, text: c.text }))),
   });
   const gw = composeGateway({
     home: o.settings.home, clock, store, ops, events, target, views, logger: o.logger, replicaKeys,
     body: { maxBytes: mebibytes(o.settings.maxRequestSizeMb), timeoutMs: o.settings.bodyTimeoutMs },
     stabilizationMs: o.settings.autoscaleStabilizationMs,
+    onFailure: captures.onFailure,
   });
   onEvent = (e) => {
     events.addReplicaEvent(e);
@@ -163,16 +175,19 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
         ...(envs === undefined ? {} : { environments: envs }),
       })),
       ...manifestRoutes(store, target),
+      ...captureRoutes(captures),
       ...debugRoutes({ store, generationDir: (service, generation) => manager.generationDir(service, generation), mountable: (refs) => o.registry.mountable(refs) })],
     fastPath: gw.fastPath,
     live: { store, views, ops, events, logs: new ServiceLogs(store, target, logDir), gateway: gw.gateway, metrics: gw.metrics, traffic: (name) => gw.traffic(name) },
     imagesInUse: () => target.imagesInUse(),
     async reconcile() {
       const report = await reconcile({ store, ops, events, target, manager, logger: o.logger });
+      await captures.prune((name) => store.find(name) !== undefined);
       gw.start(); // the autoscaler starts from the replicas reconcile left
       return report;
     },
     async close() {
+      captures.close();
       await gw.stopAutoscaler();
       await manager.close();
       await gw.gateway.close();

@@ -262,6 +262,21 @@ export const catalogue = {
     message: 'debugpy is not importable by {python}, the interpreter of service {service}, so --inspect cannot start a Python debugger',
     fix: 'Install it: {how}; or run without --inspect.',
   },
+  CAPTURED_REQUEST_NOT_FOUND: {
+    status: 404,
+    message: 'no captured request {requestId} for service {service}',
+    fix: 'List the captured ones with: berth service requests {service} --failed. Only requests answered 5xx are kept, only while the service captures them (berth service update {service} --capture-failures), and only the newest capture_max_requests.',
+  },
+  REPLAY_NOT_POSSIBLE: {
+    status: 400,
+    message: 'captured request {requestId} of service {service} cannot be replayed: {reason}',
+    fix: 'Raise the ring\'s size (berth service update {service} --capture-max-mb N) so such bodies are kept, and replay the next failure; or send the request yourself to berth service debug {service}.',
+  },
+  REPLAY_FAILED: {
+    status: 500,
+    message: 'the local run of service {service} ended before it answered the replayed request {requestId}: {detail}',
+    fix: 'Read its output above: init() may raise here too (berth service debug {service} shows it without the replay), or the port ({port}) is taken: pick another with --port.',
+  },
   MODEL_PATH_NOT_FOUND: {
     status: 500,
     message: 'init() of service {service} cannot find {requested}; mounted: {mounted}',

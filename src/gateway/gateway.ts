@@ -9,7 +9,8 @@ import type { GatewayMetrics } from './metrics.js';
 import { ReplicaPool, type Endpoint, type LoadSample } from './pool.js';
 import { RollingWindow, type WindowStats } from './rolling.js';
 import { rawHeader } from '../core/raw-headers.js';
-import { readBody, UpstreamRequest, Upstreams, type BodyLimits, type UpstreamReply } from './upstream.js';
+import { reportFailure, type FailureHook } from './failure-hook.js';
+import { readBody, UpstreamRequest, Upstreams, type BodyLimits, type RequestBody, type UpstreamReply } from './upstream.js';
 import { DEFAULT_BODY_TIMEOUT_S, DEFAULT_MAX_REQUEST_MB, mebibytes } from '../core/limits.js';
 import { clampTimerMs } from '../core/durations.js';
 
@@ -37,6 +38,8 @@ export interface GatewayDeps {
   readonly metrics?: GatewayMetrics;
   /** Body size and arrival limits (default: 100 MiB, 60 s). */
   readonly body?: BodyLimits;
+  /** Called with every scoring request answered 5xx (as the client saw it) once its reply is computed: failed-request capture. */
+  readonly onFailure?: FailureHook;
 }
 
 export interface GatewayReply {
@@ -54,6 +57,9 @@ interface Entry {
   /** URLs that refused a connection: kept out until the replica set no longer lists them (a restart gets a new port). */
   refused: Set<string>;
 }
+
+/** A request's time queued for a slot, and the replica it went to last. */
+interface Attempted { ms: number | undefined; replica: string | undefined }
 
 /** Attempts per request: the first, and retries on other replicas after a refused connection. */
 const MAX_ATTEMPTS = 3;
@@ -111,14 +117,15 @@ export class Gateway {
   async handle(service: string, path: '/score' | '/swagger.json', req: IncomingMessage, requestId: string): Promise<GatewayReply> {
     const started = performance.now();
     let entry: Entry | undefined;
-    const waited = { ms: undefined as number | undefined };
+    const waited: Attempted = { ms: undefined, replica: undefined };
+    let body: RequestBody | undefined;
     try {
       entry = this.entry(service);
       const checking = path === '/score' ? authenticate(entry.auth, rawHeader(req, 'authorization'), service, this.d.tokens) : undefined;
       if (checking !== undefined) await checking;
       // The whole body first: a request holds a replica's slot only once it can be run at once.
       const read = readBody(req, this.bodyLimits);
-      const body = read instanceof Promise ? await read : read;
+      body = read instanceof Promise ? await read : read;
       const url = req.url ?? '';
       const q = url.indexOf('?');
       const query = q < 0 ? '' : url.slice(q);
@@ -127,11 +134,12 @@ export class Gateway {
       // A run() that raised is the service's failure, not the gateway's: 502, as the classic front door answers.
       const status = reply.status === 500 ? 502 : reply.status;
       this.record(entry, status, started, waited.ms);
+      if (path === '/score') reportFailure(this.d.onFailure, service, req, requestId, body, status, waited.replica, reply.body);
       return { ...reply, status };
     } catch (err) {
       const close = isBerthError(err) && err.code === 'REQUEST_BODY_TIMEOUT';
       if (!req.complete && !close) discard(req);
-      const { status, body } = toHttpError(err, requestId);
+      const { status, body: errorBody } = toHttpError(err, requestId);
       const headers: Record<string, string> = {};
       if (close) headers.connection = 'close';
       if (isBerthError(err) && (err.code === 'SERVICE_OVERLOADED' || err.code === 'NO_READY_REPLICA')) {
@@ -141,7 +149,9 @@ export class Gateway {
       // A request turned away after its wait waited all of it: that belongs in the queue-wait histogram too.
       if (isBerthError(err) && err.code === 'SERVICE_OVERLOADED') waited.ms = (waited.ms ?? 0) + Number(err.params.waitMs ?? 0);
       if (entry !== undefined) this.record(entry, status, started, waited.ms);
-      return { status, headers, contentType: 'application/json; charset=utf-8', body: Buffer.from(JSON.stringify(body)) };
+      const reply = Buffer.from(JSON.stringify(errorBody));
+      if (path === '/score') reportFailure(this.d.onFailure, service, req, requestId, body, status, waited.replica, reply);
+      return { status, headers, contentType: 'application/json; charset=utf-8', body: reply };
     }
   }
 
@@ -190,13 +200,14 @@ export class Gateway {
   }
 
   /** Gets a slot and sends; a replica that refuses the connection leaves routing and the request goes to another one. */
-  private async send(e: Entry, upstream: UpstreamRequest, waited: { ms: number | undefined }): Promise<UpstreamReply> {
+  private async send(e: Entry, upstream: UpstreamRequest, waited: Attempted): Promise<UpstreamReply> {
     // Clamped: the longest scoring timeout plus the margin would overflow the timer and fire at once.
     const timeoutMs = clampTimerMs(e.routing.scoringTimeoutMs + TIMEOUT_MARGIN_MS);
     for (let attempt = 1; ; attempt++) {
       const got = e.pool.acquire();
       const lease = got instanceof Promise ? await got : got;
       waited.ms = (waited.ms ?? 0) + lease.waitedMs;
+      waited.replica = lease.member.replicaId;
       let released = false;
       const done = (): void => {
         if (released) return;

@@ -85,3 +85,24 @@ test('durations for --schedule-timeout and --restart-backoff; capacity and timeo
   assert.throws(() => parseControlSettings({ home: '/tmp/h', scheduleTimeout: 'soon' }, {}), /invalid setting --schedule-timeout: "soon" is not a duration/);
   assert.throws(() => parseControlSettings({ home: '/tmp/h', capacity: 'gpus=1' }, {}), /invalid capacity "gpus=1": unknown key "gpus"/);
 });
+
+test('capture settings: off unless asked for, bounded, only with capture_failures; turning it off drops them', () => {
+  assert.equal('capture_failures' in spec({}), false, 'nothing of capture in a spec without it');
+  const on = spec({ capture_failures: true });
+  assert.deepEqual([on.capture_failures, on.capture_max_requests, on.capture_max_mb, on.capture_redact], [true, 100, 10, []]);
+  assert.deepEqual(spec({ capture_failures: true, capture_max_requests: 5, capture_max_mb: 0.5, capture_redact: ['password', 'X-Api-Key'] }).capture_redact, ['password', 'X-Api-Key']);
+  fails({ capture_max_requests: 5 }, 'invalid capture_max_requests: applies only with capture_failures, which is off (--capture-failures turns it on)');
+  fails({ capture_failures: false, capture_redact: ['x'] }, 'invalid capture_redact: applies only with capture_failures, which is off (--capture-failures turns it on)');
+  fails({ capture_failures: true, capture_max_requests: 0 }, 'invalid capture_max_requests: must be at least 1');
+  fails({ capture_failures: true, capture_max_requests: 10_001 }, 'invalid capture_max_requests: must be at most 10000');
+  fails({ capture_failures: true, capture_max_mb: 0 }, 'invalid capture_max_mb: must be greater than 0');
+  fails({ capture_failures: true, capture_max_mb: 1025 }, 'invalid capture_max_mb: must be at most 1024 (MB)');
+  fails({ capture_failures: true, capture_redact: [''] }, 'invalid capture_redact.0: a name has 1 to 200 characters');
+  fails({ capture_failures: true, capture_redact: ['a\nb'] }, 'invalid capture_redact.0: a name has no control characters');
+  fails({ capture_failures: true, capture_redact: Array.from({ length: 101 }, (_, i) => `f${i}`) }, 'invalid capture_redact: at most 100 names');
+  fails({ capture_failures: 'yes' }, 'invalid capture_failures: Invalid input: expected boolean, received string');
+  const stored = parseWith(deployRequestSchema, { name: 'svc', entry_script: 'score.py', capture_failures: true, capture_max_mb: 2, capture_redact: ['password'] });
+  assert.deepEqual(mergeUpdate(stored, { capture_failures: false }), { name: 'svc', entry_script: 'score.py', capture_failures: false });
+  assert.deepEqual(mergeUpdate(stored, { capture_max_requests: 7 }).capture_max_requests, 7);
+  assert.doesNotThrow(() => parseWith(updateRequestSchema, { capture_redact: null }));
+});

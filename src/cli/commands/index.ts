@@ -15,8 +15,9 @@ import { registerEnvCommands } from './env.js';
 import { registerImageCommands } from './image.js';
 import { registerDiagnose } from './diagnose.js';
 import { registerServiceDebug } from './service-debug.js';
+import { registerServiceRequests } from './service-requests.js';
 import { registerK8sCommands } from './k8s.js';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-export const commands: readonly RegisterCommand[] = [registerQuickstart, registerServe, registerUp, registerDown, registerStatus, registerModelCommands, registerDeploy, registerServiceCommands, registerOperationCommands, registerReplicas, registerEnvCommands, registerImageCommands, registerDiagnose, registerServiceDebug, registerK8sCommands];
+export const commands: readonly RegisterCommand[] = [registerQuickstart, registerServe, registerUp, registerDown, registerStatus, registerModelCommands, registerDeploy, registerServiceCommands, registerOperationCommands, registerReplicas, registerEnvCommands, registerImageCommands, registerDiagnose, registerServiceDebug, registerServiceRequests, registerK8sCommands];

@@ -142,6 +142,7 @@ function printService(ctx: CliContext, s: ServiceDetail): void {
     ['scoring', `timeout ${String(spec.scoring_timeout_ms)} ms, ${String(spec.replica_max_concurrent_requests)} request(s) at once per replica, wait up to ${String(spec.max_request_wait_time)} ms`],
     ['liveness', `every ${String(spec.period_seconds)} s, timeout ${String(spec.timeout_seconds)} s, restart after ${String(spec.failure_threshold)} failures`],
     ['operation', op === undefined ? '-' : `${op.kind} ${op.id} ${op.status}${op.error === undefined ? '' : `: ${op.error.message}`}`],
+    ...(spec.capture_failures === true ? [['capture', `failed requests, at most ${String(spec.capture_max_requests)} / ${String(spec.capture_max_mb)} MiB, redacting authorization${(spec.capture_redact as string[]).map((n) => `, ${n}`).join('')} (berth service requests ${s.name})`] as const] : []),
   ]);
   if (s.replicas.length === 0) return;
   ctx.out('');

@@ -1,7 +1,7 @@
 // REST route of `berth service debug`: the exact snapshot of a service's running version, with its models laid out in a fresh temp dir.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { materializeModels, type MountableModel } from '../materialize.js';
 import type { ServiceStore } from '../services/service-store.js';
@@ -14,6 +14,7 @@ export const debugSnapshotSchema = z.object({
   generation: z.number().int(),
   entry_script: z.string().describe('absolute path of the entry script in the stored source snapshot'),
   source_dir: z.string(),
+  user_source_dir: z.string().describe('the folder the snapshot was taken from (source_dir as deployed, or the entry script\'s folder): a debugger maps it to source_dir'),
   model_dir: z.string().optional().describe('AZUREML_MODEL_DIR laid out for this run (a temp dir the caller removes)'),
   models_root: z.string().optional().describe('the temp dir holding model_dir'),
   python: z.string().optional().describe('the environment\'s interpreter'),
@@ -49,6 +50,7 @@ export function debugRoutes(d: DebugDeps): Route[] {
         const snapshot: DebugSnapshot = {
           service: svc.name, generation: svc.generation,
           entry_script: join(dir, 'source', s.snapshot_entry_script), source_dir: join(dir, 'source'),
+          user_source_dir: s.source_dir ?? dirname(s.entry_script),
           ...(models ?? {}),
           ...(s.environment?.python === undefined ? {} : { python: s.environment.python }),
           env: { ...(s.environment?.env ?? {}) },

@@ -58,6 +58,11 @@ const fields = {
   /** A request body run once after init() (JSON given as an object or as text); replicas are ready only when run() answers it 2xx. */
   warmup: z.union([z.string().min(1), z.record(z.string(), z.unknown()), z.array(z.unknown())])
     .refine((v) => (typeof v === 'string' ? v : JSON.stringify(v)).length <= 1024 * 1024, 'must be at most 1 MiB').optional(),
+  // Failed-request capture (src/control/services/captures.ts): opt-in, bounded, redacted before it is written.
+  capture_failures: z.boolean().optional(),
+  capture_max_requests: count(1).max(10_000, 'must be at most 10000').optional(),
+  capture_max_mb: positive.max(1024, 'must be at most 1024 (MB)').optional(),
+  capture_redact: z.array(z.string().min(1, 'a name has 1 to 200 characters').max(200, 'a name has 1 to 200 characters').regex(/^[^\x00-\x1f\x7f]+$/, 'a name has no control characters')).max(100, 'at most 100 names').optional(),
 };
 
 export type ServiceFields = { -readonly [K in keyof typeof fields]?: z.infer<(typeof fields)[K]> };
@@ -118,6 +123,12 @@ export interface ServiceSpec {
   readonly restart_policy?: RestartPolicy;
   /** The warm-up request body, as text. */
   readonly warmup?: string;
+  /** Failed requests are kept (a ring of at most capture_max_requests and capture_max_mb), redacted; all four absent when off. */
+  readonly capture_failures?: true;
+  readonly capture_max_requests?: number;
+  readonly capture_max_mb?: number;
+  /** Header, JSON field and query parameter names replaced by "[redacted]" (authorization always is). */
+  readonly capture_redact?: readonly string[];
 }
 
 export interface SpecDefaults {
@@ -130,6 +141,7 @@ function invalid(field: string, detail: string): never {
 }
 
 const AUTOSCALE_FIELDS = ['autoscale_min_replicas', 'autoscale_max_replicas', 'autoscale_target_utilization', 'autoscale_refresh_seconds'] as const;
+const CAPTURE_FIELDS = ['capture_max_requests', 'capture_max_mb', 'capture_redact'] as const;
 
 /**
  * Applies DESIGN.md's defaults and cross-field rules to a parsed request; the first broken rule is one
@@ -157,6 +169,9 @@ export function normalizeSpec(r: DeployRequest, resolve: (ref: { name: string; v
   if (r.environment !== undefined && resolveEnvironment === undefined) {
     invalid('environment', 'environments are not available in this version of berth yet; replicas run with python3 from the control plane\'s PATH');
   }
+  const capture = r.capture_failures === true;
+  const stray = capture ? undefined : CAPTURE_FIELDS.find((f) => r[f] !== undefined);
+  if (stray !== undefined) invalid(stray, 'applies only with capture_failures, which is off (--capture-failures turns it on)');
   const environment = r.environment === undefined ? undefined : resolveEnvironment?.(r.environment);
   const models = (r.models ?? []).map((text) => {
     const [name, version] = text.split(':') as [string, string | undefined];
@@ -199,6 +214,7 @@ export function normalizeSpec(r: DeployRequest, resolve: (ref: { name: string; v
     runtime: r.runtime ?? defaults.runtime,
     restart_policy: r.restart_policy ?? 'auto',
     ...opt('warmup', r.warmup === undefined ? undefined : typeof r.warmup === 'string' ? r.warmup : JSON.stringify(r.warmup)),
+    ...(capture ? { capture_failures: true as const, capture_max_requests: r.capture_max_requests ?? 100, capture_max_mb: r.capture_max_mb ?? 10, capture_redact: r.capture_redact ?? [] } : {}),
   };
 }
 
@@ -212,6 +228,8 @@ export function mergeUpdate(stored: DeployRequest, update: UpdateRequest): Deplo
   const setsAuto = AUTOSCALE_FIELDS.some((f) => update[f] !== undefined && update[f] !== null) || update.autoscale_enabled === true;
   if (setsFixed && !setsAuto) for (const f of [...AUTOSCALE_FIELDS, 'autoscale_enabled']) delete merged[f];
   if (setsAuto && !setsFixed) delete merged.num_replicas;
+  // Turning capture off drops its settings, so `--no-capture-failures` alone just works.
+  if (update.capture_failures === false || update.capture_failures === null) for (const f of CAPTURE_FIELDS) delete merged[f];
   for (const [k, v] of Object.entries(update)) {
     if (v === null) delete merged[k];
     else if (v !== undefined) merged[k] = v;
