@@ -43,7 +43,7 @@ export async function composeLocalTarget(p: LocalTargetParts): Promise<{ target:
   const { settings, store, ops, events, clock, logDir } = p;
   const capacity = await detectCapacity({ override: settings.capacity });
   const replicaKey = (id: string): string => p.replicaKeys.keyFor(id);
-  const docker = p.docker === undefined ? undefined : new DockerRuntime({ docker: p.docker, clock, home: settings.home, replicaKey, maxRequestSizeMb: settings.maxRequestSizeMb });
+  const docker = p.docker === undefined ? undefined : new DockerRuntime({ docker: p.docker, clock, home: settings.home, replicaKey, maxRequestSizeMb: settings.maxRequestSizeMb, network: settings.containerNetwork });
   const supervisor = new Supervisor({
     berthBin: shipped('bin/berth.js'), nodePath: process.execPath, logDir, baseEnv: p.env, clock, replicaKey, maxRequestSizeMb: settings.maxRequestSizeMb,
     ...(docker === undefined ? {} : { docker }),

@@ -75,6 +75,8 @@ const schema = z
     baseImage: z.string().min(1).max(512).optional(),
     /** Where replicas of deployments that do not name a runtime run. */
     runtime: z.enum(['process', 'docker'], 'must be process or docker'),
+    /** How containers are networked: their own network with a published loopback port (bridge), or this machine's (host). */
+    containerNetwork: z.enum(['bridge', 'host'], 'must be bridge or host'),
     /** Where replicas run: this machine (processes or containers), or a Kubernetes cluster. */
     target: z.enum(['local', 'kubernetes'], 'must be local or kubernetes'),
     /** The cluster, for target kubernetes. */
@@ -126,6 +128,7 @@ export interface ControlFlags {
   registry?: string | undefined;
   baseImage?: string | undefined;
   runtime?: string | undefined;
+  containerNetwork?: string | undefined;
   target?: string | undefined;
   kubeconfig?: string | undefined;
   context?: string | undefined;
@@ -150,6 +153,7 @@ export function parseControlSettings(flags: ControlFlags, env: EnvSnapshot): Con
     ...(flags.registry === undefined ? {} : { registry: flags.registry }),
     ...(flags.baseImage === undefined ? {} : { baseImage: flags.baseImage }),
     runtime: flags.runtime ?? 'process',
+    containerNetwork: flags.containerNetwork ?? 'bridge',
     target: flags.target ?? 'local',
     ...(flags.target === 'kubernetes' ? {
       kubernetes: {
@@ -161,7 +165,7 @@ export function parseControlSettings(flags: ControlFlags, env: EnvSnapshot): Con
       },
     } : {}),
   };
-  const names = { adminTokenSource: '--admin-token-file', port: '--port', host: '--host', home: '--home / BERTH_HOME', capacity: '--capacity', scheduleTimeoutMs: '--schedule-timeout', restartBackoffMs: '--restart-backoff', autoscaleStabilizationMs: '--autoscale-stabilization', bodyTimeoutMs: '--body-timeout', maxRequestSizeMb: '--max-request-size-mb', registry: '--registry', baseImage: '--base-image', runtime: '--runtime', target: '--target', kubernetes: '--kubeconfig / --context / --namespace / --plane-url' };
+  const names = { adminTokenSource: '--admin-token-file', port: '--port', host: '--host', home: '--home / BERTH_HOME', capacity: '--capacity', scheduleTimeoutMs: '--schedule-timeout', restartBackoffMs: '--restart-backoff', autoscaleStabilizationMs: '--autoscale-stabilization', bodyTimeoutMs: '--body-timeout', maxRequestSizeMb: '--max-request-size-mb', registry: '--registry', baseImage: '--base-image', runtime: '--runtime', containerNetwork: '--container-network', target: '--target', kubernetes: '--kubeconfig / --context / --namespace / --plane-url' };
   const parsed = parseOrThrow(schema, raw, names);
   const { adminTokenSource: source, ...rest } = parsed;
   return Object.freeze({ ...rest, capacity: Object.freeze(parsed.capacity), ...(source === undefined ? {} : { adminTokenSource: Object.freeze(source) }) });

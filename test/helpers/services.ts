@@ -1,6 +1,6 @@
 // Helpers for service integration tests: a control plane with small capacity and short timeouts, CLI calls, polling, and cleanup of replicas.
-import { readdirSync, readFileSync } from 'node:fs';
-import { berth, down, isAlive, tempDir, up, type CliRun, type RunningPlane } from './control-plane.js';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { berth, down, tempDir, up, type CliRun, type RunningPlane } from './control-plane.js';
 import type { ServiceDetail } from '../../src/control/services/view.js';
 import type { ServiceEvent } from '../../src/control/services/events.js';
 import { REPLICA_KEY_HEADER, ReplicaKeys } from '../../src/core/replica-key.js';
@@ -65,14 +65,25 @@ export function processesUnder(home: string): number[] {
   return out;
 }
 
-/** Stops the plane (which stops its replicas), then kills whatever of the home still runs, e.g. after a test killed the plane. */
+/**
+ * Stops the plane running for the home (which stops its replicas; after a test killed and restarted the plane, the new
+ * one), then kills whatever of the home still runs: processes, and containers labelled with the home.
+ */
 export async function stopPlane(plane: Plane): Promise<void> {
-  if (isAlive(plane.pid)) await down(plane.home).catch(() => undefined);
+  await down(plane.home).catch(() => undefined);
   for (const pid of processesUnder(plane.home)) {
     for (const target of [-pid, pid]) {
       try { process.kill(target, 'SIGKILL'); } catch { /* gone */ }
     }
   }
+  if (existsSync('/var/run/docker.sock') || process.env.DOCKER_HOST !== undefined) await removeContainersOf(plane.home).catch(() => undefined);
+}
+
+async function removeContainersOf(home: string): Promise<void> {
+  const [{ dockerClient }, { homeLabel }] = await Promise.all([import('../../src/images/docker.js'), import('../../src/targets/docker/docker-runtime.js')]);
+  const docker = dockerClient({ ...process.env });
+  const left = await docker.listContainers({ all: true, filters: { label: [`berth.home=${homeLabel(home)}`] } });
+  await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
 }
 
 /** The header a replica of `home`'s control plane wants on /score: its own key, as the gateway sends it. */

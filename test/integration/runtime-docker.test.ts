@@ -1,4 +1,4 @@
-// The replica runtime contract, run against the docker runtime: the same lifecycle checks as for processes, with real containers.
+// The replica runtime contract, run against the docker runtime (bridge and host networks): the same lifecycle checks as for processes, with real containers.
 import { after, before } from 'node:test';
 import { join } from 'node:path';
 import type { BuiltImage } from '../../src/images/index.js';
@@ -29,11 +29,11 @@ after(async () => {
   cleanup();
 });
 
-replicaRuntimeContract({
-  name: 'docker',
+for (const network of ['bridge', 'host'] as const) replicaRuntimeContract({
+  name: `docker, ${network} network`,
   skip: () => Promise.resolve(skipped === false ? undefined : skipped),
   supervisor: (o = {}) => {
-    const docker = new DockerRuntime({ docker: () => connection.get(), clock: systemClock, home: home || tempDir('berth-runtime-docker-') });
+    const docker = new DockerRuntime({ docker: () => connection.get(), clock: systemClock, home: home || tempDir('berth-runtime-docker-'), network });
     return testSupervisor({ docker, ...(o.backoffMs === undefined ? {} : { backoff: { baseMs: o.backoffMs, capMs: o.backoffMs * 4, resetAfterMs: 60_000 } }) });
   },
   spec: (script, overrides = {}) => {

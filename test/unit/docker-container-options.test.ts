@@ -56,3 +56,11 @@ test('labels name home, service, generation and replica; the image\'s variables,
   assert.ok(o.Env?.includes('BERTH_REPLICA_KEY=key-of-fraud-2-0-abc123'));
   assert.match((o.Cmd ?? []).join(' '), /--max-request-size-mb 7/);
 });
+
+test('on the host network: no published port, berth serve on a free 127.0.0.1 port of its own', () => {
+  const o = containerOptions(spec(), { homeLabel: 'h1', network: 'host' }, 'n');
+  assert.equal(o.HostConfig?.NetworkMode, 'host');
+  assert.equal(o.HostConfig?.PortBindings, undefined);
+  assert.equal(o.ExposedPorts, undefined);
+  assert.deepEqual(o.Cmd?.slice(0, 7), ['serve', '--entry-script', '/var/azureml-app/score.py', '--port', '0', '--host', '127.0.0.1']);
+});

@@ -19,9 +19,17 @@ export const LABELS = {
   replica: 'berth.replica',
 } as const;
 
+/**
+ * bridge: each container has its own network; its port 5001 is published on a free loopback port. host: containers
+ * share this machine's network and `berth serve` listens on a free 127.0.0.1 port itself (no relay or NAT in between:
+ * faster, less isolated).
+ */
+export type ContainerNetwork = 'bridge' | 'host';
+
 export interface ContainerSettings {
   /** Identifies the control plane's home (a digest of its path), so planes of different homes never adopt each other's. */
   readonly homeLabel: string;
+  readonly network?: ContainerNetwork;
   readonly replicaKey?: (replicaId: string) => string;
   readonly maxRequestSizeMb?: number;
 }
@@ -44,8 +52,9 @@ export function containerOptions(spec: ReplicaSpec, settings: ContainerSettings,
   if (image === undefined) throw new Error(`replica ${spec.replicaId} has no image to run`);
   const mount = spec.modelDir === undefined ? undefined : modelMount(spec.modelDir, image.appRoot);
   const entryScript = posix.isAbsolute(spec.entryScript) ? spec.entryScript : posix.join(image.appRoot, spec.entryScript);
+  const host = settings.network === 'host';
   const cmd = serveFlags(spec, {
-    entryScript, host: '0.0.0.0', port: CONTAINER_PORT, python: image.python,
+    entryScript, host: host ? '127.0.0.1' : '0.0.0.0', port: host ? 0 : CONTAINER_PORT, python: image.python,
     ...(mount === undefined ? {} : { modelDir: mount.modelDir }),
     ...(settings.maxRequestSizeMb === undefined ? {} : { maxRequestSizeMb: settings.maxRequestSizeMb }),
   });
@@ -67,11 +76,11 @@ export function containerOptions(spec: ReplicaSpec, settings: ContainerSettings,
       [LABELS.replica]: spec.replicaId,
       ...(spec.generation === undefined ? {} : { [LABELS.generation]: String(spec.generation) }),
     },
-    ExposedPorts: { [PORT_KEY]: {} },
+    ...(host ? {} : { ExposedPorts: { [PORT_KEY]: {} } }),
     HostConfig: {
       // A small init as PID 1: signals reach berth serve, and workers it leaves behind are reaped.
       Init: true,
-      PortBindings: { [PORT_KEY]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
+      ...(host ? { NetworkMode: 'host' } : { PortBindings: { [PORT_KEY]: [{ HostIp: '127.0.0.1', HostPort: '' }] } }),
       ...(mount === undefined ? {} : { Binds: [mount.bind] }),
       // No swap on top of the limit: over it is an OOM kill, as on the process target and on Kubernetes.
       ...(limit === undefined ? {} : { Memory: limit, MemorySwap: limit }),

@@ -5,6 +5,7 @@ import type Docker from 'dockerode';
 import type { RunExit, RunHandle } from '../runtime.js';
 import type { ContainerAdoptionRecord, OomReport } from '../types.js';
 import { PORT_KEY } from './container-options.js';
+import { ListeningFollower } from '../local/replica-logs.js';
 
 export interface ContainerRunInit {
   readonly container: Docker.Container;
@@ -15,6 +16,10 @@ export interface ContainerRunInit {
   readonly logPath: string;
   readonly adopted: boolean;
   readonly limitBytes: number | undefined;
+  /** Where this run's output starts in the log file (an adopted run's earlier lines are not its port). */
+  readonly logOffset?: number;
+  /** The port, when already known (an adopted run on the host network). */
+  readonly knownPort?: number;
 }
 
 /** How long the rest of a stopped container's output may take to arrive before its end is reported. */
@@ -24,7 +29,9 @@ export class ContainerRun implements RunHandle {
   readonly label: string;
   readonly pid: number | undefined;
   readonly adopted: boolean;
-  private readonly hostPort: number | undefined;
+  private hostPort: number | undefined;
+  /** With host networking the port is the one `berth serve` picked, read from its `probes on` line. */
+  private readonly follower: ListeningFollower | undefined;
   private readonly file: WriteStream;
   private readonly outputEnded: Promise<void>;
   private readonly abort = new AbortController();
@@ -40,7 +47,8 @@ export class ContainerRun implements RunHandle {
     this.adopted = init.adopted;
     this.label = `container ${info.Id.slice(0, 12)}${this.pid === undefined ? '' : `, pid ${this.pid}`}`;
     const binding = info.NetworkSettings.Ports[PORT_KEY]?.[0];
-    this.hostPort = binding === undefined ? undefined : Number(binding.HostPort);
+    this.hostPort = binding === undefined ? init.knownPort : Number(binding.HostPort);
+    this.follower = binding === undefined ? new ListeningFollower(init.logPath, init.logOffset) : undefined;
     this.file = createWriteStream(init.logPath, { flags: 'a' });
     this.file.on('error', () => undefined); // a full disk must not end supervision
     this.outputEnded = new Promise((resolve) => {
@@ -54,7 +62,7 @@ export class ContainerRun implements RunHandle {
   }
 
   port(): number | undefined {
-    return this.hostPort;
+    return (this.hostPort ??= this.follower?.poll());
   }
 
   onExit(onExit: (exit: RunExit) => void): void {

@@ -5,7 +5,7 @@ import type Docker from 'dockerode';
 import type { ReplicaRuntime, RunHandle } from '../runtime.js';
 import type { Clock } from '../../core/clock.js';
 import { describeProbe, httpGet, probeSucceeded } from '../local/probes.js';
-import { closeFd, openRunLog } from '../local/replica-logs.js';
+import { closeFd, ListeningFollower, openRunLog } from '../local/replica-logs.js';
 import { isContainerRecord, type AdoptionRecord, type MemoryStatus, type ReplicaLogPaths, type ReplicaSpec } from '../types.js';
 import { ContainerRun } from './container-run.js';
 import { containerOptions, LABELS, PORT_KEY, type ContainerSettings } from './container-options.js';
@@ -29,7 +29,7 @@ export class DockerRuntime implements ReplicaRuntime {
   private runs = 0;
 
   constructor(private readonly o: DockerRuntimeOptions) {
-    this.settings = { homeLabel: homeLabel(o.home), ...(o.replicaKey ? { replicaKey: o.replicaKey } : {}), ...(o.maxRequestSizeMb ? { maxRequestSizeMb: o.maxRequestSizeMb } : {}) };
+    this.settings = { homeLabel: homeLabel(o.home), ...(o.replicaKey ? { replicaKey: o.replicaKey } : {}), ...(o.maxRequestSizeMb ? { maxRequestSizeMb: o.maxRequestSizeMb } : {}), ...(o.network ? { network: o.network } : {}) };
   }
 
   url(port: number): string {
@@ -66,12 +66,15 @@ export class DockerRuntime implements ReplicaRuntime {
     }
     if (!info.State.Running) return { problem: `container ${record.containerId.slice(0, 12)} is not running (${info.State.Status})` };
     if (info.Config.Labels[LABELS.replica] !== spec.replicaId) return { problem: `container ${record.containerId.slice(0, 12)} is not replica ${spec.replicaId}` };
-    const r = await httpGet(`${this.url(record.port)}/`, 2000, this.o.clock);
-    if (!probeSucceeded(r)) return { problem: `container ${record.containerId.slice(0, 12)} does not answer on port ${record.port} (${describeProbe(r)})` };
+    // On the host network the port is the one berth serve picked: its line in the run's log says which.
+    const port = record.port > 0 ? record.port : new ListeningFollower(logs.current).poll();
+    if (port === undefined) return { problem: `container ${record.containerId.slice(0, 12)} has no port in its log` };
+    const r = await httpGet(`${this.url(port)}/`, 2000, this.o.clock);
+    if (!probeSucceeded(r)) return { problem: `container ${record.containerId.slice(0, 12)} does not answer on port ${port} (${describeProbe(r)})` };
     // Output written while nobody listened: from the log file's last write on (a second may repeat).
     const since = Math.floor(mtimeMs(logs.current) / 1000);
     const output = await container.logs({ follow: true, stdout: true, stderr: true, since });
-    return new ContainerRun({ docker, container, info, output, logPath: logs.current, adopted: true, limitBytes: spec.memoryLimitBytes });
+    return new ContainerRun({ docker, container, info, output, logPath: logs.current, adopted: true, limitBytes: spec.memoryLimitBytes, knownPort: port });
   }
 
   /** The running container of a replica, found by its labels (how a restarted control plane finds what to adopt). */
@@ -79,8 +82,10 @@ export class DockerRuntime implements ReplicaRuntime {
     const docker = await this.o.docker();
     const found = await docker.listContainers({ filters: { label: [`${LABELS.home}=${this.settings.homeLabel}`, `${LABELS.replica}=${spec.replicaId}`], status: ['running'] } });
     const c = found[0];
-    const port = c?.Ports.find((p) => `${p.PrivatePort}/${p.Type}` === PORT_KEY && p.PublicPort !== undefined)?.PublicPort;
-    if (c === undefined || port === undefined) return undefined;
+    if (c === undefined) return undefined;
+    // Published on bridge networks; on the host network berth serve picked its own (0 here: adopt reads it from the log).
+    const port = c.HostConfig.NetworkMode === 'host' ? 0 : c.Ports.find((p) => `${p.PrivatePort}/${p.Type}` === PORT_KEY && p.PublicPort !== undefined)?.PublicPort;
+    if (port === undefined) return undefined;
     const info = await docker.getContainer(c.Id).inspect();
     return { containerId: c.Id, port, pid: info.State.Pid };
   }

@@ -85,10 +85,9 @@ export function findListeningPort(text: string): number | undefined {
 
 /** Follows a run's log from the start until `berth serve` says which port it listens on. */
 export class ListeningFollower {
-  private offset = 0;
   private partial = '';
 
-  constructor(private readonly path: string) {}
+  constructor(private readonly path: string, private offset = 0) {}
 
   /** Bytes of the log read so far. */
   get bytesRead(): number {
