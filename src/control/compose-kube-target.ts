@@ -60,6 +60,8 @@ export async function composeKubeTarget(p: KubeTargetParts): Promise<KubernetesT
   if (p.adminToken !== undefined) {
     await api.applySecret({ apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: TOKEN_SECRET, namespace: k.namespace, labels }, data: { token: Buffer.from(p.adminToken).toString('base64') } });
   }
+  // Bound once the target exists: the tracker reports pods before and after it.
+  let target: KubernetesTarget | undefined;
   const tracker = new PodTracker({
     api, homeLabel: label, logDir: p.logDir, now: p.now,
     onReplicaEvent: p.onEvent,
@@ -73,17 +75,20 @@ export async function composeKubeTarget(p: KubeTargetParts): Promise<KubernetesT
     onPod: (c) => {
       // The store's replica rows follow the cluster's pods, so views, logs and updates see them as they see local replicas.
       if (c.kind === 'added' && !p.store.replicas(c.service).some((r) => r.id === c.pod)) p.store.addReplica({ id: c.pod, service: c.service, generation: c.generation, index: c.index });
-      if (c.kind === 'removed') p.store.removeReplica(c.pod);
+      // A pod berth gave up on keeps its row (and shows as Failed) until its generation goes.
+      if (c.kind === 'removed' && target?.failed.has(c.pod) !== true) p.store.removeReplica(c.pod);
     },
   });
   p.logger.info({ server: api.server, namespace: k.namespace }, 'kubernetes target ready');
-  return new KubernetesTarget({
+  target = new KubernetesTarget({
     api, tracker, store: p.store, events: p.events, homeLabel: label,
     get planeUrl() { return k.planeUrl ?? p.planeUrl(); },
     replicaKey: (scope) => p.replicaKeys.keyFor(scope),
     scheduleTimeoutMs: p.settings.scheduleTimeoutMs, maxRequestSizeMb: p.settings.maxRequestSizeMb, now: p.now,
     ensureImage, drain: p.drain,
+    warn: (err, what) => p.logger.warn({ err }, what),
     ...(credentials === undefined ? {} : { imagePullSecret: PULL_SECRET }),
     ...(p.adminToken === undefined ? {} : { adminTokenSecret: TOKEN_SECRET }),
   });
+  return target;
 }

@@ -79,6 +79,35 @@ test('a service\'s manifests render as applied: the image by digest, probes, Fal
   assert.ok(applied?.metadata.managedFields?.some((f) => f.manager === 'berth' && f.operation === 'Apply'));
 });
 
+test('a start-up failure that repeats on every start: the pod leaves its Deployment, the replica stays Failed with its error, an update runs', { skip }, async () => {
+  await ensureBaseImage();
+  const kube = await cluster();
+  const plane = withCli(await up(tempDir('berth-kube-permanent-'), ['--target', 'kubernetes', '--kubeconfig', kube.kubeconfigPath, '--namespace', 'berth', '--registry', registry]));
+  planes.push(plane);
+  const r = await plane.cli(['deploy', '--name', 'broken', '--entry-script', 'syntax_error.py', '--source-dir', fixture('.'), '--replicas', '1', '--no-auth'], 600_000);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /crashed during init\(\): SyntaxError: .* \(Failed: not restarted, it fails the same way every time\)/);
+  // The kubelet would restart the container for ever: berth scales the pod out of its Deployment instead.
+  await until(() => (kube.get('deployments', 'berth', 'broken-g1') as { spec?: { replicas?: number } } | undefined)?.spec?.replicas === 0 ? true : undefined, 60_000, 'deployment scaled to 0');
+  await until(() => (kube.pods('berth').length === 0 ? true : undefined), 60_000, 'the failed pod gone');
+  const show = await plane.show('broken');
+  assert.equal(show.state, 'Failed');
+  assert.equal(show.replicas.length, 1);
+  assert.equal(show.replicas[0]?.state, 'Failed');
+  assert.ok((show.replicas[0]?.restarts ?? 0) <= 1, `restarts: ${show.replicas[0]?.restarts}`);
+  const events = await plane.events('broken');
+  const stop = events.find((e) => e.type === 'NotRestarting');
+  assert.ok(stop !== undefined, events.map((e) => `${e.type}: ${e.message}`).join('\n'));
+  assert.match(stop.message, /Not restarting: SyntaxError: .* fails the same way on every start \(a permanent failure\)/);
+  // Fixed and deployed again: the new generation runs and the failed one's Deployment and record are gone.
+  const fixed = await plane.cli(['service', 'update', 'broken', '--entry-script', 'sum_score.py', '--source-dir', fixture('.')], 600_000);
+  assert.equal(fixed.code, 0, fixed.stderr);
+  const healthy = await plane.show('broken');
+  assert.equal(healthy.state, 'Healthy');
+  assert.deepEqual(healthy.replicas.map((x) => x.state), ['Ready']);
+  assert.equal(kube.get('deployments', 'berth', 'broken-g1'), undefined);
+});
+
 test('an API server that cannot be reached, or refuses berth\'s credentials, is one line with the fix at berth up', { skip }, async () => {
   const kube = await cluster();
   const dir = tempDir('berth-kube-bad-');

@@ -1,11 +1,12 @@
 // The Kubernetes target: a generation is a Deployment of pods running its image (server-side applied), scaled through its scale subresource, watched rather than polled.
 import { BerthError } from '../../errors/catalogue.js';
 import { GIB, initFailedError, oomKilledError, schedulingTimeoutError } from '../../targets/local/index.js';
-import type { ContainerImage, ReplicaStatus } from '../../targets/types.js';
+import type { ContainerImage, ReplicaStatus, RestartPolicy } from '../../targets/types.js';
 import type { KubeApi } from '../../targets/kubernetes/kube-api.js';
 import { deploymentName, generationDeployment, KUBE_LABELS, serviceObject } from '../../targets/kubernetes/manifests.js';
 import type { PodFacts } from '../../targets/kubernetes/pod-status.js';
 import type { PodTracker } from '../../targets/kubernetes/pod-tracker.js';
+import { FailedPods, giveUpClass } from '../../targets/kubernetes/failed-pods.js';
 import type { EventLog } from './events.js';
 import type { Generation, LaunchOptions } from './replicas.js';
 import type { ServiceRecord, ServiceStore } from './service-store.js';
@@ -29,6 +30,7 @@ export interface KubeTargetDeps {
   readonly ensureImage: (g: Generation, signal: AbortSignal, progress: (text: string) => void) => Promise<ContainerImage>;
   /** The gateway's drain: out of routing, requests on them finished. */
   readonly drain: (service: string, ids: readonly string[]) => Promise<void>;
+  readonly warn: (err: unknown, what: string) => void;
 }
 
 /** How long a removed generation's pods may take to go before the stop is reported done anyway. */
@@ -38,15 +40,25 @@ export class KubernetesTarget implements ReplicaTarget {
   readonly kind = 'kubernetes' as const;
   readonly draining = new Set<string>();
   private readonly images = new Map<string, ContainerImage>();
+  /** Restart policies of generations being rolled out (not yet the service's committed spec). */
+  private readonly policies = new Map<string, RestartPolicy>();
+  readonly failed: FailedPods;
 
-  constructor(private readonly d: KubeTargetDeps) {}
+  constructor(private readonly d: KubeTargetDeps) {
+    this.failed = new FailedPods({
+      api: d.api, tracker: d.tracker, now: d.now,
+      onEvent: (e) => d.events.addReplicaEvent(e),
+      policyOf: (service, generation) => this.policyOf(service, generation),
+      onError: (err) => d.warn(err, 'could not take a failed pod out of its deployment'),
+    });
+  }
 
   list(service?: string): ReplicaStatus[] {
-    return this.d.tracker.list(service);
+    return [...this.d.tracker.list(service).filter((s) => !this.failed.has(s.replicaId)), ...this.failed.list(service)];
   }
 
   get(replicaId: string): ReplicaStatus | undefined {
-    return this.d.tracker.get(replicaId);
+    return this.failed.get(replicaId) ?? this.d.tracker.get(replicaId);
   }
 
   neverFits(): BerthError | undefined {
@@ -55,6 +67,7 @@ export class KubernetesTarget implements ReplicaTarget {
 
   async launch(g: Generation, o: LaunchOptions): Promise<string[]> {
     const n = o.count ?? g.spec.replicas;
+    this.policies.set(`${g.service}:${g.generation}`, g.spec.restart_policy ?? 'auto');
     const image = await this.image(g, o.signal, o.progress);
     o.progress(`applying deployment ${deploymentName(g.service, g.generation)} (${n} replica(s)) to namespace ${this.d.api.namespace}`);
     await this.d.api.applyService(serviceObject({ service: g.service, namespace: this.d.api.namespace, homeLabel: this.d.homeLabel }));
@@ -76,14 +89,20 @@ export class KubernetesTarget implements ReplicaTarget {
     await this.d.drain(service, ids);
     const generations = new Set(ids.map((id) => this.d.tracker.facts(service).find((f) => f.name === id)?.generation).filter((g): g is number => g !== undefined));
     for (const row of this.d.store.replicas(service)) if (ids.includes(row.id)) generations.add(row.generation);
+    await this.failed.idle();
     for (const gen of generations) await this.removeGeneration(service, gen);
-    for (const id of ids) this.draining.delete(id);
+    for (const id of ids) {
+      this.draining.delete(id);
+      // A failed pod is gone already; only its record and row were left.
+      if (this.failed.has(id)) this.d.store.removeReplica(id);
+    }
+    for (const gen of generations) this.failed.forget(service, gen);
   }
 
   count(service: string): number {
     const svc = this.d.store.find(service);
     if (svc === undefined) return 0;
-    return this.d.tracker.facts(service, svc.generation).filter((f) => f.state !== 'Stopped' && !this.draining.has(f.name)).length;
+    return this.d.tracker.facts(service, svc.generation).filter((f) => f.state !== 'Stopped' && !this.draining.has(f.name) && !this.failed.has(f.name)).length;
   }
 
   /** Through the Deployment's scale subresource; going down, the pods that serve least go first, drained before they go. */
@@ -94,7 +113,7 @@ export class KubernetesTarget implements ReplicaTarget {
     const pods = this.d.tracker.facts(service, svc.generation);
     // Pods drained earlier and gone since need no place in the set any more.
     for (const name of [...this.draining]) if (this.d.tracker.get(name) === undefined) this.draining.delete(name);
-    const current = pods.filter((f) => f.state !== 'Stopped' && !this.draining.has(f.name));
+    const current = pods.filter((f) => f.state !== 'Stopped' && !this.draining.has(f.name) && !this.failed.has(f.name));
     if (to < current.length) {
       const victims = [...current].sort((a, b) => Number(a.ready) - Number(b.ready) || String(b.startedAt ?? '').localeCompare(String(a.startedAt ?? ''))).slice(0, current.length - to);
       for (const v of victims) this.draining.add(v.name);
@@ -140,12 +159,27 @@ export class KubernetesTarget implements ReplicaTarget {
   }
 
   async forget(service: string, generation?: number): Promise<void> {
+    this.failed.forget(service, generation);
     if (generation !== undefined) {
       this.images.delete(`${service}:${generation}`);
+      this.policies.delete(`${service}:${generation}`);
+      // A generation whose every pod failed has no replica left to stop: its (empty) Deployment goes here.
+      await this.d.api.deleteDeployment(deploymentName(service, generation));
       return;
     }
     for (const key of [...this.images.keys()]) if (key.startsWith(`${service}:`)) this.images.delete(key);
+    for (const key of [...this.policies.keys()]) if (key.startsWith(`${service}:`)) this.policies.delete(key);
+    for (const d of await this.d.api.listDeployments(`${KUBE_LABELS.managed}=berth,${KUBE_LABELS.home}=${this.d.homeLabel},${KUBE_LABELS.service}=${service}`)) {
+      await this.d.api.deleteDeployment(d.metadata?.name ?? '');
+    }
     await this.d.api.deleteService(service);
+  }
+
+  private policyOf(service: string, generation: number): RestartPolicy | undefined {
+    const rolling = this.policies.get(`${service}:${generation}`);
+    if (rolling !== undefined) return rolling;
+    const svc = this.d.store.find(service);
+    return svc?.generation === generation ? svc.spec.restart_policy : undefined;
   }
 
   imagesInUse(): ReadonlySet<string> {
@@ -237,7 +271,10 @@ export class KubernetesTarget implements ReplicaTarget {
 
   private failureOf(g: Generation, f: PodFacts): BerthError | undefined {
     const t = f.lastTermination;
-    if (t?.initError !== undefined && !t.wasReady) return initFailedError(g.service, f.name, t.initError);
+    if (t?.initError !== undefined && !t.wasReady) {
+      const stops = this.failed.has(f.name) || giveUpClass(f, this.policyOf(g.service, g.generation) ?? 'auto') !== undefined;
+      return initFailedError(g.service, f.name, t.initError, stops ? 'Failed: not restarted, it fails the same way every time' : 'CrashLoopBackOff');
+    }
     if (t?.oom !== undefined && !t.wasReady) return oomKilledError(g.service, f.name, t.oom);
     if (f.waiting?.reason === 'ErrImagePull' || f.waiting?.reason === 'ImagePullBackOff' || f.waiting?.reason === 'InvalidImageName') {
       return new BerthError('KUBERNETES_IMAGE_PULL_FAILED', { image: this.images.get(`${g.service}:${g.generation}`)?.ref ?? '?', pod: f.name, reason: f.waiting.reason, detail: f.waiting.message });

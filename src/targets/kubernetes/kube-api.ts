@@ -105,6 +105,11 @@ export class KubeApi {
     ));
   }
 
+  /** A Deployment's wanted replica count, read through its scale subresource. */
+  async readScale(name: string): Promise<number> {
+    return (await this.call(`scale of deployment ${name}`, () => this.apps.readNamespacedDeploymentScale({ name, namespace: this.namespace }))).spec?.replicas ?? 0;
+  }
+
   /** Marks a pod as the one to remove first when its Deployment scales down. */
   async setDeletionCost(pod: string, cost: number): Promise<void> {
     await this.call(`pod ${pod}`, () => this.core.patchNamespacedPod(

@@ -74,8 +74,8 @@ export class PodTracker {
     return () => this.listeners.delete(listener);
   }
 
-  facts(service: string, generation?: number): PodFacts[] {
-    return [...this.pods.values()].map((t) => t.facts).filter((f) => f.service === service && (generation === undefined || f.generation === generation));
+  facts(service?: string, generation?: number): PodFacts[] {
+    return [...this.pods.values()].map((t) => t.facts).filter((f) => (service === undefined || f.service === service) && (generation === undefined || f.generation === generation));
   }
 
   list(service?: string): ReplicaStatus[] {

@@ -21,6 +21,14 @@ export function backOffMessage(delayMs: number, restart: number, lastInitError: 
   return `Back-off restarting failed replica: retrying in ${delayMs / 1000} s (attempt ${restart + 1})${why}`;
 }
 
+/** Why a replica is left down: its restart policy, or a start-up failure that repeats on every start. */
+export function notRestartingMessage(policy: 'auto' | 'always' | 'never', lastInitError: InitError | undefined): string {
+  const why = policy === 'never' || lastInitError === undefined
+    ? 'restart policy never'
+    : `${formatInitError(lastInitError)} fails the same way on every start (a permanent failure)`;
+  return `Not restarting: ${why}; fix it and update the service (restart_policy always retries anyway)`;
+}
+
 /** REPLICA_INIT_FAILED for the deploy operation: exception, file and line, and the command to read the logs. */
 export function initFailedError(serviceName: string, replicaId: string, e: InitError, outcome = 'CrashLoopBackOff'): BerthError {
   return new BerthError('REPLICA_INIT_FAILED', {

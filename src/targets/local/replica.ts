@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { RestartBackoff } from './backoff.js';
 import type { TimerHandle } from '../../core/clock.js';
 import { EXIT_ENTRY_SCRIPT, failureClass, formatInitError, parseInitError } from './init-error.js';
-import { backOffMessage, exitMessage, oomMessage } from './messages.js';
+import { backOffMessage, exitMessage, notRestartingMessage, oomMessage } from './messages.js';
 import { httpGet } from './probes.js';
 import { parseStartupPhase } from './startup-phase.js';
 import { LivenessProber } from './liveness.js';
@@ -308,10 +308,7 @@ export class Replica {
   /** A failure a restart would only repeat (or a policy of no restarts): the replica stays down, saying why, instead of looping. */
   private giveUp(klass: 'permanent' | 'transient', policy: 'auto' | 'always' | 'never'): void {
     this.setState('Failed');
-    const why = policy === 'never'
-      ? 'restart policy never'
-      : `${formatInitError(this.lastInitError!)} fails the same way on every start (a permanent failure)`;
-    this.emit({ type: 'NotRestarting', failureClass: klass, policy, ...(this.lastInitError ? { lastInitError: this.lastInitError } : {}), message: `Not restarting: ${why}; fix it and update the service (restart_policy always retries anyway)` });
+    this.emit({ type: 'NotRestarting', failureClass: klass, policy, ...(this.lastInitError ? { lastInitError: this.lastInitError } : {}), message: notRestartingMessage(policy, this.lastInitError) });
   }
 
   private scheduleRestart(ranMs: number): void {
