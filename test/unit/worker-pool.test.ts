@@ -152,3 +152,67 @@ test('a worker that dies is replaced with a new one under the same id', async ()
   assert.equal((await res).kind, 'ok');
   await pool.stop(0);
 });
+
+// ---- requests the gateway sent ahead (an admission: their own wait budget, a call when a worker takes them) ----
+
+const sentAhead = (pool: WorkerPool, id: string, budgetMs: number, started: string[]) => {
+  let result: DispatchResult | undefined;
+  const ticket = pool.dispatch(request(id), (r) => { result = r; }, { waitBudgetMs: budgetMs, onStart: () => started.push(id) });
+  return { ticket, result: () => result };
+};
+
+test('sent ahead: it waits in the pool (not in a slow worker\'s pipe) until a worker takes it, and can be withdrawn until then', async () => {
+  const { pool, workers } = makePool(1, 10_000, 1);
+  await pool.start();
+  workers[0]!.prefetch = 1;
+  const started: string[] = [];
+  const a = sentAhead(pool, 'a', 5000, started);
+  assert.deepEqual(started, ['a'], 'a free worker takes it at once, and the gateway hears');
+  const b = sentAhead(pool, 'b', 5000, started);
+  const c = sentAhead(pool, 'c', 5000, started);
+  assert.deepEqual([pool.queued, workers[0]!.received], [2, ['a']], 'a slow worker gets nothing ahead from the gateway');
+  assert.equal(pool.withdraw(b.ticket), true);
+  assert.equal(pool.queued, 1);
+  workers[0]!.finish();
+  assert.deepEqual(started, ['a', 'c'], 'c (not b) is handed over when a ends');
+  assert.equal(pool.withdraw(c.ticket), false, 'too late: a worker has it');
+  assert.equal(pool.withdraw(a.ticket), false);
+  assert.equal(a.result()?.kind, 'ok');
+  assert.equal(b.result(), undefined, 'a withdrawn request is not answered by the pool');
+  workers[0]!.finish();
+  await pool.stop(0);
+});
+
+test('sent ahead: a fast worker takes it into its pipe at once, with what is left of its budget', async () => {
+  const { pool, workers } = makePool(1, 10_000, 1);
+  await pool.start();
+  workers[0]!.prefetch = 4;
+  const started: string[] = [];
+  sentAhead(pool, 'a', 5000, started);
+  sentAhead(pool, 'b', 300, started);
+  assert.deepEqual(started, ['a', 'b']);
+  const budget = workers[0]!.budgets[1]!;
+  assert.ok(budget <= 300 && budget > 250, String(budget));
+  workers[0]!.finish();
+  workers[0]!.finish();
+  await pool.stop(0);
+});
+
+test('sent ahead: its own budget, shorter than the pool\'s wait, ends it unstarted (overloaded) on time; a stop gives the rest back', async () => {
+  const { pool, workers } = makePool(1, 10_000, 1);
+  await pool.start();
+  workers[0]!.prefetch = 1;
+  const started: string[] = [];
+  sentAhead(pool, 'a', 5000, started);
+  const sentAt = performance.now();
+  const short = sentAhead(pool, 'short', 50, started);
+  const kept = sentAhead(pool, 'kept', 5000, started);
+  for (let i = 0; i < 200 && short.result() === undefined; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(short.result()?.kind, 'overloaded');
+  assert.ok(performance.now() - sentAt >= 45, 'not before its budget');
+  assert.deepEqual(started, ['a']);
+  const stopping = pool.stop(0);
+  assert.equal(kept.result()?.kind, 'withdrawn', 'given back unstarted as the pool stops');
+  workers[0]!.finish();
+  await stopping;
+});
