@@ -33,6 +33,9 @@ import type { Docker, Images } from '../images/index.js';
 import { ensureImage } from './services/service-image.js';
 import type { Generation } from './services/replicas.js';
 
+/** How often a starting replica's log is read for its listening line (then its /ready asked): cheap, and it bounds the wait. */
+const READY_POLL_MS = 20;
+
 /** Longest wait for routed requests to finish before a replica that leaves is sent SIGTERM. */
 const DRAIN_MS = 30_000;
 
@@ -86,6 +89,8 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
   const supervisor = new Supervisor({ berthBin: shipped('bin/berth.js'), nodePath: process.execPath, logDir, baseEnv: o.env, clock,
     replicaKey: (id) => replicaKeys.keyFor(id), maxRequestSizeMb: o.settings.maxRequestSizeMb, ...(docker === undefined ? {} : { docker }),
     backoff: { baseMs: o.settings.restartBackoffMs },
+    // A replica is routed as soon as it is ready: `berth deploy` answers, and the first request is served, a poll later.
+    readyPollMs: READY_POLL_MS,
     onEvent: (e) => onEvent(e),
   });
   const placements = new Placements(capacity, clock);

@@ -41,7 +41,26 @@ export function operationError(err: unknown): OperationError {
 }
 
 export class OperationStore {
+  /** Who waits for the next change of an operation (a long-polling client). */
+  private readonly watchers = new Map<string, Set<() => void>>();
+
   constructor(private readonly db: Db, private readonly now: () => Date) {}
+
+  /** Resolves at the operation's next progress line or end, or after `maxMs`, whichever comes first. */
+  changed(id: string, maxMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const set = this.watchers.get(id) ?? new Set<() => void>();
+      this.watchers.set(id, set);
+      const done = (): void => {
+        clearTimeout(timer);
+        set.delete(done);
+        if (set.size === 0) this.watchers.delete(id);
+        resolve();
+      };
+      const timer = setTimeout(done, maxMs);
+      set.add(done);
+    });
+  }
 
   /**
    * Records a new Running operation. The store's unique index allows one running operation per service, so a second
@@ -84,13 +103,19 @@ export class OperationStore {
       .prepare(`UPDATE operations SET progress = ?, steps = CASE WHEN json_array_length(steps) < ${MAX_STEPS} THEN json_insert(steps, '$[#]', json(?)) ELSE steps END
         WHERE id = ? AND status = 'Running'`)
       .run(text, step, id);
+    this.notify(id);
   }
 
   finish(id: string, error?: OperationError): Operation {
     this.db
       .prepare('UPDATE operations SET status = ?, error = ?, ended_at = ? WHERE id = ? AND status = \'Running\'')
       .run(error === undefined ? 'Succeeded' : 'Failed', error === undefined ? null : JSON.stringify(error), this.now().toISOString(), id);
+    this.notify(id);
     return this.get(id);
+  }
+
+  private notify(id: string): void {
+    for (const wake of [...(this.watchers.get(id) ?? [])]) wake();
   }
 
   private view(r: Row): Operation {
