@@ -10,8 +10,7 @@ import { PythonWorker } from './runtime/python/python-worker.js';
 import { JsWorker } from './runtime/js/js-worker.js';
 import { JsThreadWorker } from './runtime/js/js-thread-worker.js';
 import { StartupError, type Worker } from './runtime/types.js';
-import { createInferenceMetrics } from './metrics.js';
-import { createInferenceServer } from './http/server.js';
+import type { InferenceMetrics } from './metrics.js';
 import { formatStartupReport, startupErrorCode } from './startup-report.js';
 
 export interface ServeDeps {
@@ -51,24 +50,27 @@ function workerFactory(settings: ServeSettings, deps: ServeDeps): (id: number) =
 /** Starts the workers and the HTTP server; throws a coded BerthError (after printing the report) when the script cannot start. */
 export async function startServer(deps: ServeDeps): Promise<RunningServer> {
   const { settings, log } = deps;
-  let pool: WorkerPool | undefined;
-  const metrics = createInferenceMetrics(() => ({ busy: pool?.busy ?? 0, workers: workerCount, queued: pool?.queued ?? 0 }));
+  let metrics: InferenceMetrics | undefined;
   // One JS worker runs in this thread, with the concurrency limit as its capacity; more are worker threads, like Python workers.
   const workerCount = settings.workerCount;
-  pool = new WorkerPool({
+  const pool = new WorkerPool({
     workerCount,
     maxConcurrent: settings.maxConcurrentRequests,
     maxQueueWaitMs: settings.maxQueueWaitMs,
     scoringTimeoutMs: settings.scoringTimeoutMs,
     createWorker: workerFactory(settings, deps),
     logger: log,
-    onQueueWait: (ms) => metrics.observeQueueWait(ms / 1000),
-    onRestart: (_id, reason) => metrics.countRestart(reason),
+    onQueueWait: (ms) => metrics?.observeQueueWait(ms / 1000),
+    onRestart: (_id, reason) => metrics?.countRestart(reason),
   });
   log.info({ entry_script: settings.entryScript, model_dir: settings.modelDir, workers: workerCount, runtime: settings.runtime }, 'starting workers');
-  try {
-    await pool.start();
-  } catch (err) {
+  // The workers start first; the metrics and the HTTP server load meanwhile (a replica is ready that much sooner).
+  const starting = pool.start().then(() => undefined, (err: unknown) => ({ err }));
+  const [{ createInferenceMetrics }, { createInferenceServer }] = await Promise.all([import('./metrics.js'), import('./http/server.js')]);
+  metrics = createInferenceMetrics(() => ({ busy: pool.busy, workers: workerCount, queued: pool.queued }));
+  const started = await starting;
+  if (started !== undefined) {
+    const { err } = started;
     await pool.stop(0);
     if (!(err instanceof StartupError)) throw err;
     const { failure, workerId } = err;
