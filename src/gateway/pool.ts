@@ -1,9 +1,9 @@
 // One service's routing set: ready replicas with their in-flight counts, least-in-flight choice, send-ahead, a bounded FIFO wait, drains and the load integral.
 import { BerthError } from '../errors/catalogue.js';
-import type { Clock, TimerHandle } from '../targets/local/index.js';
+import type { Clock } from '../targets/local/index.js';
 import { aheadDepth, MIN_AHEAD_BUDGET_MS } from './send-ahead.js';
 import { WaitQueue, type Waiter } from './wait-queue.js';
-import { recallable, RoutedMember, Slot } from './pool-members.js';
+import { chooseMember, recallable, recallFor, RoutedMember, Slot } from './pool-members.js';
 import type { Endpoint, Lease, LoadSample, PoolHooks, PoolLimits } from './pool-types.js';
 
 export type { Endpoint, Lease, LoadSample, Member, PoolHooks, PoolLimits } from './pool-types.js';
@@ -18,8 +18,7 @@ const MAX_QUEUE = 10_000;
 
 export class ReplicaPool {
   private readonly members = new Map<string, RoutedMember>();
-  private readonly queue = new WaitQueue<PoolWaiter>();
-  private timer: TimerHandle | undefined;
+  private readonly queue: WaitQueue<PoolWaiter>;
   private turn = 0;
   private inFlightTotal = 0;
   /** Requests sent ahead and not started, across members. */
@@ -32,12 +31,11 @@ export class ReplicaPool {
   private readonly leaving = new Set<RoutedMember>();
   private readonly idleWaiters = new Set<() => void>();
   private readonly precise: () => number;
-  /** Set by pick(): whether the member it chose is full, so the request goes ahead. */
-  private pickedAhead = false;
 
   constructor(readonly service: string, private limits: PoolLimits, private readonly clock: Clock, private readonly hooks: PoolHooks = {}) {
     this.areaSince = this.lastChange = clock.now();
     this.precise = hooks.precise ?? (() => performance.now());
+    this.queue = new WaitQueue<PoolWaiter>(clock, (w, now) => w.reject(this.members.size === 0 ? this.noReplica() : this.overloaded(now - w.arrivedAt)));
   }
 
   setLimits(limits: PoolLimits): void {
@@ -179,8 +177,6 @@ export class ReplicaPool {
   /** Fails every waiting request with `err` (the service is gone or the control plane stops). */
   close(err: unknown): void {
     for (const w of this.queue.takeAll()) w.reject(err);
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
     for (const m of [...this.members.values()]) this.leave(m);
   }
 
@@ -196,20 +192,15 @@ export class ReplicaPool {
   private enqueue(arrivedAt: number, byArrival: boolean): Promise<Lease> {
     return new Promise<Lease>((resolve, reject) => {
       const w: PoolWaiter = { arrivedAt, deadline: arrivedAt + this.limits.maxWaitMs, resolve, reject };
-      if (!byArrival) this.queue.push(w);
-      else if (this.queue.insertByArrival(w) && this.timer !== undefined) {
-        // A new oldest waiter: its deadline comes first.
-        this.clock.clearTimeout(this.timer);
-        this.timer = undefined;
-      }
-      if (this.timer === undefined) this.arm();
+      if (byArrival) this.queue.insertByArrival(w);
+      else this.queue.push(w);
     });
   }
 
   private grant(m: RoutedMember, arrivedAt: number, deadline: number): Slot {
     this.track();
     const now = this.clock.now();
-    const ahead = this.pickedAhead;
+    const ahead = m.inFlight >= this.limits.maxConcurrent;
     const s = new Slot(m, arrivedAt, now, ahead ? Math.max(0, deadline - now) : undefined);
     m.inFlight += 1;
     this.inFlightTotal += 1;
@@ -241,35 +232,12 @@ export class ReplicaPool {
     this.aheadTotal -= 1;
   }
 
-  /**
-   * The routed member with the fewest requests in flight below the limit (the start rotates so idle replicas share the
-   * load); when all are full, the one with the fewest that can hold more ahead, if the request has wait left for it.
-   */
+  /** The member for the next request (see chooseMember); `budgetMs`: the request's wait left, for a place ahead. */
   private pick(budgetMs: number): RoutedMember | undefined {
     const n = this.members.size;
     if (n === 0) return undefined;
-    const start = this.turn++ % n;
-    const max = this.limits.maxConcurrent;
     const canWait = budgetMs >= MIN_AHEAD_BUDGET_MS && this.hooks.sendsAhead !== undefined;
-    let best: RoutedMember | undefined;
-    let ahead: RoutedMember | undefined;
-    let i = 0;
-    // Two passes over the insertion-ordered map emulate a rotated scan without building an array.
-    for (let pass = 0; pass < 2; pass++) {
-      i = 0;
-      for (const m of this.members.values()) {
-        const inRange = pass === 0 ? i >= start : i < start;
-        i++;
-        if (!inRange) continue;
-        if (m.inFlight < max) {
-          if (best === undefined || m.inFlight < best.inFlight) best = m;
-        } else if (canWait && best === undefined && (ahead === undefined || m.inFlight < ahead.inFlight) && m.inFlight < max + this.depth(m)) {
-          ahead = m;
-        }
-      }
-    }
-    this.pickedAhead = best === undefined && ahead !== undefined;
-    return best ?? ahead;
+    return chooseMember(this.members, this.turn++ % n, this.limits.maxConcurrent, canWait ? (m) => this.depth(m) : undefined);
   }
 
   /** How many requests `m` may hold beyond its running ones. */
@@ -282,57 +250,15 @@ export class ReplicaPool {
     for (let w = this.queue.peek(); w !== undefined; w = this.queue.peek()) {
       const m = this.pick(w.deadline - this.clock.now());
       if (m === undefined) return;
-      this.shift();
+      this.queue.shift();
       w.resolve(this.grant(m, w.arrivedAt, w.deadline));
     }
   }
 
-  /**
-   * Fairness: `m` is idle while requests wait in other replicas unstarted (behind a slow one, say), so some are asked
-   * back; those given back go to the queue at their arrival place, and from there to `m`.
-   */
+  /** Fairness: an idle `m` asks other replicas for requests waiting there unstarted (behind a slow one, say). */
   private rebalance(m: RoutedMember): void {
     if (this.aheadTotal === 0 || this.queue.length > 0 || !m.routed) return;
-    for (let k = 0; k < this.limits.maxConcurrent; k++) {
-      let from: Slot | undefined;
-      let most = 0;
-      for (const other of this.members.values()) {
-        if (other === m) continue;
-        const last = recallable(other.ahead);
-        if (last !== undefined && other.ahead.length > most) {
-          from = last;
-          most = other.ahead.length;
-        }
-      }
-      if (from === undefined) return;
-      from.recalling = true;
-      from.recall!();
-    }
-  }
-
-  private shift(): void {
-    this.queue.shift();
-    if (this.queue.length === 0 && this.timer !== undefined) {
-      this.clock.clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-  }
-
-  /** One timer, for the oldest waiter: waiters share the wait limit, so the queue's order is the order of their deadlines. */
-  private arm(): void {
-    const w = this.queue.peek();
-    if (w === undefined) return;
-    this.timer = this.clock.setTimeout(() => this.expire(), Math.max(0, w.deadline - this.clock.now()));
-  }
-
-  private expire(): void {
-    this.timer = undefined;
-    const now = this.clock.now();
-    for (let w = this.queue.peek(); w !== undefined && w.deadline <= now; w = this.queue.peek()) {
-      this.shift();
-      w.reject(this.members.size === 0 ? this.noReplica() : this.overloaded(now - w.arrivedAt));
-    }
-    if (this.timer === undefined) this.arm();
+    recallFor(m, this.members.values(), this.limits.maxConcurrent);
   }
 
   private noReplica(): BerthError {
