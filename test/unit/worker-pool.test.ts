@@ -155,11 +155,20 @@ test('a worker that dies is replaced with a new one under the same id', async ()
 
 // ---- requests the gateway sent ahead (an admission: their own wait budget, a call when a worker takes them) ----
 
-const sentAhead = (pool: WorkerPool, id: string, budgetMs: number, started: string[]) => {
+/** One sender (a channel connection) per events list: its flush is one function, as a connection's is. */
+const flushes = new Map<string[], () => void>();
+const sentAhead = (pool: WorkerPool, id: string, budgetMs: number, started: string[], events: string[] = []) => {
   let result: DispatchResult | undefined;
-  const ticket = pool.dispatch(request(id), (r) => { result = r; }, { waitBudgetMs: budgetMs, onStart: () => started.push(id) });
+  if (!flushes.has(events)) flushes.set(events, () => { events.push('flush'); });
+  const admission = {
+    waitBudgetMs: budgetMs,
+    onStart: () => { started.push(id); events.push(`start ${id}`); return true; },
+    flush: flushes.get(events)!,
+  };
+  const ticket = pool.dispatch(request(id), (r) => { result = r; }, admission);
   return { ticket, result: () => result };
 };
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 test('sent ahead: it waits in the pool (not in a slow worker\'s pipe) until a worker takes it, and can be withdrawn until then', async () => {
   const { pool, workers } = makePool(1, 10_000, 1);
@@ -183,18 +192,45 @@ test('sent ahead: it waits in the pool (not in a slow worker\'s pipe) until a wo
   await pool.stop(0);
 });
 
-test('sent ahead: a fast worker takes it into its pipe at once, with what is left of its budget', async () => {
+test('sent ahead: a fast worker gets it in its pipe; requests for a busy worker are announced together, once per turn, before any reaches it', async () => {
   const { pool, workers } = makePool(1, 10_000, 1);
   await pool.start();
-  workers[0]!.prefetch = 4;
+  const w = workers[0]!;
+  w.prefetch = 4;
+  const started: string[] = [];
+  const events: string[] = [];
+  const exec = w.execute.bind(w);
+  w.execute = (r, t, done, budget) => { events.push(`worker ${r.requestId}`); exec(r, t, done, budget); };
+  sentAhead(pool, 'a', 5000, started, events);
+  assert.deepEqual(events, ['start a', 'flush', 'worker a'], 'a free worker: announced and sent at once');
+  sentAhead(pool, 'b', 5000, started, events);
+  sentAhead(pool, 'c', 300, started, events);
+  assert.deepEqual(started, ['a'], 'b and c wait for the end of the turn');
+  await turn();
+  assert.deepEqual(events.slice(3), ['start b', 'start c', 'flush', 'worker b', 'worker c'], 'one flush for both, before either reaches the worker');
+  const budget = w.budgets[2]!;
+  assert.ok(budget <= 300 && budget > 250, `c has what is left of its budget (${budget})`);
+  w.finish();
+  w.finish();
+  w.finish();
+  await pool.stop(0);
+});
+
+test('sent ahead: a request staged for a busy worker can still be withdrawn; one whose sender is gone is dropped unrun', async () => {
+  const { pool, workers } = makePool(1, 10_000, 1);
+  await pool.start();
+  const w = workers[0]!;
+  w.prefetch = 4;
   const started: string[] = [];
   sentAhead(pool, 'a', 5000, started);
-  sentAhead(pool, 'b', 300, started);
-  assert.deepEqual(started, ['a', 'b']);
-  const budget = workers[0]!.budgets[1]!;
-  assert.ok(budget <= 300 && budget > 250, String(budget));
-  workers[0]!.finish();
-  workers[0]!.finish();
+  const b = sentAhead(pool, 'b', 5000, started);
+  assert.equal(pool.withdraw(b.ticket), true, 'staged, not announced: it can go elsewhere');
+  let gone = false;
+  pool.dispatch(request('c'), () => assert.fail('c is not answered'), { waitBudgetMs: 5000, onStart: () => { gone = true; return false; }, flush: () => undefined });
+  await turn();
+  assert.equal(gone, true);
+  assert.deepEqual(w.received, ['a'], 'neither b nor c reached the worker');
+  w.finish();
   await pool.stop(0);
 });
 

@@ -93,14 +93,15 @@ class ChannelConnection {
   }
 
   /**
-   * A notice that must leave before anything else happens: STARTED goes out before the worker gets the request, so a
-   * replica that dies from then on cannot have started a request the gateway believes unstarted (and sends elsewhere).
+   * Sends what was written in this turn at once. STARTED notices leave this way before their requests reach a worker,
+   * so a replica that dies from then on cannot have started a request the gateway believes unstarted (and sends
+   * elsewhere).
    */
-  private sendNow(id: number, word: string): void {
-    this.send(id, word, '');
+  readonly flush = (): void => {
+    if (!this.corked || this.socket.destroyed) return;
     this.socket.uncork();
     this.socket.cork();
-  }
+  };
 
   /** The gateway hung up (or this replica is going): requests still waiting will be sent elsewhere, so none may start here. */
   closed(): void {
@@ -135,8 +136,13 @@ class ChannelConnection {
     const ahead: SentAhead = {
       waitBudgetMs: Math.max(0, Number(budget) || 0),
       onStart: () => {
-        if (this.waiting.delete(id)) this.sendNow(id, STARTED);
+        if (!this.waiting.delete(id)) return true; // announced already (it went back to the queue when a worker died)
+        // The gateway is gone: it sends this request elsewhere, so it must not run here.
+        if (this.socket.destroyed) return false;
+        this.send(id, STARTED, '');
+        return true;
       },
+      flush: this.flush,
       onUnstarted: (why) => {
         this.waiting.delete(id);
         this.send(id, why === 'expired' ? EXPIRED : NOT_STARTED, '');

@@ -1,6 +1,7 @@
 // Dispatches scoring requests to workers: least busy first, FIFO queue with a bounded wait, restarts dead workers.
 import type { Logger } from 'pino';
 import { Fifo } from './fifo.js';
+import { StagedHandOver } from './hand-over.js';
 import type { ScoreOutcome, ScoreRequest, Worker, WorkerPhase } from '../runtime/types.js';
 
 /**
@@ -19,7 +20,10 @@ export type DispatchResult =
  */
 export interface Admission {
   readonly waitBudgetMs: number;
-  readonly onStart: () => void;
+  /** Writes the request's STARTED notice as a worker is about to get it; false when its sender is gone (it is dropped). */
+  readonly onStart: () => boolean;
+  /** Sends the notices written so far at once: the worker must not get a request before its notice has left. */
+  readonly flush: () => void;
 }
 
 /** A request the pool holds (queued or handed to a worker); `withdraw()` takes it back while it is still queued. */
@@ -68,6 +72,7 @@ export class WorkerPool {
   private stopping = false;
   private readonly failedRestarts = new Map<number, number>();
   private readonly now: () => number;
+  private readonly handOver = new StagedHandOver<Waiting>((worker, w) => this.execute(worker, w), () => { this.running--; });
 
   constructor(private readonly options: WorkerPoolOptions) {
     this.now = options.now ?? (() => performance.now());
@@ -113,7 +118,10 @@ export class WorkerPool {
 
   /** Takes a queued request back unstarted (its `done` is not called); false once it was handed to a worker. */
   withdraw(ticket: Ticket): boolean {
-    return this.queue.remove(ticket as Waiting);
+    if (this.queue.remove(ticket as Waiting)) return true;
+    if (!this.handOver.withdraw(ticket as Waiting)) return false;
+    this.running--;
+    return true;
   }
 
   /** Stops the workers once in-flight requests finished or `graceMs` passed. */
@@ -130,12 +138,34 @@ export class WorkerPool {
     await Promise.all(this.workers.map((w) => w.stop()));
   }
 
-  /** A request sent ahead to a busy worker may wait only what is left of its budget. */
+  /**
+   * Hands the request to `worker`. One the gateway sent ahead is announced first (STARTED); for a busy worker that is
+   * done once per turn for all of them (StagedHandOver), for a free one at once.
+   */
   private run(worker: Worker, w: Waiting): void {
     this.running++;
+    if (w.admission !== undefined) {
+      if (this.load(worker) >= worker.capacity) return this.handOver.stage(worker, w);
+      if (!w.admission.onStart()) {
+        this.running--;
+        return;
+      }
+      w.admission.flush();
+    }
+    this.execute(worker, w);
+  }
+
+  /** A request sent ahead to a busy worker may wait only what is left of its budget. */
+  private execute(worker: Worker, w: Waiting): void {
+    if (worker.phase !== 'ready') {
+      // Its worker died while it was staged: back to the front of the queue, as for a request a dead worker never started.
+      this.running--;
+      this.queue.putBack(w, (other) => other.enqueued > w.enqueued);
+      this.scheduleExpiry(w.deadline);
+      return this.drain();
+    }
     const ahead = worker.inFlight >= worker.capacity;
     const budget = ahead ? Math.max(0, w.deadline - this.now()) : undefined;
-    w.admission?.onStart();
     worker.execute(w.request, this.options.scoringTimeoutMs, (outcome) => {
       this.running--;
       if (outcome.kind === 'requeue') {
@@ -151,6 +181,11 @@ export class WorkerPool {
     }, budget);
   }
 
+  /** Requests a worker holds, and those staged for it. */
+  private load(worker: Worker): number {
+    return worker.inFlight + this.handOver.count(worker);
+  }
+
   /**
    * A free worker within the concurrency limit, least busy first; else a busy one with room to take a request
    * ahead, so it starts the next request without waiting for this process to hand it over. `sentAhead`: a request
@@ -158,15 +193,18 @@ export class WorkerPool {
    */
   private pickWorker(sentAhead: boolean): Worker | undefined {
     let free: Worker | undefined;
+    let freeLoad = 0;
     let ahead: Worker | undefined;
+    let aheadLoad = 0;
     let runningNow = 0;
     for (const w of this.workers) {
-      runningNow += Math.min(w.inFlight, w.capacity);
+      const load = this.load(w);
+      runningNow += Math.min(load, w.capacity);
       if (w.phase !== 'ready') continue;
-      if (w.inFlight < w.capacity) {
-        if (free === undefined || w.inFlight < free.inFlight) free = w;
-      } else if (w.inFlight < w.capacity + w.prefetch && (!sentAhead || w.prefetch >= HANDED_AHEAD_MIN_PREFETCH) && (ahead === undefined || w.inFlight < ahead.inFlight)) {
-        ahead = w;
+      if (load < w.capacity) {
+        if (free === undefined || load < freeLoad) [free, freeLoad] = [w, load];
+      } else if (load < w.capacity + w.prefetch && (!sentAhead || w.prefetch >= HANDED_AHEAD_MIN_PREFETCH) && (ahead === undefined || load < aheadLoad)) {
+        [ahead, aheadLoad] = [w, load];
       }
     }
     return free !== undefined && runningNow < this.options.maxConcurrent ? free : ahead;
