@@ -180,9 +180,11 @@ export class ReplicaPool {
     for (const m of [...this.members.values()]) this.leave(m);
   }
 
+  /** How long the oldest request waiting for a slot has waited: in the queue, or sent ahead and not started yet. */
   private oldestWaitMs(): number {
-    const w = this.queue.peek();
-    return w === undefined ? 0 : this.clock.now() - w.arrivedAt;
+    let oldest = this.queue.peek()?.arrivedAt ?? Number.POSITIVE_INFINITY;
+    if (this.aheadTotal > 0) for (const m of this.members.values()) oldest = Math.min(oldest, m.ahead[0]?.arrivedAt ?? oldest);
+    return oldest === Number.POSITIVE_INFINITY ? 0 : this.clock.now() - oldest;
   }
 
   private queueLength(): number {

@@ -52,7 +52,7 @@ test('a request goes ahead only once every replica is full, to one that takes se
   const next = await waiting;
   assert.equal(where(next), 'a+', 'a frees a place ahead');
   assert.equal(next.aheadBudgetMs, 300, 'with what is left of its 500 ms');
-  assert.deepEqual(p.snapshot(), { ready: 2, inFlight: 3, queued: 0, oldestWaitMs: 0 });
+  assert.deepEqual(p.snapshot(), { ready: 2, inFlight: 3, queued: 0, oldestWaitMs: 200 }, 'the one ahead on a still waits');
 });
 
 test('a fast replica is sent more ahead, as its service time says', () => {
@@ -161,4 +161,15 @@ test('a request that expired in a replica is released and answered SERVICE_OVERL
   const err = p.expired(ahead);
   assert.deepEqual([err.code, err.params.waitMs], ['SERVICE_OVERLOADED', 500]);
   assert.equal(p.snapshot().inFlight, 1);
+});
+
+test('a request waiting ahead in a replica counts as waiting for the autoscaler\'s early trigger', async () => {
+  const { p, clock } = pool();
+  p.setMembers([ep('a')]);
+  sync(p.acquire());
+  const ahead = sync(p.acquire());
+  await clock.advance(120);
+  assert.deepEqual(p.snapshot(), { ready: 1, inFlight: 2, queued: 0, oldestWaitMs: 120 });
+  p.started(ahead);
+  assert.equal(p.snapshot().oldestWaitMs, 0, 'once it started it waits no more');
 });
