@@ -252,3 +252,25 @@ test('sent ahead: its own budget, shorter than the pool\'s wait, ends it unstart
   workers[0]!.finish();
   await stopping;
 });
+
+test('sent ahead: staged for a worker whose room ahead shrank before the hand-over, it goes back to the queue instead of being refused', async () => {
+  const { pool, workers } = makePool(1, 10_000, 1);
+  await pool.start();
+  const w = workers[0]!;
+  w.prefetch = 4;
+  const started: string[] = [];
+  sentAhead(pool, 'a', 5000, started);
+  const b = sentAhead(pool, 'b', 5000, started);
+  const c = sentAhead(pool, 'c', 5000, started);
+  w.prefetch = 1; // its recent run time grew: it takes one ahead now
+  await turn();
+  assert.deepEqual(w.received, ['a', 'b'], 'never more than capacity + prefetch in the worker');
+  assert.equal(pool.queued, 1, 'c waits in the queue');
+  assert.equal(c.result(), undefined, 'not failed');
+  w.finish();
+  w.finish(); // a and b: the worker is free, and takes c at once (a slow worker gets nothing from the gateway ahead)
+  assert.deepEqual(w.received, ['a', 'b', 'c']);
+  w.finish();
+  assert.deepEqual([b.result()?.kind, c.result()?.kind], ['ok', 'ok']);
+  await pool.stop(0);
+});

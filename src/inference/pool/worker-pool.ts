@@ -157,8 +157,9 @@ export class WorkerPool {
 
   /** A request sent ahead to a busy worker may wait only what is left of its budget. */
   private execute(worker: Worker, w: Waiting): void {
-    if (worker.phase !== 'ready') {
-      // Its worker died while it was staged: back to the front of the queue, as for a request a dead worker never started.
+    if (worker.phase !== 'ready' || worker.inFlight >= worker.capacity + worker.prefetch) {
+      // Staged for a worker that died meanwhile, or whose room ahead shrank (its recent run time grew): back to the
+      // front of the queue, as for a request a dead worker never started.
       this.running--;
       this.queue.putBack(w, (other) => other.enqueued > w.enqueued);
       this.scheduleExpiry(w.deadline);
