@@ -21,6 +21,9 @@ export interface Pending {
   readonly started: (() => void) | undefined;
 }
 
+/** A started request's timeout may fire up to this fraction of it late (2 s margin on top of it anyway). */
+const LATENESS_DIVISOR = 16;
+
 export class ChannelPending {
   private readonly map = new Map<number, Pending>();
   private expiry: NodeJS.Timeout | undefined;
@@ -46,7 +49,7 @@ export class ChannelPending {
     if (p === undefined || !p.waiting) return;
     p.waiting = false;
     p.deadline = this.now() + p.timeoutMs;
-    this.arm(p.deadline);
+    this.arm(p.deadline, p.timeoutMs / LATENESS_DIVISOR);
     p.started?.();
   }
 
@@ -73,9 +76,14 @@ export class ChannelPending {
     }
   }
 
-  /** One timer, at the earliest deadline: a service's requests share one timeout, so that is mostly the oldest. */
-  private arm(deadline: number): void {
-    if (deadline >= this.expiryAt) return;
+  /**
+   * One timer, at the earliest deadline: a service's requests share one timeout, so that is mostly the oldest. A
+   * deadline at most `slack` before the armed one waits for it (served that much late at most): a request sent ahead
+   * gets a deadline slightly earlier than the armed one when it starts, and a timer moved for each would cost a
+   * timer's allocation per request.
+   */
+  private arm(deadline: number, slack = 0): void {
+    if (deadline >= this.expiryAt - slack) return;
     clearTimeout(this.expiry);
     this.expiryAt = deadline;
     this.expiry = setTimeout(() => this.expire(), Math.max(0, deadline - this.now()) + 1);

@@ -159,7 +159,7 @@ export class Upstreams {
             resolve(o);
           };
           const id = channel.send(method, path, r.headers, body ?? EMPTY, timeoutMs, settle, budgetMs === undefined ? undefined : { budgetMs, started: hooks.started });
-          if (id !== 0 && budgetMs !== undefined) lease.recall = () => channel.cancel(id);
+          if (id !== 0 && budgetMs !== undefined) lease.recall = recallOf(channel, id);
         });
         if (outcome.ok || outcome.kind !== 'unsupported') {
           if (outcome.ok || (outcome.kind !== 'refused' && outcome.kind !== 'not_started')) hooks.done();
@@ -242,6 +242,15 @@ export class Upstreams {
     }
     return p;
   }
+}
+
+/**
+ * The call that asks for a request sent ahead back. Made here, not where the request is sent: a closure there would
+ * share its scope's context (the request, its reply's promise, the caller's hooks) and keep all of that alive for as
+ * long as the lease holds it, which tripled the gateway's young-generation GC pauses under load.
+ */
+function recallOf(channel: ReplicaChannel, id: number): () => void {
+  return () => channel.cancel(id);
 }
 
 function fromChannel(o: ChannelOutcome): AttemptResult {

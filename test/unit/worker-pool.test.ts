@@ -164,6 +164,7 @@ const sentAhead = (pool: WorkerPool, id: string, budgetMs: number, started: stri
     waitBudgetMs: budgetMs,
     onStart: () => { started.push(id); events.push(`start ${id}`); return true; },
     flush: flushes.get(events)!,
+    gone: () => false,
   };
   const ticket = pool.dispatch(request(id), (r) => { result = r; }, admission);
   return { ticket, result: () => result };
@@ -192,7 +193,7 @@ test('sent ahead: it waits in the pool (not in a slow worker\'s pipe) until a wo
   await pool.stop(0);
 });
 
-test('sent ahead: a fast worker gets it in its pipe; requests for a busy worker are announced together, once per turn, before any reaches it', async () => {
+test('sent ahead: a fast worker gets it in its pipe; requests for a busy worker reach it at the end of the turn, after their notices left', async () => {
   const { pool, workers } = makePool(1, 10_000, 1);
   await pool.start();
   const w = workers[0]!;
@@ -202,10 +203,10 @@ test('sent ahead: a fast worker gets it in its pipe; requests for a busy worker 
   const exec = w.execute.bind(w);
   w.execute = (r, t, done, budget) => { events.push(`worker ${r.requestId}`); exec(r, t, done, budget); };
   sentAhead(pool, 'a', 5000, started, events);
-  assert.deepEqual(events, ['start a', 'flush', 'worker a'], 'a free worker: announced and sent at once');
+  assert.deepEqual(events, ['start a', 'flush', 'worker a'], 'a free worker: announced, sent, then handed over at once');
   sentAhead(pool, 'b', 5000, started, events);
   sentAhead(pool, 'c', 300, started, events);
-  assert.deepEqual(started, ['a'], 'b and c wait for the end of the turn');
+  assert.deepEqual(events.slice(3), ['start b', 'start c'], 'announced now, handed over at the end of the turn');
   await turn();
   assert.deepEqual(events.slice(3), ['start b', 'start c', 'flush', 'worker b', 'worker c'], 'one flush for both, before either reaches the worker');
   const budget = w.budgets[2]!;
@@ -216,7 +217,7 @@ test('sent ahead: a fast worker gets it in its pipe; requests for a busy worker 
   await pool.stop(0);
 });
 
-test('sent ahead: a request staged for a busy worker can still be withdrawn; one whose sender is gone is dropped unrun', async () => {
+test('sent ahead: once announced it cannot be withdrawn; one whose sender is gone before the hand-over is dropped unrun', async () => {
   const { pool, workers } = makePool(1, 10_000, 1);
   await pool.start();
   const w = workers[0]!;
@@ -224,12 +225,16 @@ test('sent ahead: a request staged for a busy worker can still be withdrawn; one
   const started: string[] = [];
   sentAhead(pool, 'a', 5000, started);
   const b = sentAhead(pool, 'b', 5000, started);
-  assert.equal(pool.withdraw(b.ticket), true, 'staged, not announced: it can go elsewhere');
-  let gone = false;
-  pool.dispatch(request('c'), () => assert.fail('c is not answered'), { waitBudgetMs: 5000, onStart: () => { gone = true; return false; }, flush: () => undefined });
+  assert.equal(pool.withdraw(b.ticket), false, 'its STARTED is written: it runs here');
+  let senderGone = false;
+  pool.dispatch(request('c'), () => assert.fail('c is not answered'), { waitBudgetMs: 5000, onStart: () => true, flush: () => undefined, gone: () => senderGone });
+  let refused = false;
+  pool.dispatch(request('d'), () => assert.fail('d is not answered'), { waitBudgetMs: 5000, onStart: () => { refused = true; return false; }, flush: () => undefined, gone: () => true });
+  assert.equal(refused, true);
+  senderGone = true; // the connection broke before the end of the turn
   await turn();
-  assert.equal(gone, true);
-  assert.deepEqual(w.received, ['a'], 'neither b nor c reached the worker');
+  assert.deepEqual(w.received, ['a', 'b'], 'neither c nor d reached the worker');
+  w.finish();
   w.finish();
   await pool.stop(0);
 });

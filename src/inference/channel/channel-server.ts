@@ -143,6 +143,7 @@ class ChannelConnection {
         return true;
       },
       flush: this.flush,
+      gone: () => this.socket.destroyed,
       onUnstarted: (why) => {
         this.waiting.delete(id);
         this.send(id, why === 'expired' ? EXPIRED : NOT_STARTED, '');

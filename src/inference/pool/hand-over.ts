@@ -1,20 +1,22 @@
-// Requests the gateway sent ahead, handed to busy workers once per event-loop turn: their STARTED notices leave in one write before any reaches a worker.
+// Requests the gateway sent ahead, handed to busy workers at the end of the event-loop turn, after their STARTED notices have left with the turn's other frames.
 import type { Worker } from '../runtime/types.js';
 
 /** What the pool knows of a request the gateway sent ahead (see Admission in worker-pool.ts). */
 export interface Announced {
   readonly admission: {
-    /** Writes the request's STARTED notice; false when its sender is gone (then it must not run). */
-    onStart(): boolean;
-    /** Sends what was written, now. */
+    /** Sends what was written so far at once (nothing when it already went). */
     flush(): void;
+    /** Its sender is gone: it is sent elsewhere, so it must not run here. */
+    gone(): boolean;
   } | undefined;
 }
 
 /**
- * A request for a busy worker does not need to reach it at once (the worker has its current one to finish), so it is
- * staged: at the end of the turn every staged request's notice is written, each sender flushed once, and only then are
- * they handed over. Under load that is one write for many notices instead of one each.
+ * A request for a busy worker does not need to reach it at once (the worker has its current one to finish). Its
+ * STARTED notice is written when it is staged; the connection sends it with everything else it wrote in this turn, in
+ * one write at the turn's end; only then, in the same phase of the loop but after that write, does the worker get the
+ * request. (Each sender is flushed first all the same, in case its write has not gone yet.) Under load that is one
+ * write per turn for answers and notices together, instead of one more for each notice.
  */
 export class StagedHandOver<T extends Announced> {
   private staged: Array<{ readonly worker: Worker; readonly item: T }> = [];
@@ -22,9 +24,9 @@ export class StagedHandOver<T extends Announced> {
   private scheduled = false;
 
   constructor(
-    /** Hands `item` to `worker` (whose notice has left). */
+    /** Hands `item` to `worker`. */
     private readonly execute: (worker: Worker, item: T) => void,
-    /** `item`'s sender is gone: it is dropped unrun. */
+    /** `item`'s sender went away before the hand-over: it is dropped unrun. */
     private readonly dropped: (item: T) => void,
   ) {}
 
@@ -33,42 +35,27 @@ export class StagedHandOver<T extends Announced> {
     return this.counts.get(worker) ?? 0;
   }
 
+  /** Stages `item` (whose STARTED notice has just been written) for `worker`. */
   stage(worker: Worker, item: T): void {
     this.staged.push({ worker, item });
     this.counts.set(worker, this.count(worker) + 1);
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(() => this.handOver());
     }
   }
 
-  /** Takes a staged request back (no notice was written for it yet); false when it is not staged. */
-  withdraw(item: T): boolean {
-    const i = this.staged.findIndex((s) => s.item === item);
-    if (i < 0) return false;
-    const { worker } = this.staged[i]!;
-    this.staged.splice(i, 1);
-    this.counts.set(worker, this.count(worker) - 1);
-    return true;
-  }
-
-  private flush(): void {
+  private handOver(): void {
     this.scheduled = false;
     const batch = this.staged;
     this.staged = [];
     this.counts.clear();
-    const go: Array<{ readonly worker: Worker; readonly item: T }> = [];
     const senders = new Set<() => void>();
-    for (const s of batch) {
-      const admission = s.item.admission!;
-      if (!admission.onStart()) {
-        this.dropped(s.item);
-        continue;
-      }
-      senders.add(admission.flush);
-      go.push(s);
-    }
+    for (const { item } of batch) senders.add(item.admission!.flush);
     for (const flush of senders) flush();
-    for (const { worker, item } of go) this.execute(worker, item);
+    for (const { worker, item } of batch) {
+      if (item.admission!.gone()) this.dropped(item);
+      else this.execute(worker, item);
+    }
   }
 }

@@ -24,6 +24,8 @@ export interface Admission {
   readonly onStart: () => boolean;
   /** Sends the notices written so far at once: the worker must not get a request before its notice has left. */
   readonly flush: () => void;
+  /** Its sender is gone (the request will run elsewhere). */
+  readonly gone: () => boolean;
 }
 
 /** A request the pool holds (queued or handed to a worker); `withdraw()` takes it back while it is still queued. */
@@ -118,10 +120,7 @@ export class WorkerPool {
 
   /** Takes a queued request back unstarted (its `done` is not called); false once it was handed to a worker. */
   withdraw(ticket: Ticket): boolean {
-    if (this.queue.remove(ticket as Waiting)) return true;
-    if (!this.handOver.withdraw(ticket as Waiting)) return false;
-    this.running--;
-    return true;
+    return this.queue.remove(ticket as Waiting);
   }
 
   /** Stops the workers once in-flight requests finished or `graceMs` passed. */
@@ -139,17 +138,18 @@ export class WorkerPool {
   }
 
   /**
-   * Hands the request to `worker`. One the gateway sent ahead is announced first (STARTED); for a busy worker that is
-   * done once per turn for all of them (StagedHandOver), for a free one at once.
+   * Hands the request to `worker`. One the gateway sent ahead is announced first (STARTED), and reaches the worker only
+   * once the notice has left: a busy worker's at the end of the turn, with the turn's other frames (StagedHandOver); a
+   * free worker's at once, after a write of its own.
    */
   private run(worker: Worker, w: Waiting): void {
     this.running++;
     if (w.admission !== undefined) {
-      if (this.load(worker) >= worker.capacity) return this.handOver.stage(worker, w);
       if (!w.admission.onStart()) {
         this.running--;
         return;
       }
+      if (this.load(worker) >= worker.capacity) return this.handOver.stage(worker, w);
       w.admission.flush();
     }
     this.execute(worker, w);
