@@ -43,14 +43,22 @@ export class ChannelPending {
     return this.map.get(id)?.waiting === true;
   }
 
-  /** A request sent ahead started: its scoring timeout runs from now. */
-  start(id: number): void {
-    const p = this.map.get(id);
-    if (p === undefined || !p.waiting) return;
-    p.waiting = false;
-    p.deadline = this.now() + p.timeoutMs;
-    this.arm(p.deadline, p.timeoutMs / LATENESS_DIVISOR);
-    p.started?.();
+  /**
+   * STARTED for `id`: it, and every request sent ahead before it that is still here, has started (a replica's workers
+   * take them in the order they were sent). Their scoring timeout runs from now.
+   */
+  startThrough(id: number): void {
+    if (!this.map.has(id)) return;
+    const now = this.now();
+    for (const [pid, p] of this.map) {
+      if (p.waiting) {
+        p.waiting = false;
+        p.deadline = now + p.timeoutMs;
+        this.arm(p.deadline, p.timeoutMs / LATENESS_DIVISOR);
+        p.started?.();
+      }
+      if (pid === id) return;
+    }
   }
 
   settle(id: number, outcome: ChannelOutcome): void {

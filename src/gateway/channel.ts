@@ -189,7 +189,7 @@ export class ReplicaChannel {
 
   private answer(id: number, meta: string[], body: Buffer): void {
     const first = meta[0] ?? '';
-    if (this.sendAhead && first === STARTED) return this.pending.start(id);
+    if (this.sendAhead && first === STARTED) return this.pending.startThrough(id);
     if (this.sendAhead && first === NOT_STARTED) return this.pending.settle(id, { ok: false, kind: 'not_started', detail: 'the replica gave the request back unstarted' });
     if (this.sendAhead && first === EXPIRED) return this.pending.settle(id, { ok: false, kind: 'expired', detail: 'its wait for a slot in the replica ran out' });
     this.pending.settle(id, { ok: true, status: Number(first), headers: meta.slice(1), body });

@@ -20,7 +20,7 @@ const log = pino({ level: 'silent' });
 class HeldWorker implements Worker {
   readonly id = 1;
   readonly capacity = 1;
-  readonly prefetch = 1;
+  prefetch = 1;
   phase: WorkerPhase = 'starting';
   readonly received: string[] = [];
   private readonly pending: Array<{ body: string; done: (o: ScoreOutcome) => void }> = [];
@@ -198,4 +198,42 @@ test('a replica without send-ahead: plain berth-score-1 frames, nothing sent ahe
   r.worker.finish();
   assert.deepEqual([kind(await a.outcome), kind(await b.outcome)], ['200 A', '200 B']);
   assert.equal(b.started(), false, 'no notices from an older replica');
+});
+
+test('one STARTED notice says that a request and every earlier one sent ahead has started', async (t) => {
+  const r = await replica();
+  t.after(() => r.close());
+  r.worker.prefetch = 4; // a fast worker: requests sent ahead go into its pipe
+  // A bare client speaking the protocol, to see the frames themselves.
+  const { connect } = await import('node:net');
+  const { CHANNEL_PATH, CHANNEL_PROTOCOL, FEATURES_HEADER, SEND_AHEAD, FrameReader, encodeFrame, joinMeta } = await import('../../src/inference/channel/frames.js');
+  const url = new URL(r.url);
+  const socket = connect(Number(url.port), url.hostname);
+  t.after(() => socket.destroy());
+  const frames: Array<[number, string]> = [];
+  const reader = new FrameReader((id, meta) => frames.push([id, meta[0]!]));
+  let upgraded = false;
+  let head = '';
+  socket.on('data', (chunk: Buffer) => {
+    if (upgraded) return reader.push(chunk);
+    head += chunk.toString('latin1');
+    const end = head.indexOf('\r\n\r\n');
+    if (end < 0) return;
+    upgraded = true;
+    assert.match(head, new RegExp(`${FEATURES_HEADER}: ${SEND_AHEAD}`, 'i'));
+    const rest = Buffer.from(head.slice(end + 4), 'latin1');
+    if (rest.length > 0) reader.push(rest);
+  });
+  socket.write(`GET ${CHANNEL_PATH} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: ${CHANNEL_PROTOCOL}\r\n${FEATURES_HEADER}: ${SEND_AHEAD}\r\n\r\n`);
+  await until(() => upgraded, 'the upgrade');
+  const req = (id: number, budget: string, body: string): Buffer => encodeFrame(id, joinMeta(['POST', '/score', budget, 'content-type', 'application/json']), body);
+  socket.write(req(1, '', 'A'));
+  await until(() => r.worker.received.length === 1, 'A running');
+  // Three sent ahead in one write: the worker takes them in one turn, and one notice covers them all.
+  socket.write(Buffer.concat([req(2, '5000', 'B'), req(3, '5000', 'C'), req(4, '5000', 'D')]));
+  await until(() => r.worker.received.length === 4, 'B, C and D in the worker\'s pipe');
+  await until(() => frames.some(([, word]) => word === 'STARTED'), 'the notice');
+  assert.deepEqual(frames.filter(([, word]) => word === 'STARTED'), [[4, 'STARTED']]);
+  for (let i = 0; i < 4; i++) r.worker.finish();
+  await until(() => frames.filter(([, word]) => word === '200').length === 4, 'the answers');
 });

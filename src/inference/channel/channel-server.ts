@@ -62,9 +62,12 @@ class ChannelConnection {
   private readonly reader: FrameReader;
   private corked = false;
   private readonly uncork = (): void => {
+    this.writeStarted();
     this.corked = false;
     this.socket.uncork();
   };
+  /** The last request sent ahead that a worker took and the gateway has not heard of yet (see writeStarted). */
+  private startedThrough: number | undefined;
   /** Requests sent ahead that no worker has taken yet: the gateway may ask for them back. */
   private readonly waiting = new Map<number, { ticket: Ticket | undefined }>();
 
@@ -84,24 +87,39 @@ class ChannelConnection {
   /** Frames written in one turn of the event loop leave in one write. */
   send(id: number, meta: string, body: Buffer | string): void {
     if (this.socket.destroyed) return;
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      setImmediate(this.uncork);
-    }
+    this.corkForTurn();
     this.socket.write(encodeFrame(id, meta, body));
   }
 
   /**
-   * Sends what was written in this turn at once. STARTED notices leave this way before their requests reach a worker,
-   * so a replica that dies from then on cannot have started a request the gateway believes unstarted (and sends
-   * elsewhere).
+   * Sends what was written in this turn at once, STARTED included: it leaves this way before its requests reach a
+   * worker, so a replica that dies from then on cannot have started a request the gateway believes unstarted (and
+   * sends elsewhere).
    */
   readonly flush = (): void => {
     if (!this.corked || this.socket.destroyed) return;
+    this.writeStarted();
     this.socket.uncork();
     this.socket.cork();
   };
+
+  private corkForTurn(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.socket.cork();
+    setImmediate(this.uncork);
+  }
+
+  /**
+   * One STARTED notice for all the requests sent ahead that workers took since the last one: workers take them in the
+   * order they came, so the latest one's id says that it and every earlier one still here has started.
+   */
+  private writeStarted(): void {
+    const id = this.startedThrough;
+    if (id === undefined || this.socket.destroyed) return;
+    this.startedThrough = undefined;
+    this.socket.write(encodeFrame(id, STARTED, ''));
+  }
 
   /** The gateway hung up (or this replica is going): requests still waiting will be sent elsewhere, so none may start here. */
   closed(): void {
@@ -139,7 +157,8 @@ class ChannelConnection {
         if (!this.waiting.delete(id)) return true; // announced already (it went back to the queue when a worker died)
         // The gateway is gone: it sends this request elsewhere, so it must not run here.
         if (this.socket.destroyed) return false;
-        this.send(id, STARTED, '');
+        this.startedThrough = id;
+        this.corkForTurn();
         return true;
       },
       flush: this.flush,
