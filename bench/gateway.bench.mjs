@@ -9,6 +9,7 @@ import { startPlane } from './lib/plane.mjs';
 import { installCleanupHandlers, startProcess } from './lib/procs.mjs';
 import { runLoad } from './lib/run-load.mjs';
 import { timeDeploy } from './lib/deploy-timing.mjs';
+import { wrkVersion } from './lib/wrk.mjs';
 import { measureReferences } from './lib/gateway-references.mjs';
 import { defaultsMarkdown, TARGETS } from './lib/gateway-report.mjs';
 
@@ -22,8 +23,8 @@ const USAGE = `Usage: npm run bench:gateway -- [options]
   --connections N   concurrent keep-alive connections     (default 16)
   --rounds N        rounds; medians are reported          (default 3)
   --deploys N       timed deploys onto the running plane  (default 5)
-  --loadgen NAME    load generator for the peak runs: autocannon or wrk (the fixed-rate runs use autocannon)
-                                                          (default autocannon)
+  --loadgen NAME    load generator for the peak runs: wrk (C, the lighter of the two on a machine shared with the
+                    servers) or autocannon (Node); the fixed-rate runs use autocannon (default wrk when installed)
   --python PATH     Python of berth serve and the replicas (default /usr/bin/python3)
   --references      also measure the wide gateway (max concurrent = connections) against a bare Node proxy and
                     TCP relays in front of the same berth serve (the cost of any hop on this machine)
@@ -32,7 +33,7 @@ const USAGE = `Usage: npm run bench:gateway -- [options]
   --quick           --warmup 1 --duration 3 --rounds 1 --deploys 2 (for trying things out, not a measurement)`;
 
 function parse(argv) {
-  const o = { durationS: 10, warmupS: 2, connections: 16, rounds: 3, deploys: 5, loadgen: 'autocannon', python: '/usr/bin/python3', references: false, quietWaitS: 30, out: path.join(repoRoot, 'bench/results/gateway-latest.json') };
+  const o = { durationS: 10, warmupS: 2, connections: 16, rounds: 3, deploys: 5, loadgen: wrkVersion() === null ? 'autocannon' : 'wrk', python: '/usr/bin/python3', references: false, quietWaitS: 30, out: path.join(repoRoot, 'bench/results/gateway-latest.json') };
   const args = [...argv];
   while (args.length) {
     const a = args.shift();

@@ -5,7 +5,7 @@
  * the others: what the replica finishes within this time, as berth serve does for its workers' pipes.
  */
 export const AHEAD_WAIT_MS = 1;
-export const MAX_AHEAD = 8;
+export const MAX_AHEAD = 16;
 /** A request with less of its wait left than this is not sent ahead: it would only expire in the replica. */
 export const MIN_AHEAD_BUDGET_MS = 1;
 /** Weight of the newest sample in the running average (about the last ten requests count). */
