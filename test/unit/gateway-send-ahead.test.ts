@@ -60,7 +60,7 @@ test('a fast replica is sent more ahead, as its service time says', () => {
   p.setMembers([ep('a')]);
   for (let i = 0; i < 20; i++) {
     const l = sync(p.acquire());
-    tick(0.1);
+    tick(0.01);
     p.release(l);
   }
   const held = [sync(p.acquire())];
