@@ -10,6 +10,7 @@ import { installCleanupHandlers, startProcess } from './lib/procs.mjs';
 import { runLoad } from './lib/run-load.mjs';
 import { timeDeploy } from './lib/deploy-timing.mjs';
 import { wrkVersion } from './lib/wrk.mjs';
+import { quietRun } from './lib/quiet-run.mjs';
 import { measureReferences } from './lib/gateway-references.mjs';
 import { defaultsMarkdown, TARGETS } from './lib/gateway-report.mjs';
 
@@ -29,11 +30,13 @@ const USAGE = `Usage: npm run bench:gateway -- [options]
   --references      also measure the wide gateway (max concurrent = connections) against a bare Node proxy and
                     TCP relays in front of the same berth serve (the cost of any hop on this machine)
   --quiet-wait S    wait up to S s for a quiet machine    (default 30)
+  --noisy-retries N run again (up to N times) a run during which other processes used > 20% of a core
+                                                          (default 2)
   --out FILE        JSON results                          (default bench/results/gateway-latest.json)
   --quick           --warmup 1 --duration 3 --rounds 1 --deploys 2 (for trying things out, not a measurement)`;
 
 function parse(argv) {
-  const o = { durationS: 10, warmupS: 2, connections: 16, rounds: 3, deploys: 5, loadgen: wrkVersion() === null ? 'autocannon' : 'wrk', python: '/usr/bin/python3', references: false, quietWaitS: 30, out: path.join(repoRoot, 'bench/results/gateway-latest.json') };
+  const o = { durationS: 10, warmupS: 2, connections: 16, rounds: 3, deploys: 5, loadgen: wrkVersion() === null ? 'autocannon' : 'wrk', python: '/usr/bin/python3', references: false, quietWaitS: 30, noisyRetries: 2, out: path.join(repoRoot, 'bench/results/gateway-latest.json') };
   const args = [...argv];
   while (args.length) {
     const a = args.shift();
@@ -47,6 +50,7 @@ function parse(argv) {
     else if (a === '--python') o.python = v();
     else if (a === '--references') o.references = true;
     else if (a === '--quiet-wait') o.quietWaitS = Number(v());
+    else if (a === '--noisy-retries') o.noisyRetries = Number(v());
     else if (a === '--out') o.out = path.resolve(v());
     else if (a === '--quick') Object.assign(o, { warmupS: 1, durationS: 3, rounds: 1, deploys: 2 });
     else if (a === '-h' || a === '--help') { process.stdout.write(`${USAGE}\n`); process.exit(0); }
@@ -104,7 +108,8 @@ async function main() {
     const urls = { direct: direct.url, gw1: one.scoring_uri, gw2: two.scoring_uri };
     const headers = { direct: json, gw1: { ...json, authorization: `Bearer ${one.keys.primary}` }, gw2: { ...json, authorization: `Bearer ${two.keys.primary}` } };
     for (const p of Object.keys(urls)) await checkAnswer(urls[p], headers[p]);
-    const load = (p, extra = {}) => runLoad({ url: urls[p], method: 'POST', body: SCENARIO.body, headers: headers[p], connections: o.connections, warmupS: o.warmupS, durationS: o.durationS, requestTimeoutS: 10, ...(extra.overallRate ? {} : { loadgen: o.loadgen }), ...extra }, (o.warmupS + o.durationS) * 1000 + 60_000);
+    const ours = () => [plane.pid, direct.proc.pid];
+    const load = (p, extra = {}) => quietRun(() => runLoad({ url: urls[p], method: 'POST', body: SCENARIO.body, headers: headers[p], connections: o.connections, warmupS: o.warmupS, durationS: o.durationS, requestTimeoutS: 10, ...(extra.overallRate ? {} : { loadgen: o.loadgen }), ...extra }, (o.warmupS + o.durationS) * 1000 + 60_000), ours, o.noisyRetries, log);
     const rounds = [];
     for (let i = 1; i <= o.rounds; i++) {
       // Alternate the order, so no path always runs on a warmer (or more tired) machine.
@@ -112,14 +117,14 @@ async function main() {
       const peak = {};
       for (const p of order) {
         peak[p] = await load(p);
-        log(`round ${i}: peak ${p}: ${peak[p].reqPerSec} req/s (p50 ${peak[p].latencyMs.p50} ms, p99 ${peak[p].latencyMs.p99} ms, non-2xx ${peak[p].non2xx}, errors ${peak[p].errors})`);
+        log(`round ${i}: peak ${p}: ${peak[p].reqPerSec} req/s (p50 ${peak[p].latencyMs.p50} ms, p99 ${peak[p].latencyMs.p99} ms, non-2xx ${peak[p].non2xx}, errors ${peak[p].errors}; others used ${peak[p].otherCpuPct}% of a core)`);
       }
       // Half of the gateway's own peak (one replica): the same offered rate straight to berth serve and through the gateway.
       const rate = Math.max(1, Math.round(peak.gw1.reqPerSec / 2));
       const half = {};
       for (const p of i % 2 ? ['direct', 'gw1'] : ['gw1', 'direct']) {
         half[p] = await load(p, { overallRate: rate });
-        log(`round ${i}: ${rate} req/s ${p}: p50 ${half[p].latencyMs.p50} ms, p99 ${half[p].latencyMs.p99} ms (${half[p].reqPerSec} req/s)`);
+        log(`round ${i}: ${rate} req/s ${p}: p50 ${half[p].latencyMs.p50} ms, p99 ${half[p].latencyMs.p99} ms (${half[p].reqPerSec} req/s; others used ${half[p].otherCpuPct}% of a core)`);
       }
       rounds.push({ rate, peak, half });
     }
@@ -148,6 +153,7 @@ async function main() {
       addedP99Ms: m((r) => r.half.gw1.latencyMs.p99 - r.half.direct.latencyMs.p99),
       deployFirstOkMs: deploys.length ? median(deploys.map((d) => d.firstOkMs)) : null,
       deployCliMs: deploys.length ? median(deploys.map((d) => d.cliMs)) : null,
+      maxOtherCpuPct: Math.max(...rounds.flatMap((r) => [...Object.values(r.peak), ...Object.values(r.half)].map((x) => x.otherCpuPct))),
       failures: rounds.reduce((a, r) => a + ['peak', 'half'].reduce((b, k) => b + Object.values(r[k]).reduce((c, x) => c + x.non2xx + x.errors, 0), 0), 0),
     };
     const checks = [

@@ -23,5 +23,7 @@ export function defaultsMarkdown(s, deploys, o) {
     `| gateway + 2 replicas ÷ gateway + 1 replica | ≥ ${TARGETS.gw2VsGw1}× | ${f2(s.gw2VsGw1)}× | ${pass(s.gw2VsGw1 >= TARGETS.gw2VsGw1)} |`,
     `| p99 added by the gateway at half of its own peak (${f0(s.halfRate)} req/s) | ≤ ${TARGETS.addedP99Ms} ms | ${f2(s.addedP99Ms)} ms | ${pass(s.addedP99Ms <= TARGETS.addedP99Ms)} |`,
     `| \`berth deploy\` onto a running plane → first 200 through the gateway | ≤ ${TARGETS.deployFirstOkMs / 1000} s | ${s.deployFirstOkMs === null ? '—' : `${(s.deployFirstOkMs / 1000).toFixed(2)} s`} (median of ${deploys.length}; the command returned after ${s.deployCliMs === null ? '—' : `${(s.deployCliMs / 1000).toFixed(2)} s`}) | ${pass(s.deployFirstOkMs !== null && s.deployFirstOkMs <= TARGETS.deployFirstOkMs)} |`,
+    '',
+    `Python: ${o.python} for berth serve and the replicas. Other processes used at most ${s.maxOtherCpuPct}% of a core during the kept runs (a run above 20% is measured again, up to ${o.noisyRetries} times).`,
   ].join('\n');
 }
