@@ -1,4 +1,5 @@
 // What the routing set keeps per replica (requests sent ahead, service time) and per granted slot.
+import type { TimerHandle } from '../targets/local/index.js';
 import { ServiceTime } from './send-ahead.js';
 import type { Lease, Member } from './pool-types.js';
 
@@ -10,6 +11,8 @@ export class RoutedMember implements Member {
   readonly ahead: Slot[] = [];
   readonly service: ServiceTime;
   readonly key?: string;
+  /** Set while it waits to see whether it stays idle (see ReplicaPool.rebalance). */
+  recallTimer: TimerHandle | undefined = undefined;
 
   constructor(readonly replicaId: string, readonly url: string, key: string | undefined, precise: () => number) {
     if (key !== undefined) this.key = key;

@@ -13,6 +13,9 @@ interface PoolWaiter extends Waiter {
   readonly reject: (err: unknown) => void;
 }
 
+/** How long a replica stays idle, with requests waiting in others, before it asks for some of them (see rebalance). */
+const RECALL_DELAY_MS = 2;
+
 /** A flood must not hold unbounded memory in waiting requests: beyond this many, new ones get 503 at once. */
 const MAX_QUEUE = 10_000;
 
@@ -257,10 +260,19 @@ export class ReplicaPool {
     }
   }
 
-  /** Fairness: an idle `m` asks other replicas for requests waiting there unstarted (behind a slow one, say). */
+  /**
+   * Fairness: `m` is idle while requests wait unstarted in other replicas (behind a slow one, say); if it is still
+   * idle a moment later, it asks for some of them back. The moment lets a fast service's next requests reach it
+   * first: a replica of a fast script is idle for a few microseconds between two requests all the time, and moving
+   * requests then would only cost round trips.
+   */
   private rebalance(m: RoutedMember): void {
-    if (this.aheadTotal === 0 || this.queue.length > 0 || !m.routed) return;
-    recallFor(m, this.members.values(), this.limits.maxConcurrent);
+    if (this.aheadTotal === 0 || this.queue.length > 0 || !m.routed || m.recallTimer !== undefined) return;
+    m.recallTimer = this.clock.setTimeout(() => {
+      m.recallTimer = undefined;
+      if (this.aheadTotal === 0 || this.queue.length > 0 || !m.routed || m.inFlight > 0) return;
+      recallFor(m, this.members.values(), this.limits.maxConcurrent);
+    }, RECALL_DELAY_MS);
   }
 
   private noReplica(): BerthError {

@@ -109,13 +109,13 @@ test('nothing is recalled while requests wait in the gateway: a replica that fre
   assert.deepEqual(recalled, []);
 });
 
-test('a replica left idle recalls the youngest request waiting elsewhere, once', () => {
-  const { p } = pool();
+test('a replica left idle a moment recalls the youngest request waiting elsewhere, once; one busy again within the moment recalls nothing', async () => {
+  const { p, clock } = pool();
   p.setMembers([ep('a'), ep('b')]);
   const recalled: string[] = [];
   const onA = sync(p.acquire());
   const onB = sync(p.acquire());
-  const [runA, runB] = onA.member.replicaId === 'a' ? [onA, onB] : [onB, onA];
+  const runB = onA.member.replicaId === 'a' ? onB : onA;
   const x = sent(sync(p.acquire()), recalled, 'x');
   const y = sent(sync(p.acquire()), recalled, 'y');
   const bAhead = x.member.replicaId === 'b' ? x : y;
@@ -123,12 +123,21 @@ test('a replica left idle recalls the youngest request waiting elsewhere, once',
   p.release(runB);
   p.release(bAhead); // b is idle now; a runs a slow one with one waiting behind it
   const aAhead = bAhead === x ? 'y' : 'x';
-  assert.deepEqual(recalled, [aAhead]);
+  // b gets a request within the moment (a fast service's next one): nothing moves.
+  const quick = sync(p.acquire());
+  assert.equal(where(quick), 'b');
+  await clock.advance(3);
+  assert.deepEqual(recalled, [], 'b was busy when the moment ended');
+  p.release(quick);
+  await clock.advance(1);
+  assert.deepEqual(recalled, []);
+  await clock.advance(1);
+  assert.deepEqual(recalled, [aAhead], 'idle when the moment ended: it asks');
   const z = sync(p.acquire());
   assert.equal(where(z), 'b', 'b is free for new requests meanwhile');
   p.release(z);
+  await clock.advance(10);
   assert.deepEqual(recalled, [aAhead], 'a request is asked back once');
-  void runA;
 });
 
 test('a drained replica gives back what waits in it to the replicas that stay; with none left it keeps it', async () => {
