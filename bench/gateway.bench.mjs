@@ -131,6 +131,8 @@ async function main() {
     const m = (fn) => median(rounds.map(fn));
     const deploys = [];
     for (let i = 1; i <= o.deploys; i++) {
+      // A deploy is over in half a second: wait for a quiet moment rather than judge it afterwards.
+      if (o.quietWaitS > 0) await waitForQuiet({ maxBusyPct: 25, timeoutS: o.quietWaitS, log });
       const t = await timeDeploy({ berthBin: path.join(repoRoot, 'bin/berth.js'), env: { ...process.env, BERTH_HOME: plane.home, BERTH_SERVER: plane.url }, planeUrl: plane.url, name: `dep-${i}`, entryScript: SCENARIO.entry, sourceDir: fixtures, body: SCENARIO.body });
       deploys.push(t);
       log(`deploy ${i}: first 200 through the gateway after ${t.firstOkMs} ms; berth deploy returned after ${t.cliMs} ms`);
