@@ -57,7 +57,12 @@ export const catalogue = {
   SCORING_TIMEOUT: {
     status: 504,
     message: 'scoring timeout after {timeoutMs} ms; the worker is recycled',
-    fix: 'Make run() faster, or raise the scoring timeout (--scoring-timeout-ms / scoring_timeout_ms).',
+    fix: 'Make run() faster, or raise the scoring timeout (--scoring-timeout-ms / scoring_timeout_ms; for a streaming run() whose first chunk is late, --first-chunk-timeout-ms / stream_first_chunk_timeout_ms).',
+  },
+  STREAM_CHUNK_TIMEOUT: {
+    status: 504,
+    message: 'the stream stopped: run() yielded no chunk for {timeoutMs} ms; the worker is recycled',
+    fix: 'Yield chunks more often, or raise the time allowed between chunks (--chunk-timeout-ms / stream_chunk_timeout_ms).',
   },
   OVERLOADED: {
     status: 503,

@@ -46,6 +46,7 @@ function workerFactory(settings: ServeSettings, deps: ServeDeps): (id: number) =
     initTimeoutMs: settings.initTimeoutS * 1000,
     env: deps.env,
     logger: deps.log,
+    streamTimeouts: { firstChunkMs: settings.firstChunkTimeoutMs, chunkMs: settings.chunkTimeoutMs },
   });
 }
 
