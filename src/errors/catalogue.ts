@@ -328,6 +328,11 @@ export const catalogue = {
     message: 'service {service} has no ready replica (state {state})',
     fix: 'See why with: berth service show {service} (and berth service events {service}); retry once a replica is ready.',
   },
+  STREAM_BROKEN: {
+    status: 502,
+    message: 'the stream from replica {replica} broke: {detail}',
+    fix: 'The replica may have crashed, been killed or been drained mid-stream; see berth service events for the service, and retry the request.',
+  },
   REPLICA_REQUEST_FAILED: {
     status: 502,
     message: 'the request to replica {replica} of service {service} failed: {detail}',

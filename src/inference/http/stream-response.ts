@@ -17,6 +17,8 @@ export interface StreamOut {
 }
 
 export interface StreamHooks {
+  /** The client's buffer is full (a way back whose write() cannot say so at once: the gateway's PAUSE). */
+  readonly pause: () => void;
   /** The client can take more. */
   readonly drain: () => void;
   /** The client went away before the end. */
@@ -70,7 +72,7 @@ export function writeStream(stream: ResponseStream, w: StreamWrite): void {
     w.finished(status, bytes);
   };
   // A client that went away is logged 499 (nginx's "client closed request"): it got part of the stream.
-  const out = w.open(w.status, headers, { drain: () => stream.resume(), gone: () => { stream.cancel(); finished(CLIENT_GONE); } });
+  const out = w.open(w.status, headers, { pause: () => stream.pause(), drain: () => stream.resume(), gone: () => { stream.cancel(); finished(CLIENT_GONE); } });
   const frame = sse ? (c: Buffer) => sseData(c) : (c: Buffer) => c;
   const report = (failure: StreamFailure): { status: number; json: string } => {
     const e = streamError(failure, w.requestId, w.debug);
