@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fixture, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { cleanup, tempDir } from '../helpers/control-plane.js';
 import { fileAppears, openStream } from '../helpers/stream-client.js';
+import { until } from '../helpers/services.js';
 
 after(cleanup);
 
@@ -125,5 +126,21 @@ for (const workers of ['1', '2']) {
     await mid.readUntil('data: {"n":2}\n\n');
     writeFileSync(join(dir, 'release-i'), '');
     assert.match(await mid.rest(), /event: error\ndata: \{"message":"run\(\) raised/);
+  });
+}
+
+for (const workers of ['1', '2']) {
+  test(`JS run() (${workers === '1' ? 'in-process' : 'worker threads'}): a stream stalled past --chunk-timeout-ms ends with an error event; the server serves on`, async () => {
+    const { url } = await serve('stream_score.mjs', ['--worker-count', workers, '--chunk-timeout-ms', '600']);
+    const s = await openStream(url, { tag: `never-${workers}` }, { accept: 'text/event-stream' });
+    const text = await s.rest();
+    assert.match(text, /^data: first\n\ndata: \{"n":2\}\n\nevent: error\ndata: /);
+    assert.equal((JSON.parse(/event: error\ndata: (.*)\n/.exec(text)![1]!) as { code: string }).code, 'STREAM_CHUNK_TIMEOUT');
+    // In-process the late iterator is only asked to return(); a thread is ended and replaced. Either way the next request is answered.
+    const ok = await until(async () => {
+      const r = await fetch(url, { method: 'POST', body: '{"mode": "plain"}' });
+      return r.status === 200 ? await r.json() : undefined;
+    }, 20_000, 'a plain answer after the timeout');
+    assert.deepEqual(ok, { plain: true });
   });
 }
