@@ -175,7 +175,7 @@ export class Upstreams {
     this.onAttempt('http');
     let res: Dispatcher.ResponseData;
     try {
-      res = await this.pool(url).request({ method, path, headers, body: body === null || body.length === 0 ? null : body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+      res = await this.pool(url).request({ method, path, headers, body: body === null || body.length === 0 ? null : body, headersTimeout: timeoutMs, bodyTimeout: Math.max(timeoutMs, streamIdleMs) });
     } catch (err) {
       const result = failure(err);
       if (!result.ok && result.kind === 'refused') hooks.unstarted('refused');
