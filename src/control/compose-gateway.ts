@@ -2,7 +2,7 @@
 import type { Logger } from '../core/logger.js';
 import { Autoscaler, type ScalableService } from '../autoscale/loop.js';
 import { TokenAuthority } from '../gateway/auth.js';
-import { Gateway, type Endpoint } from '../gateway/gateway.js';
+import { Gateway, type Endpoint, type ServiceRouting } from '../gateway/gateway.js';
 import type { FailureHook } from '../gateway/failure-hook.js';
 import { GatewayMetrics } from '../gateway/metrics.js';
 import type { BodyLimits } from '../gateway/upstream.js';
@@ -17,6 +17,10 @@ import type { OperationStore } from './services/operations.js';
 import type { ServiceRecord, ServiceStore } from './services/service-store.js';
 import type { ReplicaTarget } from './services/target.js';
 import type { ServiceViews, TrafficView } from './services/view.js';
+import { noReadyReplica } from './services/unavailable.js';
+
+/** How long a service's recent start-up times are reused for a 503's Retry-After (a 503 storm reads the store once a second). */
+const STARTUP_CACHE_MS = 1000;
 
 export interface GatewayPartDeps {
   readonly store: ServiceStore;
@@ -56,9 +60,22 @@ export interface GatewayPart {
 export function composeGateway(d: GatewayPartDeps): GatewayPart {
   const { store, target, views } = d;
   const tokens = TokenAuthority.fromHome(d.home, d.clock);
-  const routing = (name: string) => {
+  const startups = new Map<string, { at: number; ms: number[] }>();
+  const recentStartupMs = (name: string): number[] => {
+    const now = d.clock.now();
+    const cached = startups.get(name);
+    if (cached !== undefined && now - cached.at < STARTUP_CACHE_MS) return cached.ms;
+    const ms = d.events.recentStartupMs(name);
+    startups.set(name, { at: now, ms });
+    return ms;
+  };
+  const shownState = (name: string): string => { const now = store.find(name); return now === undefined ? 'Deleting' : views.state(now).state; };
+  const routing = (name: string): ServiceRouting | undefined => {
     const svc = store.find(name);
-    if (svc === undefined) return undefined;
+    if (svc === undefined) {
+      startups.delete(name);
+      return undefined;
+    }
     // Ready and not leaving; a replica of a new generation joins as soon as it is ready (an update switches over without a gap).
     const endpoints: Endpoint[] = target.list(name)
       .filter((r) => r.state === 'Ready' && r.url !== undefined && !target.draining.has(r.replicaId))
@@ -68,7 +85,8 @@ export function composeGateway(d: GatewayPartDeps): GatewayPart {
       auth: authModeOf(svc), primaryKey: svc.primaryKey, secondaryKey: svc.secondaryKey,
       maxConcurrent: s.replica_max_concurrent_requests, maxWaitMs: s.max_request_wait_time, scoringTimeoutMs: s.scoring_timeout_ms,
       endpoints,
-      state: () => { const now = store.find(name); return now === undefined ? 'Deleting' : views.state(now).state; },
+      state: () => shownState(name),
+      unavailable: () => noReadyReplica(target.list(name), recentStartupMs(name), d.clock.now(), shownState(name)),
     };
   };
   let autoscaler: Autoscaler | undefined;
