@@ -8,6 +8,7 @@ import { DEFAULT_BODY_TIMEOUT_S, DEFAULT_MAX_REQUEST_MB, MAX_REQUEST_MB } from '
 import { timerMs, timerSeconds } from '../core/durations.js';
 import { fsPathSchema } from '../core/fs-path.js';
 import { parseOrThrow } from '../core/parse-settings.js';
+import { MODEL_NAME_ENV } from './oip/model.js';
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -59,7 +60,7 @@ const ENV_NAMES: Readonly<Record<string, string>> = {
   replicaKey: REPLICA_KEY_ENV,
   warmupRequest: 'BERTH_WARMUP_REQUEST',
   // Set by the control plane for its replicas: the service name is the model name behind the gateway.
-  modelName: 'BERTH_MODEL_NAME',
+  modelName: MODEL_NAME_ENV,
   modelVersion: 'BERTH_MODEL_VERSION',
 };
 

@@ -4,6 +4,9 @@ import { DATATYPES, type Datatype } from './datatypes.js';
 import { TensorError, type InferRequest } from './tensor.js';
 import type { EntryInfo } from '../runtime/types.js';
 
+/** How the control plane tells a replica its model name (the service name): a variable, which an older berth in an image ignores, where a flag would stop it. */
+export const MODEL_NAME_ENV = 'BERTH_MODEL_NAME';
+
 /** A declared tensor: -1 marks a dimension of any size. */
 export interface TensorSpec {
   readonly name: string;
