@@ -9,6 +9,7 @@ import type { BodyLimits } from '../gateway/upstream.js';
 import type { ReplicaKeys } from '../core/replica-key.js';
 import { metricsRoutes, scoreRoutes } from '../gateway/score-routes.js';
 import { scoringFastPath, type FastPath } from '../gateway/score-fast-path.js';
+import { oipRoutes } from '../gateway/oip-routes.js';
 import type { Clock } from '../core/clock.js';
 import { authModeOf, serviceAuthRoutes } from './api/service-auth-routes.js';
 import type { Route } from './api/route.js';
@@ -121,7 +122,7 @@ export function composeGateway(d: GatewayPartDeps): GatewayPart {
     gateway,
     metrics,
     fastPath: scoringFastPath(gateway, d.logger),
-    routes: [...scoreRoutes(gateway), ...metricsRoutes(metrics), ...serviceAuthRoutes({ store, events: d.events, tokens, onKeysChanged: (name) => gateway.sync(name) })],
+    routes: [...scoreRoutes(gateway), ...oipRoutes(gateway), ...metricsRoutes(metrics), ...serviceAuthRoutes({ store, events: d.events, tokens, onKeysChanged: (name) => gateway.sync(name) })],
     sync: (name) => gateway.sync(name),
     desired,
     traffic: (name) => {

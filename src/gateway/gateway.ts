@@ -17,6 +17,9 @@ import { overloaded, retrySeconds, unavailableReply, type Unavailability } from 
 
 export type { Endpoint } from './pool.js';
 
+/** The replica paths the gateway forwards: scoring, the OpenAPI document, and the Open Inference Protocol's (docs/oip-v2.md). */
+export type GatewayPath = '/score' | '/swagger.json' | `/v2${string}`;
+
 /** What the gateway needs to know about a service, read again whenever it may have changed (sync). */
 export interface ServiceRouting {
   readonly auth: AuthMode;
@@ -120,15 +123,18 @@ export class Gateway {
     return this.entry(service, false) !== undefined;
   }
 
-  /** Answers one scoring (or swagger) request; never throws: failures are JSON error replies with the request id. */
-  async handle(service: string, path: '/score' | '/swagger.json', req: IncomingMessage, requestId: string): Promise<GatewayReply> {
+  /**
+   * Answers one scoring (or swagger, or Open Inference Protocol `/v2…`) request; never throws: failures are JSON error
+   * replies with the request id. Every path but /swagger.json needs the service's credential.
+   */
+  async handle(service: string, path: GatewayPath, req: IncomingMessage, requestId: string): Promise<GatewayReply> {
     const started = performance.now();
     let entry: Entry | undefined;
     const waited: Attempted = { ms: undefined, replica: undefined };
     let body: RequestBody | undefined;
     try {
       entry = this.entry(service);
-      const checking = path === '/score' ? authenticate(entry.auth, rawHeader(req, 'authorization'), service, this.d.tokens) : undefined;
+      const checking = path !== '/swagger.json' ? authenticate(entry.auth, rawHeader(req, 'authorization'), service, this.d.tokens) : undefined;
       if (checking !== undefined) await checking;
       // The whole body first: a request holds a replica's slot only once it can be run at once.
       const read = readBody(req, this.bodyLimits);
