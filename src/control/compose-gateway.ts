@@ -2,13 +2,14 @@
 import type { Logger } from '../core/logger.js';
 import { Autoscaler, type ScalableService } from '../autoscale/loop.js';
 import { TokenAuthority } from '../gateway/auth.js';
-import { Gateway, type Endpoint } from '../gateway/gateway.js';
+import { Gateway, type Endpoint, type ServiceRouting } from '../gateway/gateway.js';
 import type { FailureHook } from '../gateway/failure-hook.js';
 import { GatewayMetrics } from '../gateway/metrics.js';
 import type { BodyLimits } from '../gateway/upstream.js';
 import type { ReplicaKeys } from '../core/replica-key.js';
 import { metricsRoutes, scoreRoutes } from '../gateway/score-routes.js';
 import { scoringFastPath, type FastPath } from '../gateway/score-fast-path.js';
+import { oipRoutes } from '../gateway/oip-routes.js';
 import type { Clock } from '../core/clock.js';
 import { authModeOf, serviceAuthRoutes } from './api/service-auth-routes.js';
 import type { Route } from './api/route.js';
@@ -17,6 +18,10 @@ import type { OperationStore } from './services/operations.js';
 import type { ServiceRecord, ServiceStore } from './services/service-store.js';
 import type { ReplicaTarget } from './services/target.js';
 import type { ServiceViews, TrafficView } from './services/view.js';
+import { noReadyReplica } from './services/unavailable.js';
+
+/** How long a service's recent start-up times are reused for a 503's Retry-After (a 503 storm reads the store once a second). */
+const STARTUP_CACHE_MS = 1000;
 
 export interface GatewayPartDeps {
   readonly store: ServiceStore;
@@ -56,9 +61,22 @@ export interface GatewayPart {
 export function composeGateway(d: GatewayPartDeps): GatewayPart {
   const { store, target, views } = d;
   const tokens = TokenAuthority.fromHome(d.home, d.clock);
-  const routing = (name: string) => {
+  const startups = new Map<string, { at: number; ms: number[] }>();
+  const recentStartupMs = (name: string): number[] => {
+    const now = d.clock.now();
+    const cached = startups.get(name);
+    if (cached !== undefined && now - cached.at < STARTUP_CACHE_MS) return cached.ms;
+    const ms = d.events.recentStartupMs(name);
+    startups.set(name, { at: now, ms });
+    return ms;
+  };
+  const shownState = (name: string): string => { const now = store.find(name); return now === undefined ? 'Deleting' : views.state(now).state; };
+  const routing = (name: string): ServiceRouting | undefined => {
     const svc = store.find(name);
-    if (svc === undefined) return undefined;
+    if (svc === undefined) {
+      startups.delete(name);
+      return undefined;
+    }
     // Ready and not leaving; a replica of a new generation joins as soon as it is ready (an update switches over without a gap).
     const endpoints: Endpoint[] = target.list(name)
       .filter((r) => r.state === 'Ready' && r.url !== undefined && !target.draining.has(r.replicaId))
@@ -70,7 +88,8 @@ export function composeGateway(d: GatewayPartDeps): GatewayPart {
       ...(s.stream_first_chunk_timeout_ms === undefined ? {} : { streamFirstChunkTimeoutMs: s.stream_first_chunk_timeout_ms }),
       ...(s.stream_chunk_timeout_ms === undefined ? {} : { streamChunkTimeoutMs: s.stream_chunk_timeout_ms }),
       endpoints,
-      state: () => { const now = store.find(name); return now === undefined ? 'Deleting' : views.state(now).state; },
+      state: () => shownState(name),
+      unavailable: () => noReadyReplica(target.list(name), recentStartupMs(name), d.clock.now(), shownState(name)),
     };
   };
   let autoscaler: Autoscaler | undefined;
@@ -105,7 +124,7 @@ export function composeGateway(d: GatewayPartDeps): GatewayPart {
     gateway,
     metrics,
     fastPath: scoringFastPath(gateway, d.logger),
-    routes: [...scoreRoutes(gateway), ...metricsRoutes(metrics), ...serviceAuthRoutes({ store, events: d.events, tokens, onKeysChanged: (name) => gateway.sync(name) })],
+    routes: [...scoreRoutes(gateway), ...oipRoutes(gateway), ...metricsRoutes(metrics), ...serviceAuthRoutes({ store, events: d.events, tokens, onKeysChanged: (name) => gateway.sync(name) })],
     sync: (name) => gateway.sync(name),
     desired,
     traffic: (name) => {

@@ -3,7 +3,7 @@ import { format } from 'node:util';
 import type { Logger } from 'pino';
 import { prepareEntryModule, startRun, type EntryModule, type StreamRun } from './entry-module.js';
 import { pumpToOutcome } from './stream-pump.js';
-import { initTimeoutFailure, StartupError, type ScoreOutcome, type ScoreRequest, type StreamTimeouts, type Worker, type WorkerPhase } from '../types.js';
+import { initTimeoutFailure, StartupError, type EntryInfo, type ScoreOutcome, type ScoreRequest, type StreamTimeouts, type Worker, type WorkerPhase } from '../types.js';
 
 export interface JsWorkerOptions {
   readonly entryScript: string;
@@ -34,6 +34,7 @@ export class JsWorker implements Worker {
   get phase(): WorkerPhase { return this.state; }
   get capacity(): number { return this.options.capacity; }
   get inFlight(): number { return this.running; }
+  get entryInfo(): EntryInfo | undefined { return this.entry?.info; }
 
   onExit(): void {
     // The module lives in this process: it cannot exit without the server.

@@ -1,5 +1,5 @@
 // The messages between the server and a JS worker thread (structured clones over the thread's port).
-import type { ScoreOutcome, ScoreRequest, StartupFailure } from '../types.js';
+import type { EntryInfo, ScoreOutcome, ScoreRequest, StartupFailure } from '../types.js';
 import type { ChunkType, StreamFailure } from '../response-stream.js';
 
 /** Given to the thread at its start. */
@@ -34,6 +34,6 @@ export type ThreadStreamMessage =
 /** Thread → server. A Buffer body arrives as a Uint8Array. */
 export type ThreadMessage =
   | ThreadStreamMessage
-  | { readonly type: 'ready'; readonly raw: boolean; readonly wantsHeaders: boolean; readonly initMs: number }
+  | { readonly type: 'ready'; readonly raw: boolean; readonly wantsHeaders: boolean; readonly initMs: number; readonly info: EntryInfo }
   | { readonly type: 'init_failed'; readonly failure: StartupFailure }
   | { readonly type: 'reply'; readonly id: number; readonly outcome: ScoreOutcome };
