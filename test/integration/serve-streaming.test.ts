@@ -144,3 +144,17 @@ for (const workers of ['1', '2']) {
     assert.deepEqual(ok, { plain: true });
   });
 }
+
+test('a streaming warm-up request runs its stream to the end; v2 infer refuses a streaming run() and closes its generator', async () => {
+  const { url, dir, server } = await serve('stream_score.py', ['--warmup-request', '{"mode": "iter"}']);
+  assert.deepEqual(await (await fetch(url, { method: 'POST', body: '{"mode": "plain"}' })).json(), { plain: true });
+  const infer = await fetch(`${server.url}/v2/models/stream_score/infer`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [1] }] }),
+  });
+  const body = (await infer.json()) as { code: string; error: string };
+  assert.equal(body.code, 'OIP_BAD_OUTPUT', JSON.stringify(body));
+  assert.match(body.error, /streams/);
+  writeFileSync(join(dir, 'release-x'), '');
+  await fileAppears(join(dir, 'closed-x'));
+});
