@@ -13,6 +13,7 @@ import { NOISY_OTHER_CPU_PCT, combineRounds, consoleReport, evaluateChecks, mark
 import { scenarios, verifyAnswer } from './lib/targets.mjs';
 import { runLoad } from './lib/run-load.mjs';
 import { wrkVersion } from './lib/wrk.mjs';
+import { streamingBench } from './lib/streaming.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
@@ -237,4 +238,14 @@ async function main() {
   return allPass ? 0 : 1;
 }
 
-main().then((code) => process.exit(code));
+// `--streaming`: the streaming script instead (time to first chunk, direct and through the gateway; lib/streaming.mjs).
+if (process.argv.includes('--streaming')) {
+  installCleanupHandlers();
+  const count = Number(process.env.BENCH_STREAM_COUNT ?? 3000);
+  streamingBench(repoRoot, { count, warmup: Math.ceil(count / 10), python: process.env.BENCH_PYTHON ?? 'python3' }).then((code) => process.exit(code), (err) => {
+    process.stderr.write(`${err?.stack ?? err}\n`);
+    process.exit(1);
+  });
+} else {
+  main().then((code) => process.exit(code));
+}

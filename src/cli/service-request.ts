@@ -25,6 +25,8 @@ const FLAGS: ReadonlyArray<{ flag: string; arg?: string; field: FieldName; kind:
   { flag: '--target-utilization', arg: '<percent>', field: 'autoscale_target_utilization', kind: 'number', help: 'autoscaling: target busy share of replicas, 1-100 (default 70)' },
   { flag: '--autoscale-refresh-s', arg: '<s>', field: 'autoscale_refresh_seconds', kind: 'number', help: 'autoscaling: how often load is sampled (default 1)' },
   { flag: '--scoring-timeout-ms', arg: '<ms>', field: 'scoring_timeout_ms', kind: 'number', help: 'longest run() call (default 60000)' },
+  { flag: '--first-chunk-timeout-ms', arg: '<ms>', field: 'stream_first_chunk_timeout_ms', kind: 'number', help: 'a streaming run(): longest wait for its first chunk (default: the scoring timeout)' },
+  { flag: '--chunk-timeout-ms', arg: '<ms>', field: 'stream_chunk_timeout_ms', kind: 'number', help: 'a streaming run(): longest gap between chunks (default: the scoring timeout)' },
   { flag: '--max-concurrent-requests', arg: '<n>', field: 'replica_max_concurrent_requests', kind: 'number', help: 'requests one replica takes at once (default 1)' },
   { flag: '--max-request-wait-ms', arg: '<ms>', field: 'max_request_wait_time', kind: 'number', help: 'longest wait for a free replica before 503 (default 500)' },
   { flag: '--liveness-period-s', arg: '<s>', field: 'period_seconds', kind: 'number', help: 'liveness probe period (default 10)' },

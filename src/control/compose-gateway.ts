@@ -85,6 +85,8 @@ export function composeGateway(d: GatewayPartDeps): GatewayPart {
     return {
       auth: authModeOf(svc), primaryKey: svc.primaryKey, secondaryKey: svc.secondaryKey,
       maxConcurrent: s.replica_max_concurrent_requests, maxWaitMs: s.max_request_wait_time, scoringTimeoutMs: s.scoring_timeout_ms,
+      ...(s.stream_first_chunk_timeout_ms === undefined ? {} : { streamFirstChunkTimeoutMs: s.stream_first_chunk_timeout_ms }),
+      ...(s.stream_chunk_timeout_ms === undefined ? {} : { streamChunkTimeoutMs: s.stream_chunk_timeout_ms }),
       endpoints,
       state: () => shownState(name),
       unavailable: () => noReadyReplica(target.list(name), recentStartupMs(name), d.clock.now(), shownState(name)),

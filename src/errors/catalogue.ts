@@ -57,7 +57,12 @@ export const catalogue = {
   SCORING_TIMEOUT: {
     status: 504,
     message: 'scoring timeout after {timeoutMs} ms; the worker is recycled',
-    fix: 'Make run() faster, or raise the scoring timeout (--scoring-timeout-ms / scoring_timeout_ms).',
+    fix: 'Make run() faster, or raise the scoring timeout (--scoring-timeout-ms / scoring_timeout_ms; for a streaming run() whose first chunk is late, --first-chunk-timeout-ms / stream_first_chunk_timeout_ms).',
+  },
+  STREAM_CHUNK_TIMEOUT: {
+    status: 504,
+    message: 'the stream stopped: run() yielded no chunk for {timeoutMs} ms; the worker is recycled',
+    fix: 'Yield chunks more often, or raise the time allowed between chunks (--chunk-timeout-ms / stream_chunk_timeout_ms).',
   },
   OVERLOADED: {
     status: 503,
@@ -348,6 +353,11 @@ export const catalogue = {
     status: 503,
     message: 'service {service} has no ready replica (state {state})',
     fix: 'See why with: berth service show {service} (and berth service events {service}); retry once a replica is ready.',
+  },
+  STREAM_BROKEN: {
+    status: 502,
+    message: 'the stream from replica {replica} broke: {detail}',
+    fix: 'The replica may have crashed, been killed or been drained mid-stream; see berth service events for the service, and retry the request.',
   },
   REPLICA_REQUEST_FAILED: {
     status: 502,

@@ -1,6 +1,12 @@
 // The requests in flight on one scoring channel: how each ends (answer, notice, failure), and their scoring timeout.
+import type { ChannelBodyStream } from './channel-stream.js';
+
 export type ChannelOutcome =
-  | { readonly ok: true; readonly status: number; /** [name, value, …] */ readonly headers: readonly string[]; readonly body: Buffer }
+  | {
+    readonly ok: true; readonly status: number; /** [name, value, …] */ readonly headers: readonly string[]; readonly body: Buffer;
+    /** A streamed response (the `stream` addition): its chunks, from its first one on; `body` is then empty. */
+    readonly stream?: ChannelBodyStream;
+  }
   /**
    * refused: the connection could not be made, nothing was sent (retry elsewhere); timeout: no answer in time;
    * failed: the connection broke with the request on it; unsupported: the replica does not speak the channel;
@@ -19,6 +25,8 @@ export interface Pending {
   /** Sent ahead and not started yet. */
   waiting: boolean;
   readonly started: (() => void) | undefined;
+  /** A streamed response's longest gap between chunks before the gateway ends it (the replica's own limit comes first). */
+  readonly streamIdleMs: number;
 }
 
 /** A started request's timeout may fire up to this fraction of it late (2 s margin on top of it anyway). */
@@ -37,6 +45,10 @@ export class ChannelPending {
     p.deadline = this.now() + waitMs + p.timeoutMs;
     this.map.set(id, p);
     this.arm(p.deadline);
+  }
+
+  get(id: number): Pending | undefined {
+    return this.map.get(id);
   }
 
   isWaiting(id: number): boolean {

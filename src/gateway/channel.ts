@@ -2,8 +2,10 @@
 import { request as httpRequest } from 'node:http';
 import type { Socket } from 'node:net';
 import { REPLICA_KEY_HEADER } from '../core/replica-key.js';
-import { CANCEL, CHANNEL_PATH, CHANNEL_PROTOCOL, EXPIRED, FEATURES_HEADER, FrameReader, NOT_STARTED, SEND_AHEAD, STARTED, encodeFrame, joinMeta } from '../inference/channel/frames.js';
+import { ABORT, CANCEL, CHANNEL_PATH, CHANNEL_PROTOCOL, CHUNK, END, EXPIRED, FEATURES_HEADER, FrameReader, NOT_STARTED, PAUSE, RESUME, SEND_AHEAD, STARTED, STREAM, STREAM_HEAD, acceptedFeatures, encodeFrame, joinMeta } from '../inference/channel/frames.js';
 import { ChannelPending, type Done, type Pending } from './channel-pending.js';
+import { ChannelBodyStream, type StreamSteering } from './channel-stream.js';
+import { wantsEventStream } from '../inference/http/sse.js';
 
 export type { ChannelOutcome } from './channel-pending.js';
 
@@ -25,6 +27,7 @@ interface Outgoing {
 }
 
 const CONNECT_TIMEOUT_MS = 5000;
+const EMPTY = Buffer.alloc(0);
 
 export class ReplicaChannel {
   private state: 'idle' | 'connecting' | 'open' | 'unsupported' | 'closed' = 'idle';
@@ -35,6 +38,10 @@ export class ReplicaChannel {
   private nextId = 1;
   /** The replica took send-ahead in its answer to the upgrade. */
   private sendAhead = false;
+  /** The replica took stream: a generator run() comes back as STREAM, CHUNK…, END/ABORT frames. */
+  private streams = false;
+  /** Streamed responses under way, by request id. */
+  private readonly bodies = new Map<number, ChannelBodyStream>();
   private corked = false;
   private readonly uncork = (): void => {
     this.corked = false;
@@ -64,7 +71,7 @@ export class ReplicaChannel {
    * Sends one request; `done` is called exactly once. `headers` is a flat [name, value, …] list. `ahead`: a request
    * sent ahead (only while sendsAhead). Returns its id, for cancel(); 0 when it failed at once.
    */
-  send(method: string, target: string, headers: readonly string[], body: Buffer, timeoutMs: number, done: Done, ahead?: AheadOptions): number {
+  send(method: string, target: string, headers: readonly string[], body: Buffer, timeoutMs: number, done: Done, ahead?: AheadOptions, streamIdleMs = timeoutMs): number {
     if (!this.usable) {
       done({ ok: false, kind: this.state === 'closed' ? 'refused' : 'unsupported', detail: `the scoring channel to ${this.url} is closed` });
       return 0;
@@ -81,8 +88,8 @@ export class ReplicaChannel {
     const frame = this.state === 'open' ? this.encode(out) : undefined;
     this.nextId = this.nextId >= 0xfffffffe ? 1 : this.nextId + 1;
     const p: Pending = sentAhead
-      ? { done, deadline: 0, timeoutMs, waiting: true, started: ahead.started }
-      : { done, deadline: 0, timeoutMs, waiting: false, started: undefined };
+      ? { done, deadline: 0, timeoutMs, waiting: true, started: ahead.started, streamIdleMs }
+      : { done, deadline: 0, timeoutMs, waiting: false, started: undefined, streamIdleMs };
     this.pending.add(out.id, p, sentAhead ? ahead.budgetMs : 0);
     if (frame !== undefined) this.write(frame);
     else {
@@ -103,6 +110,7 @@ export class ReplicaChannel {
     this.state = 'closed';
     this.socket?.destroy();
     this.pending.failAll('failed', `the gateway closed the scoring channel to ${this.url}`);
+    this.abortStreams(`the gateway closed the scoring channel to ${this.url}`);
   }
 
   /** With send-ahead the budget is the third field (see PROTOCOL.md); berth-score-1 has none. */
@@ -123,7 +131,7 @@ export class ReplicaChannel {
 
   private connect(): void {
     this.state = 'connecting';
-    const headers: Record<string, string> = { connection: 'Upgrade', upgrade: CHANNEL_PROTOCOL, [FEATURES_HEADER]: SEND_AHEAD };
+    const headers: Record<string, string> = { connection: 'Upgrade', upgrade: CHANNEL_PROTOCOL, [FEATURES_HEADER]: `${SEND_AHEAD}, ${STREAM}` };
     if (this.key !== undefined) headers[REPLICA_KEY_HEADER] = this.key;
     const req = httpRequest(`${this.url}${CHANNEL_PATH}`, { headers, agent: false, timeout: CONNECT_TIMEOUT_MS });
     req.on('upgrade', (res, socket, head) => {
@@ -134,7 +142,9 @@ export class ReplicaChannel {
       }
       // An older replica does not name the feature: it gets plain berth-score-1 frames and nothing sent ahead.
       const features = res.headers[FEATURES_HEADER];
-      this.sendAhead = typeof features === 'string' && features.split(',').some((f) => f.trim() === SEND_AHEAD);
+      const took = acceptedFeatures(typeof features === 'string' ? features : undefined, [SEND_AHEAD, STREAM]);
+      this.sendAhead = took.includes(SEND_AHEAD);
+      this.streams = took.includes(STREAM);
       this.open(socket, head);
     });
     req.on('response', (res) => {
@@ -180,6 +190,7 @@ export class ReplicaChannel {
       if (this.state === 'open') this.state = 'idle';
       // Requests still waiting there never started (the replica drops them when the connection goes): they go elsewhere.
       this.pending.failAll('failed', 'the replica closed the connection with the request in flight');
+      this.abortStreams('the replica closed the connection with the stream under way');
     });
     if (head.length > 0) push(head);
     const queued = this.queued;
@@ -189,10 +200,56 @@ export class ReplicaChannel {
 
   private answer(id: number, meta: string[], body: Buffer): void {
     const first = meta[0] ?? '';
+    if (this.streams && (first === CHUNK || first === END || first === ABORT || first === STREAM_HEAD)) return this.streamFrame(id, first, meta, body);
     if (this.sendAhead && first === STARTED) return this.pending.startThrough(id);
     if (this.sendAhead && first === NOT_STARTED) return this.pending.settle(id, { ok: false, kind: 'not_started', detail: 'the replica gave the request back unstarted' });
     if (this.sendAhead && first === EXPIRED) return this.pending.settle(id, { ok: false, kind: 'expired', detail: 'its wait for a slot in the replica ran out' });
     this.pending.settle(id, { ok: true, status: Number(first), headers: meta.slice(1), body });
+  }
+
+  /** A streamed response's frames: its head settles the request with a body stream, the rest feed that stream. */
+  private streamFrame(id: number, kind: string, meta: string[], body: Buffer): void {
+    if (kind === CHUNK) return this.bodies.get(id)?.chunk(body);
+    if (kind === END || kind === ABORT) {
+      const stream = this.bodies.get(id);
+      this.bodies.delete(id);
+      if (kind === END) stream?.end();
+      else stream?.abort(body.toString('utf8'));
+      return;
+    }
+    const p = this.pending.get(id);
+    if (p === undefined) return this.write(encodeFrame(id, CANCEL, '')); // timed out already: nobody reads it
+    const headers = meta.slice(2);
+    let requestId = '';
+    let contentType: string | undefined;
+    for (let i = 0; i < headers.length; i += 2) {
+      if (headers[i] === 'x-request-id') requestId = headers[i + 1] ?? '';
+      else if (headers[i] === 'content-type') contentType = headers[i + 1];
+    }
+    const stream = new ChannelBodyStream(this.steering(id), p.streamIdleMs, wantsEventStream(contentType), requestId);
+    this.bodies.set(id, stream);
+    this.pending.settle(id, { ok: true, status: Number(meta[1]), headers, body: EMPTY, stream });
+  }
+
+  private steering(id: number): StreamSteering {
+    const frame = (what: string): void => {
+      if (this.state === 'open' && this.bodies.has(id)) this.write(encodeFrame(id, what, ''));
+    };
+    return {
+      pause: () => frame(PAUSE),
+      resume: () => frame(RESUME),
+      cancel: () => {
+        frame(CANCEL);
+        this.bodies.delete(id);
+      },
+    };
+  }
+
+  /** The connection is gone: every stream under way ends with the error a failed request would have had. */
+  private abortStreams(detail: string): void {
+    const bodies = [...this.bodies.values()];
+    this.bodies.clear();
+    for (const b of bodies) b.lost(this.url, detail);
   }
 
   private unsupported(detail: string): void {

@@ -28,6 +28,9 @@ export interface ServiceRouting {
   readonly maxConcurrent: number;
   readonly maxWaitMs: number;
   readonly scoringTimeoutMs: number;
+  /** A streaming run()'s limits on its replicas (default: the scoring timeout); the gateway waits for them plus its margin. */
+  readonly streamFirstChunkTimeoutMs?: number;
+  readonly streamChunkTimeoutMs?: number;
   /** Ready replicas that are not leaving. */
   readonly endpoints: readonly Endpoint[];
   /** The shown state, for the message of a 503 without ready replicas. */
@@ -144,6 +147,7 @@ export class Gateway {
       const query = q < 0 ? '' : url.slice(q);
       const upstream = new UpstreamRequest(req, requestId, req.method === 'GET' ? 'GET' : 'POST', path + query, body, entry.auth.mode === 'none');
       const reply = await this.send(entry, upstream, waited);
+      if (reply.streamed === true) this.d.metrics?.observeFirstChunk(service, (performance.now() - started) / 1000);
       // A run() that raised is the service's failure, not the gateway's: 502, as the classic front door answers.
       const status = reply.status === 500 ? 502 : reply.status;
       this.record(entry, status, started, waited.ms);
@@ -219,7 +223,10 @@ export class Gateway {
    */
   private async send(e: Entry, upstream: UpstreamRequest, waited: Attempted): Promise<UpstreamReply> {
     // Clamped: the longest scoring timeout plus the margin would overflow the timer and fire at once.
-    const timeoutMs = clampTimerMs(e.routing.scoringTimeoutMs + TIMEOUT_MARGIN_MS);
+    const { scoringTimeoutMs, streamFirstChunkTimeoutMs: first, streamChunkTimeoutMs: next } = e.routing;
+    // A stream's reply comes with its first chunk, which may be allowed longer than a whole run().
+    const timeoutMs = clampTimerMs(Math.max(scoringTimeoutMs, first ?? 0) + TIMEOUT_MARGIN_MS);
+    const streamIdleMs = clampTimerMs((next ?? scoringTimeoutMs) + TIMEOUT_MARGIN_MS);
     const pool = e.pool;
     let got: Lease | Promise<Lease> = pool.acquire();
     let refusals = 0;
@@ -243,7 +250,7 @@ export class Gateway {
           }
           again = pool.requeue(lease);
         },
-      });
+      }, streamIdleMs);
       waited.ms = lease.waitedMs;
       waited.replica = lease.member.replicaId;
       if (r.ok) return r.reply;

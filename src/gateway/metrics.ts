@@ -1,5 +1,5 @@
 // Prometheus metrics of the gateway and the autoscaler, in their own registry: requests, latency, queue wait, 503/504, replicas, utilization.
-import { Gauge, Registry } from 'prom-client';
+import { Gauge, Histogram, Registry } from 'prom-client';
 import { HotCounter, HotHistogram, type CounterSeries, type HistogramSeries } from '../core/hot-metrics.js';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -25,6 +25,7 @@ export class GatewayMetrics {
   private readonly overloaded: HotCounter;
   private readonly timeouts: HotCounter;
   private readonly attempts: Record<'channel' | 'http', CounterSeries>;
+  private readonly firstChunk: Histogram<'service'>;
   private readonly children = new Map<string, { codes: Map<number, CounterSeries>; latency: HistogramSeries; wait: HistogramSeries; overloaded: CounterSeries; timeouts: CounterSeries }>();
 
   constructor(gauges: () => readonly ServiceGauges[]) {
@@ -34,6 +35,7 @@ export class GatewayMetrics {
     this.queueWait = new HotHistogram({ name: 'berth_gateway_queue_wait_seconds', help: 'Time requests waited for a free replica slot.', labelNames: ['service'], buckets: WAIT_BUCKETS, registers });
     this.overloaded = new HotCounter({ name: 'berth_gateway_overloaded_total', help: '503s: no replica slot within max_request_wait_time, or no ready replica.', labelNames: ['service'], registers });
     this.timeouts = new HotCounter({ name: 'berth_gateway_timeouts_total', help: '504s: scoring timeouts (the replica\'s or the gateway\'s).', labelNames: ['service'], registers });
+    this.firstChunk = new Histogram({ name: 'berth_gateway_first_chunk_seconds', help: 'Streamed responses: time from arrival at the gateway to the first chunk from the replica (queue wait included).', labelNames: ['service'], buckets: LATENCY_BUCKETS, registers });
     const attempts = new HotCounter({ name: 'berth_gateway_upstream_attempts_total', help: 'Attempts to send a request to a replica, by transport: its scoring channel, or HTTP (streamed bodies, replicas without a channel).', labelNames: ['transport'], registers });
     // Both series show from the start, zeros included.
     this.attempts = { channel: attempts.labels({ transport: 'channel' }), http: attempts.labels({ transport: 'http' }) };
@@ -68,6 +70,11 @@ export class GatewayMetrics {
     else if (status === 504) c.timeouts.inc();
   }
 
+  /** A streamed response's first chunk reached the gateway, this long after its request did. */
+  observeFirstChunk(service: string, seconds: number): void {
+    this.firstChunk.labels({ service }).observe(seconds);
+  }
+
   countAttempt(transport: 'channel' | 'http'): void {
     this.attempts[transport].inc();
   }
@@ -77,6 +84,7 @@ export class GatewayMetrics {
     const c = this.children.get(service);
     if (c === undefined) return;
     for (const metric of [this.requests, this.latency, this.queueWait, this.overloaded, this.timeouts]) metric.remove({ service });
+    this.firstChunk.remove({ service });
     this.children.delete(service);
   }
 

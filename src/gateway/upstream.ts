@@ -102,6 +102,8 @@ export interface UpstreamReply {
   readonly contentType: string;
   /** Small bodies are read whole (the slot frees at once); large ones stream, and `done` fires when they end. */
   readonly body: Buffer | Readable;
+  /** run() streams (docs/streaming.md): the reply came at its first chunk, and the body follows as the replica yields it. */
+  readonly streamed?: boolean;
 }
 
 export type AttemptResult =
@@ -144,7 +146,7 @@ export class Upstreams {
   }
 
   /** Sends one request on `lease`'s replica, ahead when the lease says so; see AttemptHooks for what is heard meanwhile. */
-  async attempt(lease: Lease, r: UpstreamRequest, timeoutMs: number, hooks: AttemptHooks): Promise<AttemptResult> {
+  async attempt(lease: Lease, r: UpstreamRequest, timeoutMs: number, hooks: AttemptHooks, streamIdleMs = timeoutMs): Promise<AttemptResult> {
     const { method, target: path, body } = r;
     const { url, key } = lease.member;
     // Scoring requests go over the replica's scoring channel; the rest (and replicas without one) over HTTP.
@@ -158,11 +160,13 @@ export class Upstreams {
             if (!o.ok && (o.kind === 'refused' || o.kind === 'not_started')) hooks.unstarted(o.kind);
             resolve(o);
           };
-          const id = channel.send(method, path, r.headers, body ?? EMPTY, timeoutMs, settle, budgetMs === undefined ? undefined : { budgetMs, started: hooks.started });
+          const id = channel.send(method, path, r.headers, body ?? EMPTY, timeoutMs, settle, budgetMs === undefined ? undefined : { budgetMs, started: hooks.started }, streamIdleMs);
           if (id !== 0 && budgetMs !== undefined) lease.recall = recallOf(channel, id);
         });
         if (outcome.ok || outcome.kind !== 'unsupported') {
-          if (outcome.ok || (outcome.kind !== 'refused' && outcome.kind !== 'not_started')) hooks.done();
+          // A stream holds its replica's slot until its last chunk.
+          if (outcome.ok && outcome.stream !== undefined) whenOver(outcome.stream, hooks.done);
+          else if (outcome.ok || (outcome.kind !== 'refused' && outcome.kind !== 'not_started')) hooks.done();
           return fromChannel(outcome);
         }
       }
@@ -171,7 +175,7 @@ export class Upstreams {
     this.onAttempt('http');
     let res: Dispatcher.ResponseData;
     try {
-      res = await this.pool(url).request({ method, path, headers, body: body === null || body.length === 0 ? null : body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+      res = await this.pool(url).request({ method, path, headers, body: body === null || body.length === 0 ? null : body, headersTimeout: timeoutMs, bodyTimeout: Math.max(timeoutMs, streamIdleMs) });
     } catch (err) {
       const result = failure(err);
       if (!result.ok && result.kind === 'refused') hooks.unstarted('refused');
@@ -194,16 +198,9 @@ export class Upstreams {
         done();
       }
     }
-    let finished = false;
-    const finish = (): void => {
-      if (finished) return;
-      finished = true;
-      done();
-    };
-    res.body.once('end', finish);
-    res.body.once('close', finish);
-    res.body.once('error', finish);
-    return { ok: true, reply: { status: res.statusCode, headers: out, contentType, body: res.body } };
+    whenOver(res.body, done);
+    // Without a length the replica streams (a generator run()): its head came with the first chunk.
+    return { ok: true, reply: { status: res.statusCode, headers: out, contentType, body: res.body, streamed: Number.isNaN(length) } };
   }
 
   /** Closes the connections to a replica that left routing with nothing in flight. */
@@ -258,7 +255,21 @@ function fromChannel(o: ChannelOutcome): AttemptResult {
   const headers = headerRecord(o.headers, (name) => !DROP.has(name));
   const contentType = headers['content-type'] ?? 'application/octet-stream';
   delete headers['content-type'];
+  if (o.stream !== undefined) return { ok: true, reply: { status: o.status, headers, contentType, body: o.stream, streamed: true } };
   return { ok: true, reply: { status: o.status, headers, contentType, body: o.body } };
+}
+
+/** Calls `done` once when a streamed body is over: read to its end, failed, or dropped. */
+function whenOver(body: Readable, done: () => void): void {
+  let finished = false;
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
+    done();
+  };
+  body.once('end', finish);
+  body.once('close', finish);
+  body.once('error', finish);
 }
 
 function failure(err: unknown): AttemptResult {

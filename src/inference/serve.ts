@@ -33,11 +33,12 @@ export interface RunningServer {
 }
 
 function workerFactory(settings: ServeSettings, deps: ServeDeps): (id: number) => Worker {
+  const streamTimeouts = { firstChunkMs: settings.firstChunkTimeoutMs, chunkMs: settings.chunkTimeoutMs };
   if (settings.runtime === 'js' && settings.workerCount === 1) {
-    return () => new JsWorker({ entryScript: settings.entryScript, capacity: settings.maxConcurrentRequests, initTimeoutMs: settings.initTimeoutS * 1000, logger: deps.log });
+    return () => new JsWorker({ entryScript: settings.entryScript, capacity: settings.maxConcurrentRequests, initTimeoutMs: settings.initTimeoutS * 1000, logger: deps.log, streamTimeouts });
   }
   if (settings.runtime === 'js') {
-    return (id) => new JsThreadWorker({ id, entryScript: settings.entryScript, initTimeoutMs: settings.initTimeoutS * 1000, logger: deps.log });
+    return (id) => new JsThreadWorker({ id, entryScript: settings.entryScript, initTimeoutMs: settings.initTimeoutS * 1000, logger: deps.log, streamTimeouts });
   }
   return (id) => new PythonWorker({
     id,
@@ -47,6 +48,7 @@ function workerFactory(settings: ServeSettings, deps: ServeDeps): (id: number) =
     initTimeoutMs: settings.initTimeoutS * 1000,
     env: deps.env,
     logger: deps.log,
+    streamTimeouts,
   });
 }
 

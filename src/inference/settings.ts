@@ -20,6 +20,9 @@ export const serveSettingsSchema = z.strictObject({
   workerCount: positiveInt.default(1),
   // Durations stop at what a timer holds: a longer one would fire at once (docs/troubleshooting.md, INVALID_SETTINGS).
   scoringTimeoutMs: timerMs(positiveInt).default(60_000),
+  /** A streaming run(): its first chunk within this of run() being called, each next one within chunkTimeoutMs (default: the scoring timeout). */
+  firstChunkTimeoutMs: timerMs(positiveInt).optional(),
+  chunkTimeoutMs: timerMs(positiveInt).optional(),
   maxQueueWaitMs: timerMs(z.coerce.number().int().min(0)).default(500),
   maxConcurrentRequests: positiveInt.optional(),
   initTimeoutS: timerSeconds(positiveInt).default(600),
@@ -40,8 +43,10 @@ export const serveSettingsSchema = z.strictObject({
   modelVersion: z.string().min(1).max(253).regex(/^[^/\s?#%]+$/, 'must be one URL path segment: no /, ?, #, % or spaces').optional(),
 });
 
-export type ServeSettings = Readonly<Omit<z.infer<typeof serveSettingsSchema>, 'maxConcurrentRequests' | 'corsOrigins' | 'modelName'>> & {
+export type ServeSettings = Readonly<Omit<z.infer<typeof serveSettingsSchema>, 'maxConcurrentRequests' | 'corsOrigins' | 'firstChunkTimeoutMs' | 'chunkTimeoutMs' | 'modelName'>> & {
   readonly maxConcurrentRequests: number;
+  readonly firstChunkTimeoutMs: number;
+  readonly chunkTimeoutMs: number;
   readonly modelName: string;
   readonly corsOrigins: readonly string[];
   readonly runtime: 'python' | 'js';
@@ -56,6 +61,8 @@ const ENV_NAMES: Readonly<Record<string, string>> = {
   modelDir: 'AZUREML_MODEL_DIR',
   workerCount: 'WORKER_COUNT',
   scoringTimeoutMs: 'SCORING_TIMEOUT_MS',
+  firstChunkTimeoutMs: 'BERTH_FIRST_CHUNK_TIMEOUT_MS',
+  chunkTimeoutMs: 'BERTH_CHUNK_TIMEOUT_MS',
   corsOrigins: 'AML_CORS_ORIGINS',
   replicaKey: REPLICA_KEY_ENV,
   warmupRequest: 'BERTH_WARMUP_REQUEST',
@@ -66,7 +73,7 @@ const ENV_NAMES: Readonly<Record<string, string>> = {
 
 const FLAG_NAMES: Readonly<Record<string, string>> = {
   entryScript: '--entry-script', modelDir: '--model-dir', host: '--host', port: '--port', workerCount: '--worker-count',
-  scoringTimeoutMs: '--scoring-timeout-ms', maxQueueWaitMs: '--max-queue-wait-ms', maxConcurrentRequests: '--max-concurrent-requests',
+  scoringTimeoutMs: '--scoring-timeout-ms', firstChunkTimeoutMs: '--first-chunk-timeout-ms', chunkTimeoutMs: '--chunk-timeout-ms', maxQueueWaitMs: '--max-queue-wait-ms', maxConcurrentRequests: '--max-concurrent-requests',
   initTimeoutS: '--init-timeout-s', maxRequestSizeMb: '--max-request-size-mb', shutdownTimeoutS: '--shutdown-timeout-s', bodyTimeoutS: '--body-timeout-s', replicaKey: REPLICA_KEY_ENV, warmupRequest: '--warmup-request',
   python: '--python', corsOrigins: '--cors-origins', debug: '--debug', modelName: '--model-name', modelVersion: '--model-version',
 };
@@ -99,6 +106,8 @@ export function parseServeSettings(flags: ServeInput, env: Readonly<Record<strin
     entryScript,
     modelDir: s.modelDir === undefined ? undefined : resolve(s.modelDir),
     maxConcurrentRequests: s.maxConcurrentRequests ?? s.workerCount,
+    firstChunkTimeoutMs: s.firstChunkTimeoutMs ?? s.scoringTimeoutMs,
+    chunkTimeoutMs: s.chunkTimeoutMs ?? s.scoringTimeoutMs,
     modelName: s.modelName ?? defaultModelName(entryScript),
     corsOrigins: Object.freeze([...s.corsOrigins]),
     runtime: /\.[cm]?[jt]s$/.test(entryScript) ? 'js' : 'python',

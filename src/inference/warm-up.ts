@@ -20,6 +20,12 @@ export function warmUp(pool: WorkerPool, body: string, entryScript: string): Pro
         case 'timeout': return resolve(failed(`run() did not answer the warm-up request within the scoring timeout of ${r.timeoutMs} ms`));
         case 'worker_died': return resolve(failed(`the worker died on the warm-up request (${r.reason})`));
         case 'bad_utf8': return resolve(failed('the warm-up request is not UTF-8 text'));
+        // A streaming run() is warm once its stream ran to its end (its chunks are dropped).
+        case 'stream': return r.stream.attach({
+          chunk: () => true,
+          end: () => resolve(undefined),
+          fail: (f) => resolve(failed(`the warm-up request's stream failed: ${f.kind === 'run_error' ? `${f.exception}: ${f.message}` : f.kind === 'timeout' ? `no chunk within ${f.timeoutMs} ms` : f.reason}`)),
+        });
         case 'overloaded': return resolve(failed('no worker took the warm-up request'));
       }
     });

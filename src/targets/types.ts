@@ -28,6 +28,9 @@ export interface ReplicaSpec {
   readonly python?: string;
   readonly workerCount?: number;
   readonly scoringTimeoutMs?: number;
+  /** A streaming run()'s first-chunk and between-chunk limits (serve's default: the scoring timeout). */
+  readonly streamFirstChunkTimeoutMs?: number;
+  readonly streamChunkTimeoutMs?: number;
   readonly maxConcurrentRequests?: number;
   readonly maxQueueWaitMs?: number;
   readonly initTimeoutS?: number;

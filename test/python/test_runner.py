@@ -34,7 +34,7 @@ def fixture(name):
 class Worker(object):
     """One runner process with fd 3/4 socket pairs, as `berth serve` starts it."""
 
-    def __init__(self, entry, env=None, python=sys.executable):
+    def __init__(self, entry, env=None, python=sys.executable, cancels=False):
         req_parent, req_child = socket.socketpair()
         rep_parent, rep_child = socket.socketpair()
         # Above 4, so the dup2() calls in the child cannot clobber one another.
@@ -42,10 +42,19 @@ class Worker(object):
         b = fcntl.fcntl(rep_child.fileno(), fcntl.F_DUPFD_CLOEXEC, 10)
         req_child.close()
         rep_child.close()
+        # fd 5, the stream cancels (optional, as for a runner started without it).
+        self.cancel_w = None
+        c = None
+        if cancels:
+            r, self.cancel_w = os.pipe()
+            c = fcntl.fcntl(r, fcntl.F_DUPFD_CLOEXEC, 10)
+            os.close(r)
 
         def wire():
             os.dup2(a, 3)
             os.dup2(b, 4)
+            if c is not None:
+                os.dup2(c, 5)
 
         full_env = {k: v for k, v in os.environ.items() if k not in ("AZUREML_MODEL_DIR", "BERTH_MODEL_DIR")}
         full_env.update(BERTH_ENTRY_SCRIPT=entry, BERTH_WORKER_ID="1", PYTHONUNBUFFERED="1")
@@ -56,6 +65,8 @@ class Worker(object):
         )
         os.close(a)
         os.close(b)
+        if c is not None:
+            os.close(c)
         self.req = req_parent
         self.rep_sock = rep_parent
         self.rep = rep_parent.makefile("rb")
@@ -333,6 +344,85 @@ class ModesTest(unittest.TestCase):
         self.assertEqual(meta["headers"]["x-reason"], "short and stout")
         self.assertEqual(body, b"teapot")
         self.assertEqual(w.finish()[0], 0)
+
+
+class StreamTest(unittest.TestCase):
+    SCRIPT = """
+        import os
+        def init(): pass
+        def run(data):
+            if data == "plain-list": return ["a", "b"]
+            if data == "iter": return iter(["x", b"\\x00\\x01"])
+            if data == "raise": return boom()
+            if data == "forever": return forever()
+            return gen()
+        def gen():
+            yield "text"
+            yield {"k": 1}
+            yield b"raw"
+        def boom():
+            yield "one"
+            raise ValueError("mid-stream")
+        def forever():
+            try:
+                while True:
+                    yield "tick"
+            finally:
+                print("closed", flush=True)
+    """
+
+    def frames_until_end(self, w, rid):
+        out = []
+        while True:
+            got = w.recv()
+            self.assertEqual(got[0], rid)
+            out.append((got[1], got[2]))
+            if got[1] is None or got[1].get("stream") in (None, "end", "error"):
+                return out
+
+    def test_generator_and_iterator_results_stream_as_chunk_frames(self):
+        with TempScript(self.SCRIPT) as path:
+            w = Worker(path)
+            self.assertEqual(w.ready()["event"], "ready")
+            rid = w.send("gen")
+            self.assertEqual(self.frames_until_end(w, rid), [
+                ({"stream": "start"}, b""),
+                ({"stream": "chunk", "type": "text"}, b"text"),
+                ({"stream": "chunk", "type": "json"}, b'{"k": 1}\n'),
+                ({"stream": "chunk", "type": "bytes"}, b"raw"),
+                ({"stream": "end"}, b""),
+            ])
+            rid = w.send("iter")
+            got = self.frames_until_end(w, rid)
+            self.assertEqual([m["stream"] for m, _ in got], ["start", "chunk", "chunk", "end"])
+            self.assertEqual(got[2][1], b"\x00\x01")
+            rid = w.send("raise")
+            got = self.frames_until_end(w, rid)
+            self.assertEqual(got[-1][0]["stream"], "error")
+            self.assertEqual(got[-1][0]["exception"], "ValueError")
+            self.assertIn("mid-stream", got[-1][0]["traceback"])
+            # A list is a result, not a stream.
+            self.assertEqual(w.call("plain-list"), (None, b'["a", "b"]'))
+            w.finish()
+
+    def test_an_id_on_fd_5_closes_the_generator_after_its_next_chunk(self):
+        with TempScript(self.SCRIPT) as path:
+            w = Worker(path, cancels=True)
+            self.assertEqual(w.ready()["event"], "ready")
+            rid = w.send("forever")
+            self.assertEqual(w.recv()[1], {"stream": "start"})
+            self.assertEqual(w.recv()[1]["stream"], "chunk")
+            os.write(w.cancel_w, struct.pack(">I", rid))
+            while True:
+                _, meta, _ = w.recv()
+                if meta["stream"] != "chunk":
+                    break
+            self.assertEqual(meta, {"stream": "end"})
+            self.assertEqual(w.call("plain-list"), (None, b'["a", "b"]'))
+            os.close(w.cancel_w)
+            code, out, _ = w.finish()
+            self.assertEqual(code, 0)
+            self.assertIn("closed", out)
 
 
 class InitFailureTest(unittest.TestCase):

@@ -15,6 +15,8 @@ const FLAGS: ReadonlyArray<readonly [key: string, flag: string, description: str
   ['host', 'host <addr>', 'address to listen on (default 127.0.0.1)'],
   ['workerCount', 'worker-count <n>', 'workers, each calling init() once: Python processes; for a JS script, 2 or more are threads (default 1) [env WORKER_COUNT]'],
   ['scoringTimeoutMs', 'scoring-timeout-ms <ms>', 'time allowed for one run() (default 60000) [env SCORING_TIMEOUT_MS]'],
+  ['firstChunkTimeoutMs', 'first-chunk-timeout-ms <ms>', 'a streaming run(): time allowed for its first chunk (default: the scoring timeout) [env BERTH_FIRST_CHUNK_TIMEOUT_MS]'],
+  ['chunkTimeoutMs', 'chunk-timeout-ms <ms>', 'a streaming run(): time allowed between chunks (default: the scoring timeout) [env BERTH_CHUNK_TIMEOUT_MS]'],
   ['maxQueueWaitMs', 'max-queue-wait-ms <ms>', 'longest wait for a free worker before 503 (default 500)'],
   ['maxConcurrentRequests', 'max-concurrent-requests <n>', 'requests run at once (default: the worker count)'],
   ['initTimeoutS', 'init-timeout-s <s>', 'time allowed for init() (default 600)'],

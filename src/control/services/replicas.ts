@@ -159,6 +159,7 @@ export class ReplicaManager {
       ...(s.environment?.python === undefined ? {} : { python: s.environment.python }),
       ...(s.environment === undefined && s.warmup === undefined ? {} : { env: { ...s.environment?.env, ...(s.warmup === undefined ? {} : { BERTH_WARMUP_REQUEST: s.warmup }) } }),
       scoringTimeoutMs: s.scoring_timeout_ms,
+      ...streamLimits(s),
       maxConcurrentRequests: s.replica_max_concurrent_requests,
       maxQueueWaitMs: s.max_request_wait_time,
       memoryLimitBytes: Math.round((s.memory_gb_limit ?? s.memory_gb) * GIB),
@@ -185,6 +186,7 @@ export class ReplicaManager {
       container: image,
       ...(s.warmup === undefined ? {} : { env: { BERTH_WARMUP_REQUEST: s.warmup } }),
       scoringTimeoutMs: s.scoring_timeout_ms,
+      ...streamLimits(s),
       maxConcurrentRequests: s.replica_max_concurrent_requests,
       maxQueueWaitMs: s.max_request_wait_time,
       memoryLimitBytes: Math.round((s.memory_gb_limit ?? s.memory_gb) * GIB),
@@ -254,4 +256,12 @@ export class ReplicaManager {
     const last = log.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('{')).at(-1);
     return new BerthError('REPLICA_START_FAILED', { service, replica: replicaId, detail: `berth serve ${how} (${t.reason}) after ${Math.round(t.ranMs)} ms${last === undefined ? '' : `; last output: ${last}`}` });
   }
+}
+
+/** A service's streaming limits, for its replicas' serve flags (only those it sets). */
+function streamLimits(s: { readonly stream_first_chunk_timeout_ms?: number; readonly stream_chunk_timeout_ms?: number }): { streamFirstChunkTimeoutMs?: number; streamChunkTimeoutMs?: number } {
+  return {
+    ...(s.stream_first_chunk_timeout_ms === undefined ? {} : { streamFirstChunkTimeoutMs: s.stream_first_chunk_timeout_ms }),
+    ...(s.stream_chunk_timeout_ms === undefined ? {} : { streamChunkTimeoutMs: s.stream_chunk_timeout_ms }),
+  };
 }

@@ -45,6 +45,9 @@ const fields = {
   // Durations stop at what a timer holds (the classic service sets no upper bound): longer ones would fire at once.
   autoscale_refresh_seconds: timerSeconds(count(1)).optional(),
   scoring_timeout_ms: timerMs(count(1)).optional(),
+  // A streaming run() (docs/streaming.md): its first chunk, and each next one, within these (default: scoring_timeout_ms).
+  stream_first_chunk_timeout_ms: timerMs(count(1)).optional(),
+  stream_chunk_timeout_ms: timerMs(count(1)).optional(),
   replica_max_concurrent_requests: count(1).max(1000, 'must be at most 1000').optional(),
   max_request_wait_time: timerMs(count(1)).optional(),
   period_seconds: timerSeconds(positive).optional(),
@@ -109,6 +112,8 @@ export interface ServiceSpec {
   readonly autoscale_target_utilization: number;
   readonly autoscale_refresh_seconds: number;
   readonly scoring_timeout_ms: number;
+  readonly stream_first_chunk_timeout_ms?: number;
+  readonly stream_chunk_timeout_ms?: number;
   readonly replica_max_concurrent_requests: number;
   readonly max_request_wait_time: number;
   readonly period_seconds: number;
@@ -203,6 +208,8 @@ export function normalizeSpec(r: DeployRequest, resolve: (ref: { name: string; v
     autoscale_target_utilization: r.autoscale_target_utilization ?? 70,
     autoscale_refresh_seconds: r.autoscale_refresh_seconds ?? 1,
     scoring_timeout_ms: r.scoring_timeout_ms ?? 60_000,
+    ...opt('stream_first_chunk_timeout_ms', r.stream_first_chunk_timeout_ms),
+    ...opt('stream_chunk_timeout_ms', r.stream_chunk_timeout_ms),
     replica_max_concurrent_requests: r.replica_max_concurrent_requests ?? 1,
     max_request_wait_time: r.max_request_wait_time ?? 500,
     period_seconds: r.period_seconds ?? 10,

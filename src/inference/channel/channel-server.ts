@@ -9,10 +9,10 @@ import { readRequestIds } from '../http/request-ids.js';
 import type { Exchange, HeaderList, Responder } from '../http/respond.js';
 import type { Scoring, SentAhead } from '../http/scoring.js';
 import type { Ticket } from '../pool/worker-pool.js';
-import { CANCEL, CHANNEL_PATH, CHANNEL_PROTOCOL, EXPIRED, FEATURES_HEADER, FrameReader, NOT_STARTED, SEND_AHEAD, STARTED, encodeFrame, joinMeta } from './frames.js';
+import { ABORT, CANCEL, CHANNEL_PATH, CHANNEL_PROTOCOL, CHUNK, END, EXPIRED, FEATURES_HEADER, FrameReader, NOT_STARTED, PAUSE, RESUME, SEND_AHEAD, STARTED, STREAM, STREAM_HEAD, acceptedFeatures, encodeFrame, joinMeta } from './frames.js';
+import type { StreamHooks, StreamOut } from '../http/stream-response.js';
 
-const SWITCH = `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${CHANNEL_PROTOCOL}\r\n\r\n`;
-const SWITCH_SEND_AHEAD = `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${CHANNEL_PROTOCOL}\r\n${FEATURES_HEADER}: ${SEND_AHEAD}\r\n\r\n`;
+const SWITCH = `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${CHANNEL_PROTOCOL}\r\n`;
 const REFUSE = 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
 const UNAUTHORIZED = 'HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
 /** Room for a request's headers on top of its body. */
@@ -41,9 +41,10 @@ export function attachScoreChannel(server: Server, deps: ChannelServerDeps): voi
       return;
     }
     socket.setNoDelay(true);
-    const sendAhead = offered(req, SEND_AHEAD) && (deps.features ?? [SEND_AHEAD]).includes(SEND_AHEAD);
-    socket.write(sendAhead ? SWITCH_SEND_AHEAD : SWITCH);
-    const channel = new ChannelConnection(socket, deps, sendAhead);
+    const features = acceptedFeatures(rawHeader(req, FEATURES_HEADER), deps.features ?? [SEND_AHEAD, STREAM]);
+    // A gateway that offered nothing (or one this replica does not speak) gets an answer without the header, as before.
+    socket.write(`${SWITCH}${features.length === 0 ? '' : `${FEATURES_HEADER}: ${features.join(', ')}\r\n`}\r\n`);
+    const channel = new ChannelConnection(socket, deps, features.includes(SEND_AHEAD), features.includes(STREAM));
     if (head.length > 0) channel.push(head);
     socket.on('data', (chunk: Buffer) => channel.push(chunk));
     // node:http keeps upgraded sockets half-open: the gateway hanging up must close this side too.
@@ -51,11 +52,6 @@ export function attachScoreChannel(server: Server, deps: ChannelServerDeps): voi
     socket.on('close', () => channel.closed());
     socket.on('error', (err) => deps.log.debug({ err: err.message }, 'scoring channel error'));
   });
-}
-
-function offered(req: IncomingMessage, feature: string): boolean {
-  const list = rawHeader(req, FEATURES_HEADER);
-  return list !== undefined && list.split(',').some((f) => f.trim() === feature);
 }
 
 class ChannelConnection {
@@ -70,8 +66,10 @@ class ChannelConnection {
   private startedThrough: number | undefined;
   /** Requests sent ahead that no worker has taken yet: the gateway may ask for them back. */
   private readonly waiting = new Map<number, { ticket: Ticket | undefined }>();
+  /** Streamed responses under way: the gateway's PAUSE, RESUME and CANCEL reach them here. */
+  private readonly streaming = new Map<number, StreamHooks>();
 
-  constructor(private readonly socket: Socket, private readonly d: ChannelServerDeps, private readonly sendAhead: boolean) {
+  constructor(private readonly socket: Socket, private readonly d: ChannelServerDeps, private readonly sendAhead: boolean, readonly streams: boolean) {
     this.reader = new FrameReader((id, meta, body) => this.request(id, meta, body), Math.max(d.scoring.maxBytes, META_ALLOWANCE) + META_ALLOWANCE);
   }
 
@@ -125,12 +123,46 @@ class ChannelConnection {
   closed(): void {
     for (const { ticket } of this.waiting.values()) if (ticket !== undefined) this.d.scoring.withdraw(ticket);
     this.waiting.clear();
+    // Streams lose their client with the connection: their generators are stopped.
+    const streams = [...this.streaming.values()];
+    this.streaming.clear();
+    for (const hooks of streams) hooks.gone();
+  }
+
+  /** A streamed response over the channel: a STREAM head now, then CHUNK frames, then END (or ABORT with the error). */
+  openStream(id: number, status: number, headers: readonly string[], hooks: StreamHooks): StreamOut {
+    this.streaming.set(id, hooks);
+    this.send(id, safeMeta([STREAM_HEAD, String(status), ...headers]), '');
+    const over = (): boolean => this.streaming.delete(id);
+    return {
+      write: (data) => {
+        this.send(id, CHUNK, data);
+        return true; // the gateway says PAUSE when its client is slow: this connection carries other requests too
+      },
+      end: () => { if (over()) this.send(id, END, ''); },
+      abort: (errorJson) => { if (over()) this.send(id, ABORT, errorJson); },
+    };
+  }
+
+  /** PAUSE, RESUME, or CANCEL of a streamed response; false when `id` is not streaming here. */
+  private steer(id: number, what: string): boolean {
+    const hooks = this.streaming.get(id);
+    if (hooks === undefined) return false;
+    if (what === PAUSE) hooks.pause();
+    else if (what === RESUME) hooks.drain();
+    else {
+      this.streaming.delete(id);
+      hooks.gone();
+    }
+    return true;
   }
 
   private request(id: number, meta: string[], body: Buffer): void {
     const started = performance.now();
     const method = meta[0] ?? '';
+    if (this.streams && (method === PAUSE || method === RESUME || method === CANCEL) && this.steer(id, method)) return;
     if (this.sendAhead && method === CANCEL) return this.cancel(id);
+    if (this.streams && (method === PAUSE || method === RESUME || method === CANCEL)) return; // a stream that ended meanwhile
     const target = meta[1] ?? '';
     // With send-ahead, a third field: empty (run at once, as berth-score-1) or the ms the request may wait to start.
     const budget = this.sendAhead ? meta[2] ?? '' : '';
@@ -209,13 +241,21 @@ class ChannelExchange implements Exchange {
   }
 
   reply(status: number, headers: HeaderList, body: Buffer | string): void {
-    let meta: string;
-    try {
-      meta = joinMeta([String(status), ...headers]);
-    } catch {
-      // node:http refuses such a header value outright; here it would break the framing, so the breaks become spaces.
-      meta = joinMeta([String(status), ...headers.map((h) => h.replace(/[\r\n]+/g, ' '))]);
-    }
-    this.channel.send(this.id, meta, body);
+    this.channel.send(this.id, safeMeta([String(status), ...headers]), body);
+  }
+
+  /** Streams when the gateway speaks `stream`; an older one gets the whole body collected into one response. */
+  get openStream(): ((status: number, headers: HeaderList, hooks: StreamHooks) => StreamOut) | undefined {
+    if (!this.channel.streams) return undefined;
+    return (status, headers, hooks) => this.channel.openStream(this.id, status, headers, hooks);
+  }
+}
+
+/** Fields as meta; node:http refuses a header value with a line break outright, here it would break the framing, so breaks become spaces. */
+function safeMeta(fields: readonly string[]): string {
+  try {
+    return joinMeta(fields);
+  } catch {
+    return joinMeta(fields.map((h) => h.replace(/[\r\n]+/g, ' ')));
   }
 }

@@ -19,6 +19,24 @@ export const FEATURES_HEADER = 'x-berth-channel-features';
 /** Requests may be sent ahead, with a wait budget, to wait in the replica; see PROTOCOL.md. */
 export const SEND_AHEAD = 'send-ahead';
 
+/** Streamed responses (a generator run()) go back as a head, chunks and an end; see PROTOCOL.md. */
+export const STREAM = 'stream';
+/** With stream, the replica's frames of a streamed response: its head (status, headers), a chunk, its end, a failed end. */
+export const STREAM_HEAD = 'STREAM';
+export const CHUNK = 'CHUNK';
+export const END = 'END';
+export const ABORT = 'ABORT';
+/** With stream, the gateway's frames for a streamed response: its client is slow (PAUSE) or has room again (RESUME). */
+export const PAUSE = 'PAUSE';
+export const RESUME = 'RESUME';
+
+/** The features a side names in FEATURES_HEADER: those of `offered` it speaks too. */
+export function acceptedFeatures(header: string | undefined, mine: readonly string[]): string[] {
+  if (header === undefined) return [];
+  const offered = header.split(',').map((f) => f.trim());
+  return mine.filter((f) => offered.includes(f));
+}
+
 /** With send-ahead, the gateway's frame that asks for a request back while it has not started. */
 export const CANCEL = 'CANCEL';
 /** With send-ahead, the replica's notices about a request sent ahead (a frame whose first field is not a status). */

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import { BerthError, type ErrorCode, type ErrorParams } from '../../errors/catalogue.js';
 import { toHttpError } from '../../errors/http.js';
 import { createAccessLog, type AccessRecord } from '../../core/access-log.js';
+import type { ResponseStream } from '../runtime/response-stream.js';
+import { writeStream, type OpenStream } from './stream-response.js';
 
 /** One request and the way back to its client: an HTTP response, or a frame on the gateway's scoring channel. */
 export interface Exchange {
@@ -16,6 +18,8 @@ export interface Exchange {
   header(name: string): string | undefined;
   /** Sends status, headers and body; called once. */
   reply(status: number, headers: HeaderList, body: Buffer | string): void;
+  /** Starts a streamed response instead of reply(); absent or undefined when this way back cannot stream. */
+  readonly openStream?: OpenStream;
 }
 
 /** Extra response headers as a flat [name, value, name, value, …] list, the form node:http takes without copying. */
@@ -25,11 +29,36 @@ export class Responder {
   private readonly accessLog: (r: AccessRecord) => void;
 
   constructor(
-    log: Logger,
+    private readonly log: Logger,
     private readonly corsOrigins: readonly string[],
     private readonly onScored: (status: number, seconds: number) => void,
+    /** A streamed response's first chunk left, this long after the request arrived. */
+    private readonly onFirstChunk: (seconds: number) => void = () => undefined,
+    private readonly debug = false,
   ) {
     this.accessLog = createAccessLog(log);
+  }
+
+  /** Streams run()'s chunks (its first one is in hand); latency and the access line are recorded when the stream is over. */
+  stream(x: Exchange, status: number, runHeaders: HeaderList, contentType: string | undefined, stream: ResponseStream): void {
+    const headers: string[] = ['x-request-id', x.requestId, ...x.echo, ...runHeaders];
+    if (this.corsOrigins.length > 0) this.addCors(x, headers);
+    const canStream = x.openStream !== undefined;
+    const record = (code: number, bytes: number): void => {
+      const ms = performance.now() - x.started;
+      this.onScored(code, ms / 1000);
+      this.accessLog({ method: x.method, path: x.path, status: code, durationMs: ms, bytes, requestId: x.requestId });
+    };
+    writeStream(stream, {
+      requestId: x.requestId, accept: x.header('accept'), status, headers, contentType, debug: this.debug, log: this.log,
+      open: !canStream ? () => undefined : (s, h, hooks) => {
+        const out = x.openStream!(s, h, hooks);
+        if (out !== undefined) this.onFirstChunk((performance.now() - x.started) / 1000);
+        return out;
+      },
+      finished: record,
+      whole: (s, type, body) => this.send(x, s, type, body),
+    });
   }
 
   send(x: Exchange, status: number, contentType: string, body: Buffer | string, extra?: HeaderList): void {

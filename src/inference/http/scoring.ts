@@ -95,6 +95,15 @@ export class Scoring {
         }
         return responder.send(x, result.status, contentType, result.body, extra);
       }
+      case 'stream': {
+        const extra: HeaderList = ['x-ms-run-function-failed', 'False'];
+        let contentType: string | undefined;
+        for (const name in result.headers) {
+          if (name === 'content-type') contentType = result.headers[name];
+          else extra.push(name, result.headers[name]!);
+        }
+        return responder.stream(x, result.status, extra, contentType, result.stream);
+      }
       case 'run_error': {
         log.error({ request_id: x.requestId, worker: result.workerId, exception: result.exception, traceback: result.traceback }, `run() raised ${result.exception}: ${result.message}`);
         const debug = settings.debug ? { exception: `${result.exception}: ${result.message}`, traceback: result.traceback } : {};

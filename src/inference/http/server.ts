@@ -7,6 +7,7 @@ import type { InferenceMetrics } from '../metrics.js';
 import { loadSwagger } from '../swagger.js';
 import { readRequestIds } from './request-ids.js';
 import { Responder, type Exchange, type HeaderList } from './respond.js';
+import type { StreamHooks, StreamOut } from './stream-response.js';
 import { CLOSE, Scoring, type HeaderSource } from './scoring.js';
 import { answerTimeouts, requestTimeoutOptions } from './body-timeout.js';
 import { REPLICA_KEY_HEADER } from '../../core/replica-key.js';
@@ -64,6 +65,26 @@ class HttpExchange implements Exchange {
     this.res.writeHead(status, headers);
     this.res.end(body);
   }
+
+  /** Chunked transfer (no content-length); the client's socket buffer is the back-pressure. */
+  openStream(status: number, headers: HeaderList, hooks: StreamHooks): StreamOut {
+    const res = this.res;
+    let over = false;
+    res.writeHead(status, headers);
+    res.on('drain', hooks.drain);
+    res.on('close', () => { if (!over) hooks.gone(); });
+    return {
+      write: (data) => res.write(data),
+      end: () => { over = true; res.end(); },
+      // Closed after what was written, without the last (empty) chunk: every HTTP client reports the body as cut off.
+      abort: () => {
+        over = true;
+        const socket = res.socket;
+        if (socket === null) res.destroy();
+        else socket.destroySoon();
+      },
+    };
+  }
 }
 
 /** The request's headers as the entry script sees them: the gateway's replica key is the server's business, not run()'s. */
@@ -79,7 +100,7 @@ class WithoutReplicaKey implements HeaderSource {
 export function createInferenceServer(deps: InferenceServerDeps): Server {
   const { settings, pool, metrics, log } = deps;
   const { replicaKey } = settings;
-  const responder = new Responder(log, settings.corsOrigins, (status, seconds) => metrics.observeRequest(status, seconds));
+  const responder = new Responder(log, settings.corsOrigins, (status, seconds) => metrics.observeRequest(status, seconds), (seconds) => metrics.observeFirstChunk(seconds), settings.debug);
   const scoring = new Scoring({ settings, pool, responder, log, isDraining: deps.isDraining });
   const oip = new OipRoutes({
     settings, pool, responder, log, isDraining: deps.isDraining,

@@ -184,6 +184,10 @@ export class OipRoutes {
         return this.error(x, viaInfer ? 'INFER_FAILED' : 'RUN_FAILED', { requestId: x.requestId }, undefined, debug);
       }
       case 'bad_utf8': return this.error(x, 'BODY_NOT_UTF8');
+      case 'stream':
+        // One v2 response carries whole tensors: a streaming run() is stopped (its generator closed) and refused.
+        result.stream.cancel();
+        return this.error(x, 'OIP_BAD_OUTPUT', { detail: 'run() streams its result (a generator or async iterable); v2 infer answers once, so stream on /score (docs/streaming.md)' });
       case 'timeout':
         log.error({ request_id: x.requestId, worker: result.workerId, timeout_ms: result.timeoutMs }, `scoring timeout after ${result.timeoutMs} ms; recycling worker ${result.workerId}`);
         return this.error(x, 'SCORING_TIMEOUT', { timeoutMs: result.timeoutMs });

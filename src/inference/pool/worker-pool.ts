@@ -168,6 +168,11 @@ export class WorkerPool {
     const ahead = worker.inFlight >= worker.capacity;
     const budget = ahead ? Math.max(0, w.deadline - this.now()) : undefined;
     worker.execute(w.request, this.options.scoringTimeoutMs, (outcome) => {
+      // A stream is handed over at its first chunk; its worker (and a stop's grace) is busy with it until it ends.
+      if (outcome.kind === 'stream') {
+        outcome.stream.onClose(() => { this.running--; this.drain(); });
+        return w.resolve(outcome);
+      }
       this.running--;
       if (outcome.kind === 'requeue') {
         // Its worker died before starting it: it goes back to the front, keeping its arrival time and its order.

@@ -1,5 +1,6 @@
 // The contract between the HTTP layer and the entry-script runtimes (Python worker processes, in-process JS).
 import type { IncomingHttpHeaders } from 'node:http';
+import type { ResponseStream } from './response-stream.js';
 
 /** What the HTTP layer hands a runtime for one scoring request. Bodies stay raw bytes. */
 export interface ScoreRequest {
@@ -30,6 +31,8 @@ export interface EntryInfo {
 /** How one scoring request ended, as far as the runtime knows. */
 export type ScoreOutcome =
   | { readonly kind: 'ok'; readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: Buffer | string; readonly workerId: number; readonly execMs: number }
+  /** run() streams (a generator, an async iterable): handed over at its first chunk; the worker stays busy until it ends. */
+  | { readonly kind: 'stream'; readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly stream: ResponseStream; readonly workerId: number; readonly execMs: number }
   | { readonly kind: 'run_error'; readonly exception: string; readonly message: string; readonly traceback: string; readonly workerId: number; readonly execMs: number }
   | { readonly kind: 'bad_utf8'; readonly message: string; readonly workerId: number }
   | { readonly kind: 'timeout'; readonly timeoutMs: number; readonly workerId: number }
@@ -38,6 +41,15 @@ export type ScoreOutcome =
   | { readonly kind: 'expired'; readonly waitedMs: number; readonly workerId: number }
   /** Sent ahead to a worker that died before reaching it: it never ran, so it can go to another worker. */
   | { readonly kind: 'requeue'; readonly workerId: number };
+
+/**
+ * A streaming run()'s limits, in place of the scoring timeout once run() has returned its iterator: its first chunk
+ * must come within `firstChunkMs` of run() being called, and each next one within `chunkMs` of the previous one.
+ */
+export interface StreamTimeouts {
+  readonly firstChunkMs: number;
+  readonly chunkMs: number;
+}
 
 /** starting: the process or thread is coming up; importing: the entry script loads; init: init() runs. */
 export type WorkerPhase = 'starting' | 'importing' | 'init' | 'ready' | 'stopped' | 'failed';

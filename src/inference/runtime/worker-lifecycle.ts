@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { InFlightQueue } from './in-flight.js';
-import { StartupError, type ScoreOutcome, type ScoreRequest, type StartupFailure, type Worker, type WorkerPhase } from './types.js';
+import { StartupError, type ScoreOutcome, type ScoreRequest, type StartupFailure, type StreamTimeouts, type Worker, type WorkerPhase } from './types.js';
 
 /** Requests sent ahead to a busy worker: as many as it should reach within this time, so none waits long behind a slow one. */
 const AHEAD_WAIT_MS = 1;
@@ -30,8 +30,8 @@ export abstract class MortalWorker implements Worker {
   private readonly exitListeners: Array<(reason: string) => void> = [];
   private outputListener: ((line: string) => void) | undefined;
 
-  constructor(readonly id: number, protected readonly logger: Logger) {
-    this.inflight = new InFlightQueue(id, (timeoutMs) => this.timeOut(timeoutMs));
+  constructor(readonly id: number, protected readonly logger: Logger, streamLimits?: StreamTimeouts) {
+    this.inflight = new InFlightQueue(id, (timeoutMs) => this.timeOut(timeoutMs), streamLimits);
   }
 
   get phase(): WorkerPhase { return this.state; }

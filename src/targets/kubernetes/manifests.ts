@@ -45,6 +45,8 @@ export interface GenerationManifestInput {
   readonly memoryLimitBytes?: number;
   readonly gpus: number;
   readonly scoringTimeoutMs: number;
+  readonly streamFirstChunkTimeoutMs?: number;
+  readonly streamChunkTimeoutMs?: number;
   readonly maxConcurrentRequests: number;
   readonly maxQueueWaitMs: number;
   readonly maxRequestSizeMb: number;
@@ -102,7 +104,7 @@ export function generationDeployment(i: GenerationManifestInput): V1Deployment {
   const dir = modelDir(i);
   const entryScript = posix.isAbsolute(i.entryScript) ? i.entryScript : posix.join(i.image.appRoot, i.entryScript);
   const args = serveFlags(
-    { scoringTimeoutMs: i.scoringTimeoutMs, maxConcurrentRequests: i.maxConcurrentRequests, maxQueueWaitMs: i.maxQueueWaitMs, initTimeoutS: i.initTimeoutS },
+    { scoringTimeoutMs: i.scoringTimeoutMs, streamFirstChunkTimeoutMs: i.streamFirstChunkTimeoutMs, streamChunkTimeoutMs: i.streamChunkTimeoutMs, maxConcurrentRequests: i.maxConcurrentRequests, maxQueueWaitMs: i.maxQueueWaitMs, initTimeoutS: i.initTimeoutS },
     { entryScript, host: '0.0.0.0', port: SERVE_PORT, python: i.image.python, maxRequestSizeMb: i.maxRequestSizeMb, ...(dir === undefined ? {} : { modelDir: dir }) },
   );
   const limits: Record<string, string> = { memory: memQuantity(i.memoryLimitBytes ?? i.memoryBytes) };

@@ -33,7 +33,7 @@ export interface ServeLocation {
 }
 
 /** `serve` and its flags for a spec, every target alike: the location's paths, then the spec's limits. */
-export function serveFlags(spec: Pick<ReplicaSpec, 'workerCount' | 'scoringTimeoutMs' | 'maxConcurrentRequests' | 'maxQueueWaitMs' | 'initTimeoutS'>, at: ServeLocation): string[] {
+export function serveFlags(spec: Pick<ReplicaSpec, 'workerCount' | 'scoringTimeoutMs' | 'streamFirstChunkTimeoutMs' | 'streamChunkTimeoutMs' | 'maxConcurrentRequests' | 'maxQueueWaitMs' | 'initTimeoutS'>, at: ServeLocation): string[] {
   const args = ['serve', '--entry-script', at.entryScript, '--port', String(at.port), '--host', at.host];
   const opt = (flag: string, value: string | number | undefined): void => {
     if (value !== undefined) args.push(flag, String(value));
@@ -42,6 +42,8 @@ export function serveFlags(spec: Pick<ReplicaSpec, 'workerCount' | 'scoringTimeo
   opt('--python', at.python);
   opt('--worker-count', spec.workerCount);
   opt('--scoring-timeout-ms', spec.scoringTimeoutMs);
+  opt('--first-chunk-timeout-ms', spec.streamFirstChunkTimeoutMs);
+  opt('--chunk-timeout-ms', spec.streamChunkTimeoutMs);
   opt('--max-concurrent-requests', spec.maxConcurrentRequests);
   opt('--max-queue-wait-ms', spec.maxQueueWaitMs);
   opt('--init-timeout-s', spec.initTimeoutS);

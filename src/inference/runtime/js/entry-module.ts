@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { queryAsJsonInput } from '../query-input.js';
 import type { EntryInfo, ScoreOutcome, ScoreRequest, StartupFailure } from '../types.js';
 import { jsEntryInfo, runInfer, type InferFunction } from './infer.js';
+import { chunkIterator, type ChunkIterator } from './stream-pump.js';
 
 /** What run() receives when the module marks it raw (`export const rawhttp = true` or `run.rawhttp = true`). */
 export interface RawRequest {
@@ -68,11 +69,14 @@ export async function prepareEntryModule(entryScript: string, onPhase: (phase: '
   return { ok: true, entry: { run, raw: mod.rawhttp === true || run.rawhttp === true, wantsHeaders: run.length >= 2, ...(infer === undefined ? {} : { infer }), info: jsEntryInfo(mod) } };
 }
 
+/** What to do with a run() that streams (an async iterable, a ReadableStream); without it, such a result is answered as JSON. */
+export type StreamRun = (it: ChunkIterator, startedAt: number) => Promise<ScoreOutcome>;
+
 /**
  * Calls run() for one request. A synchronous run() returning plain data (the common, fast case) is answered at once;
- * an async one, or a Response, gives a promise of the outcome that never rejects.
+ * an async one, a Response or a stream gives a promise of the outcome that never rejects (a stream's at its first chunk).
  */
-export function startRun(entry: EntryModule, request: ScoreRequest, workerId: number): ScoreOutcome | Promise<ScoreOutcome> {
+export function startRun(entry: EntryModule, request: ScoreRequest, workerId: number, streamRun?: StreamRun): ScoreOutcome | Promise<ScoreOutcome> {
   if (request.infer === true) {
     if (entry.infer === undefined) return { kind: 'run_error', exception: 'TypeError', message: 'the entry script exports no infer()', traceback: '', workerId, execMs: 0 };
     return runInfer(entry.infer, request.body, workerId);
@@ -90,9 +94,15 @@ export function startRun(entry: EntryModule, request: ScoreRequest, workerId: nu
   } catch (err) {
     return runError(err, performance.now() - started, workerId);
   }
-  if (!isPromiseLike(result) && !(result instanceof Response)) return encodeData(result, performance.now() - started, workerId);
+  if (!isPromiseLike(result) && !(result instanceof Response)) {
+    const it = streamRun === undefined ? undefined : chunkIterator(result);
+    return it === undefined ? encodeData(result, performance.now() - started, workerId) : streamRun!(it, started);
+  }
   return Promise.resolve(result)
-    .then((settled) => encodeResult(settled, performance.now() - started, workerId))
+    .then((settled) => {
+      const it = streamRun === undefined ? undefined : chunkIterator(settled);
+      return it === undefined ? encodeResult(settled, performance.now() - started, workerId) : streamRun!(it, started);
+    })
     .catch((err: unknown) => runError(err, performance.now() - started, workerId));
 }
 

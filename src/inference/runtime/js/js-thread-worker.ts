@@ -2,14 +2,17 @@
 import { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { MortalWorker } from '../worker-lifecycle.js';
-import { initTimeoutFailure, type EntryInfo, type ScoreOutcome, type ScoreRequest, type StartupFailure } from '../types.js';
-import type { ThreadData, ThreadMessage, ThreadRequest } from './thread-messages.js';
+import { initTimeoutFailure, type EntryInfo, type ScoreOutcome, type ScoreRequest, type StartupFailure, type StreamTimeouts } from '../types.js';
+import type { ThreadControl, ThreadData, ThreadMessage, ThreadRequest, ThreadStreamMessage } from './thread-messages.js';
+import type { StreamControl } from '../response-stream.js';
 
 export interface JsThreadWorkerOptions {
   readonly id: number;
   readonly entryScript: string;
   readonly initTimeoutMs: number;
   readonly logger: Logger;
+  /** Limits of a streaming run() (default: the scoring timeout for both); past one the thread is ended. */
+  readonly streamTimeouts?: StreamTimeouts;
 }
 
 /** The thread's module sits beside this one: .js when compiled, .ts when run from source through tsx. */
@@ -24,7 +27,7 @@ export class JsThreadWorker extends MortalWorker {
   private info: EntryInfo | undefined;
 
   constructor(private readonly options: JsThreadWorkerOptions) {
-    super(options.id, options.logger);
+    super(options.id, options.logger, options.streamTimeouts);
   }
 
   get entryInfo(): EntryInfo | undefined { return this.info; }
@@ -47,6 +50,7 @@ export class JsThreadWorker extends MortalWorker {
 
       thread.on('message', (message: ThreadMessage) => {
         if (message.type === 'reply') return this.reply(message.id, message.outcome);
+        if (message.type === 'stream') return this.streamMessage(message);
         if (message.type === 'init_failed') {
           startupFailure = message.failure;
           return;
@@ -102,6 +106,26 @@ export class JsThreadWorker extends MortalWorker {
 
   protected kill(): void {
     void this.thread?.terminate();
+  }
+
+  private streamMessage(m: ThreadStreamMessage): void {
+    const workerId = this.id;
+    switch (m.event) {
+      case 'start': return this.inflight.streamBegin(m.id);
+      case 'chunk': return this.inflight.streamChunk(m.id, Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength), m.chunkType, this.controlFor(m.id));
+      case 'end': return this.inflight.streamEnd(m.id, undefined, (execMs) => ({ kind: 'ok', status: 200, headers: {}, body: '', workerId, execMs }));
+      case 'fail': return this.inflight.streamEnd(m.id, m.failure, () => ({ kind: 'worker_died', reason: 'the stream failed', workerId }));
+    }
+  }
+
+  /** The response's pause, resume and cancel, posted to the thread; the chunk timer waits while the client is slow. */
+  private controlFor(id: number): StreamControl {
+    const send = (control: ThreadControl['control']): void => this.thread?.postMessage({ control, id } satisfies ThreadControl);
+    return {
+      pause: () => { send('pause'); this.inflight.holdTimer(id, true); },
+      resume: () => { send('resume'); this.inflight.holdTimer(id, false); },
+      cancel: () => send('cancel'),
+    };
   }
 
   private reply(id: number, outcome: ScoreOutcome): void {

@@ -1,14 +1,17 @@
 // Runs a JS/TS entry script in the server's own thread: init() once, run() per request, sync or async (the one-worker mode).
 import { format } from 'node:util';
 import type { Logger } from 'pino';
-import { prepareEntryModule, startRun, type EntryModule } from './entry-module.js';
-import { initTimeoutFailure, StartupError, type EntryInfo, type ScoreOutcome, type ScoreRequest, type Worker, type WorkerPhase } from '../types.js';
+import { prepareEntryModule, startRun, type EntryModule, type StreamRun } from './entry-module.js';
+import { pumpToOutcome } from './stream-pump.js';
+import { initTimeoutFailure, StartupError, type EntryInfo, type ScoreOutcome, type ScoreRequest, type StreamTimeouts, type Worker, type WorkerPhase } from '../types.js';
 
 export interface JsWorkerOptions {
   readonly entryScript: string;
   readonly capacity: number;
   readonly initTimeoutMs: number;
   readonly logger: Logger;
+  /** Limits of a streaming run() (default: the scoring timeout for both). */
+  readonly streamTimeouts?: StreamTimeouts;
 }
 
 const WORKER_ID = 1;
@@ -53,12 +56,32 @@ export class JsWorker implements Worker {
   execute(request: ScoreRequest, timeoutMs: number, done: (outcome: ScoreOutcome) => void): void {
     const entry = this.entry;
     if (entry === undefined) return done({ kind: 'worker_died', reason: 'the JS entry script is not loaded', workerId: this.id });
-    const outcome = startRun(entry, request, this.id);
+    // Once run() turns out to stream, its chunks are timed by the pump (first chunk, next chunk), not the scoring timeout.
+    let timer: NodeJS.Timeout | undefined;
+    const limits = this.options.streamTimeouts ?? { firstChunkMs: timeoutMs, chunkMs: timeoutMs };
+    const streamRun: StreamRun = (it, startedAt) => {
+      clearTimeout(timer);
+      return pumpToOutcome(it, limits, startedAt, this.id);
+    };
+    const outcome = startRun(entry, request, this.id, streamRun);
     if (!(outcome instanceof Promise)) return done(outcome);
     this.running++;
-    void withTimeout(outcome, timeoutMs).then((settled) => {
+    let settled = false;
+    timer = setTimeout(() => {
+      settled = true;
       this.running--;
-      done(settled === TIMED_OUT ? { kind: 'timeout', timeoutMs, workerId: this.id } : settled);
+      done({ kind: 'timeout', timeoutMs, workerId: this.id });
+    }, timeoutMs);
+    void outcome.then((o) => {
+      if (settled) {
+        if (o.kind === 'stream') o.stream.cancel(); // answered 504 already
+        return;
+      }
+      settled = true;
+      clearTimeout(timer);
+      if (o.kind === 'stream') o.stream.onClose(() => { this.running--; });
+      else this.running--;
+      done(o);
     });
   }
 

@@ -104,7 +104,7 @@ def _check_fds():
 
 
 def _close_channel():
-    for fd in (REQ_FD, REP_FD):
+    for fd in (REQ_FD, REP_FD, _wire.CANCEL_FD):
         try:
             os.close(fd)
         except OSError:

@@ -6,7 +6,8 @@ import { shipped } from '../../../core/paths.js';
 import { encodeRequest, FrameDecoder, type ReplyFrame } from './frames.js';
 import { queryAsJsonInput } from '../query-input.js';
 import { MortalWorker } from '../worker-lifecycle.js';
-import { initTimeoutFailure, type EntryInfo, type ScoreOutcome, type ScoreRequest, type StartupFailure } from '../types.js';
+import { initTimeoutFailure, type EntryInfo, type ScoreOutcome, type ScoreRequest, type StartupFailure, type StreamTimeouts } from '../types.js';
+import type { ChunkType, StreamControl } from '../response-stream.js';
 
 export interface PythonWorkerOptions {
   readonly id: number;
@@ -17,6 +18,8 @@ export interface PythonWorkerOptions {
   /** Extra environment for the worker (the environment's variables); merged over the server's own. */
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly logger: Logger;
+  /** Limits of a streaming run() (default: the scoring timeout for both). */
+  readonly streamTimeouts?: StreamTimeouts;
 }
 
 type RunMode = 'body' | 'headers' | 'raw';
@@ -28,11 +31,14 @@ const STOP_GRACE_MS = 2000;
 export class PythonWorker extends MortalWorker {
   private child: ChildProcess | undefined;
   private requests: Writable | undefined;
+  /** fd 5: ids of streams whose client went away; the runner reads it between chunks and closes the generator. */
+  private cancels: Writable | undefined;
+  private replies: Readable | undefined;
   private mode: RunMode = 'body';
   private info: EntryInfo | undefined;
 
   constructor(private readonly options: PythonWorkerOptions) {
-    super(options.id, options.logger);
+    super(options.id, options.logger, options.streamTimeouts);
   }
 
   get pid(): number | undefined { return this.child?.pid; }
@@ -54,12 +60,14 @@ export class PythonWorker extends MortalWorker {
     const child = spawn(python, ['-u', runnerPath], {
       cwd: entryScript.replace(/[/\\][^/\\]*$/, '') || '.',
       env: childEnv,
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
     });
     this.child = child;
     this.requests = child.stdio[3] as Writable;
+    this.cancels = (child.stdio as unknown as Array<Writable | null>)[5] ?? undefined;
     // EPIPE when the worker dies mid-write is reported through 'exit'; do not crash the server on it.
     this.requests.on('error', () => undefined);
+    this.cancels?.on('error', () => undefined);
     this.tagOutput(child.stdout, 'stdout');
     this.tagOutput(child.stderr, 'stderr');
 
@@ -87,6 +95,7 @@ export class PythonWorker extends MortalWorker {
         }
       });
       const replies = child.stdio[4] as Readable;
+      this.replies = replies;
       replies.on('data', (chunk: Buffer) => decoder.push(chunk));
 
       this.exited = new Promise<void>((done) => {
@@ -156,6 +165,7 @@ export class PythonWorker extends MortalWorker {
   private reply(frame: ReplyFrame): void {
     const meta = frame.meta;
     const workerId = this.id;
+    if (meta !== undefined && meta.stream !== undefined) return this.streamFrame(frame.id, meta, frame.body);
     this.inflight.settle(frame.id, (execMs, waitedMs): ScoreOutcome => {
       if (meta === undefined) return { kind: 'ok', status: 200, headers: JSON_HEADERS, body: frame.body, workerId, execMs };
       if (meta.error === 'run') return { kind: 'run_error', exception: String(meta.exception), message: String(meta.message), traceback: String(meta.traceback), workerId, execMs };
@@ -163,6 +173,39 @@ export class PythonWorker extends MortalWorker {
       if (meta.error === 'expired') return { kind: 'expired', waitedMs, workerId };
       return { kind: 'ok', status: Number(meta.status ?? 200), headers: (meta.headers ?? {}) as Record<string, string>, body: frame.body, workerId, execMs };
     });
+  }
+
+  /** A streaming run()'s frames (PROTOCOL.md, Streaming): start, chunk, end, error. */
+  private streamFrame(id: number, meta: Record<string, unknown>, body: Buffer): void {
+    const workerId = this.id;
+    switch (meta.stream) {
+      case 'start': return this.inflight.streamBegin(id);
+      case 'chunk': return this.inflight.streamChunk(id, body, (meta.type as ChunkType | undefined) ?? 'bytes', this.controlFor(id));
+      case 'end': return this.inflight.streamEnd(id, undefined, (execMs) => ({ kind: 'ok', status: 200, headers: TEXT_HEADERS, body: '', workerId, execMs }));
+      default: {
+        const error = { exception: String(meta.exception), message: String(meta.message), traceback: String(meta.traceback) };
+        return this.inflight.streamEnd(id, { kind: 'run_error', ...error }, (execMs) => ({ kind: 'run_error', ...error, workerId, execMs }));
+      }
+    }
+  }
+
+  /** How the response reaches back to a running generator: its reply pipe and chunk timer pause, and cancels go on fd 5. */
+  private controlFor(id: number): StreamControl {
+    return {
+      pause: () => {
+        this.replies?.pause();
+        this.inflight.holdTimer(id, true);
+      },
+      resume: () => {
+        this.replies?.resume();
+        this.inflight.holdTimer(id, false);
+      },
+      cancel: () => {
+        const frame = Buffer.allocUnsafe(4);
+        frame.writeUInt32BE(id, 0);
+        this.cancels?.write(frame);
+      },
+    };
   }
 
   protected kill(): void {
@@ -181,3 +224,4 @@ function entryInfoOf(raw: unknown): EntryInfo {
 }
 
 const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json' });
+const TEXT_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'text/plain; charset=utf-8' });

@@ -7,6 +7,7 @@ import time
 
 from ._tracebacks import format_exc, safe_str, trim_file
 from ._wire import EXIT_PROTOCOL, HEAD, REP_FD, REQ_FD, exit_now, meta_frame, write_all
+from ._stream import is_stream, stream
 
 trim_file(__file__)  # serve() and invoke() lead every run() traceback
 
@@ -68,7 +69,7 @@ def _encode_error(rid, r, e):
 
 
 def _other_result(rid, r, enc, pack):
-    """Reply frame for anything but a dict, list or str result."""
+    """Reply frame for anything but a dict, list or str result; None when it streamed (its frames are written)."""
     if r is None:
         return pack(10, rid, 0) + b"{}"  # the classic server answers {} when run() returns None
     t = type(r)
@@ -90,6 +91,9 @@ def _other_result(rid, r, enc, pack):
             else:
                 headers[k] = str(v)
         return meta_frame(rid, {"status": int(r.status_code), "headers": headers}, r.get_data())
+    if is_stream(r):
+        stream(rid, r, enc)
+        return None
     try:
         out = enc(r).encode()
     except Exception as e:
@@ -199,6 +203,8 @@ def serve(run, mode, wants_headers, data_name, berth, infer=None):
             frame = pack(len(out) + 8, rid, 0) + out
         else:
             frame = other(rid, r, enc, pack)
+            if frame is None:
+                continue
         try:
             k = write(fd, frame)
         except BrokenPipeError:

@@ -6,6 +6,7 @@ import sys
 
 REQ_FD = 3  # requests, Node -> Python
 REP_FD = 4  # replies, Python -> Node
+CANCEL_FD = 5  # ids of streams whose client went away, Node -> Python (read between chunks)
 EXIT_USAGE = 2  # started without fds 3/4 or without an entry script
 EXIT_INIT_FAILED = 3
 EXIT_PROTOCOL = 4  # a malformed frame arrived on fd 3

@@ -1,0 +1,60 @@
+// Reading streamed responses as a client does: chunk by chunk as they arrive, with deadlines instead of sleeps.
+import { existsSync } from 'node:fs';
+
+export interface StreamReader {
+  readonly status: number;
+  readonly headers: Headers;
+  /** Reads until the text so far contains `text` (or fails past the deadline); resolves with everything read so far. */
+  readUntil(text: string, timeoutMs?: number): Promise<string>;
+  /** Reads to the end; rejects when the body was cut off. */
+  rest(timeoutMs?: number): Promise<string>;
+  /** Hangs up, as a client that goes away. */
+  abort(): void;
+}
+
+export async function openStream(url: string, body: unknown, headers: Record<string, string> = {}): Promise<StreamReader> {
+  const controller = new AbortController();
+  const res = await fetch(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers }, signal: controller.signal });
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} not within ${ms} ms; read so far: ${JSON.stringify(text)}`)), ms); })]).finally(() => clearTimeout(timer));
+  };
+  return {
+    status: res.status,
+    headers: res.headers,
+    async readUntil(wanted, timeoutMs = 10_000) {
+      const read = async (): Promise<string> => {
+        while (!text.includes(wanted)) {
+          const r = await reader.read();
+          if (r.done) throw new Error(`the stream ended before ${JSON.stringify(wanted)}; read: ${JSON.stringify(text)}`);
+          text += decoder.decode(r.value, { stream: true });
+        }
+        return text;
+      };
+      return within(read(), timeoutMs, JSON.stringify(wanted));
+    },
+    async rest(timeoutMs = 10_000) {
+      const read = async (): Promise<string> => {
+        for (;;) {
+          const r = await reader.read();
+          if (r.done) return text;
+          text += decoder.decode(r.value, { stream: true });
+        }
+      };
+      return within(read(), timeoutMs, 'the end of the stream');
+    },
+    abort: () => controller.abort(),
+  };
+}
+
+/** Waits for a file to appear (a fixture's marker), polling with a deadline. */
+export async function fileAppears(path: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(path)) {
+    if (Date.now() > deadline) throw new Error(`${path} did not appear within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
