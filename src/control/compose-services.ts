@@ -19,6 +19,7 @@ import { ServiceManager } from './services/manager.js';
 import { OperationStore } from './services/operations.js';
 import { reconcile, type ReconcileReport } from './services/reconcile.js';
 import { ServiceStore } from './services/service-store.js';
+import { RolloutStore } from './services/rollout-store.js';
 import { ServiceViews, type TrafficView } from './services/view.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { GatewayMetrics } from '../gateway/metrics.js';
@@ -93,6 +94,7 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
   const store = new ServiceStore(o.db, now);
   const ops = new OperationStore(o.db, now);
   const events = new EventLog(o.db, now);
+  const rollouts = new RolloutStore(o.db, now);
   let onEvent: (e: ReplicaEvent) => void = (e) => events.addReplicaEvent(e);
   const replicaKeys = new ReplicaKeys(homeSecret(o.settings.home, 'replica-keys.key'));
   const containers = o.containers;
@@ -144,7 +146,7 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
     replicaLogs: (service, replica) => (['current', 'previous'] as const).flatMap((kind) => replicaLogs.read(service, { replica, kind, tail: 5000 }).map((c) => ({ replica: c.replica, kind, text: c.text }))),
   });
   const gw = composeGateway({
-    home: o.settings.home, clock, store, ops, events, target, views, logger: o.logger, replicaKeys,
+    home: o.settings.home, clock, store, rollouts, ops, events, target, views, logger: o.logger, replicaKeys,
     body: { maxBytes: mebibytes(o.settings.maxRequestSizeMb), timeoutMs: o.settings.bodyTimeoutMs },
     stabilizationMs: o.settings.autoscaleStabilizationMs,
     onFailure: captures.onFailure,
