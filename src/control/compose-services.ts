@@ -36,6 +36,7 @@ import type { Docker, Images } from '../images/index.js';
 import { ensureImage } from './services/service-image.js';
 import type { Generation } from './services/replicas.js';
 import { composeLocalTarget } from './compose-local-target.js';
+import { composeRollouts } from './compose-rollouts.js';
 import type { ReplicaTarget } from './services/target.js';
 
 /** Longest wait for routed requests to finish before a replica that leaves is sent SIGTERM. */
@@ -116,6 +117,7 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
   } else {
     local = await composeLocalTarget({
       ...shared, ops, registry: o.registry, env: o.env, clock, generationDir,
+      candidate: (service: string) => { const r = rollouts.find(service); return r === undefined ? undefined : { generation: r.generation, spec: r.spec }; },
       fail: (service, reason) => manager.setState(service, 'Failed', reason),
       ...(envs === undefined ? {} : { ensureEnvironment: (ref: string, signal: AbortSignal) => envs.ensureBuilt(parseEnvRef(ref), signal) }),
       ...(shared.ensureImage === undefined ? {} : { ensureImage: shared.ensureImage }),
@@ -123,9 +125,9 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
     });
     target = local.target;
   }
-  const views = new ServiceViews({ store, ops, events, target, baseUrl: o.baseUrl, desired: (name) => gw.desired(name), traffic: (name) => gw.traffic(name) });
+  const views = new ServiceViews({ store, ops, events, target, baseUrl: o.baseUrl, desired: (name) => gw.desired(name), traffic: (name) => gw.traffic(name), rollout: (name) => rp.view(name) });
   const manager = new ServiceManager({
-    root: join(o.settings.home, 'services'), logDir, store, ops, events, target, logger: o.logger, defaultRuntime: o.settings.runtime,
+    root: join(o.settings.home, 'services'), logDir, store, ops, events, rollouts, target, logger: o.logger, defaultRuntime: o.settings.runtime,
     resolveModel: (ref) => {
       const v = o.registry.get(ref);
       return { name: v.name, version: v.version };
@@ -151,6 +153,10 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
     stabilizationMs: o.settings.autoscaleStabilizationMs,
     onFailure: captures.onFailure,
   });
+  const rp = composeRollouts({
+    clock, logger: o.logger, store, rollouts, ops, events, target, manager,
+    gateway: () => gw.gateway, figures: (name, generation) => gw.generation(name, generation),
+  });
   onEvent = (e) => {
     events.addReplicaEvent(e);
     try {
@@ -170,7 +176,7 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
     }
   };
   return {
-    routes: [...serviceRoutes({ manager, views, ops, events, logs: new ServiceLogs(store, target, logDir) }), ...gw.routes,
+    routes: [...serviceRoutes({ manager, views, ops, events, logs: new ServiceLogs(store, target, logDir) }), ...rp.routes(views), ...gw.routes,
       ...diagnoseRoutes(new Diagnoser({
         store, views, ops, events, logs: new ServiceLogs(store, target, logDir), target, now, requests: (name) => gw.gateway.recent(name),
         ...(local === undefined ? {} : { capacity: () => ({ capacity: local!.placements.capacity, used: local!.placements.used() }) }),
@@ -183,13 +189,15 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
     live: { store, views, ops, events, logs: new ServiceLogs(store, target, logDir), gateway: gw.gateway, metrics: gw.metrics, traffic: (name) => gw.traffic(name) },
     imagesInUse: () => target.imagesInUse(),
     async reconcile() {
-      const report = await reconcile({ store, ops, events, target, manager, logger: o.logger });
+      const report = await reconcile({ store, ops, events, target, manager, rollouts, logger: o.logger });
       await captures.prune((name) => store.find(name) !== undefined);
       gw.start(); // the autoscaler starts from the replicas reconcile left
+      rp.guardrail.start();
       return report;
     },
     async close() {
       captures.close();
+      rp.guardrail.stop();
       await gw.stopAutoscaler();
       await manager.close();
       await gw.gateway.close();

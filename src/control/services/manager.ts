@@ -160,6 +160,7 @@ export class ServiceManager {
     await this.d.target.forget(name);
     // The folder the supervisor keeps this service's replica logs in (it names it, so ask it rather than guess).
     await rm(dirname(replicaLogPaths(this.d.logDir, name, 'any').current), { recursive: true, force: true });
+    this.d.rollouts?.remove(name);
     this.d.store.remove(name);
     this.d.onStateChange(name);
   }
