@@ -12,6 +12,7 @@ import { busyPct, irqPct, machineCpu, waitForQuiet } from './lib/machine.mjs';
 import { NOISY_OTHER_CPU_PCT, combineRounds, consoleReport, evaluateChecks, markdownReport } from './lib/report.mjs';
 import { scenarios, verifyAnswer } from './lib/targets.mjs';
 import { runLoad } from './lib/run-load.mjs';
+import { wrkVersion } from './lib/wrk.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
@@ -38,7 +39,10 @@ function environment(opts) {
       gunicorn: tryExec(opts.python, ['-c', 'import gunicorn; print(gunicorn.__version__)']),
       flask: tryExec(opts.python, ['-c', 'from importlib.metadata import version; print(version("flask"))']),
       autocannon: acPkg.version,
+      wrk: wrkVersion(),
     },
+    loadgen: opts.loadgen === 'wrk' ? `wrk (${opts.wrkThreads} thread${opts.wrkThreads === 1 ? '' : 's'})` : 'autocannon',
+    logTo: opts.logTo,
     gitCommit: tryExec('git', ['-C', repoRoot, 'rev-parse', '--short', 'HEAD']),
     // Uncommitted changes to tracked files outside bench/ (the code being measured).
     gitDirty: (tryExec('git', ['-C', repoRoot, 'status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench']) ?? '') !== '',
@@ -69,7 +73,7 @@ async function measureTarget(scenario, target, opts, logDir) {
     out.logFile = path.relative(repoRoot, logFile);
     log(`${target.label}: starting on ${HOST}:${port}`);
     const t0 = Date.now();
-    proc = startProcess(cmd, args, { cwd: repoRoot, env: { ...process.env, ...env }, logFile });
+    proc = startProcess(cmd, args, { cwd: repoRoot, env: { ...process.env, ...env }, logFile, output: opts.logTo });
     const abort = () => (proc.exitInfo ? `process exited (${JSON.stringify(proc.exitInfo)}); log tail:\n${tailFile(logFile)}` : null);
     await pollUntil(() => target.ready(port), { timeoutMs: target.readyTimeoutMs, what: `${target.label} readiness`, abort });
     if (target.minProcesses) {
@@ -96,6 +100,8 @@ async function measureTarget(scenario, target, opts, logDir) {
       warmupS: opts.warmupS,
       durationS: opts.durationS,
       requestTimeoutS: 10,
+      loadgen: opts.loadgen,
+      threads: opts.wrkThreads,
       onMeasureStart: () => {
         perProcAtStart = treeCpuByProcess(proc.pid);
         cpuAtStart = treeCpuSeconds(proc.pid);

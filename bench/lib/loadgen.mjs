@@ -109,6 +109,7 @@ async function main(cfg) {
       durationS: r.duration,
     },
     loadgenCpuS: +((cpu.user + cpu.system) / 1e6).toFixed(2),
+    loadgen: 'autocannon',
   };
 }
 

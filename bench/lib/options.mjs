@@ -15,6 +15,12 @@ export const USAGE = `Usage: npm run bench:serve -- [options]     (or: node benc
   --noisy-retries N   measure a target again (up to N times) when other processes used > 20% of a core
                       during its measured window                (env BENCH_NOISY_RETRIES, default 2)
   --berth-workers N   berth serve --worker-count, Python    (env BENCH_BERTH_WORKERS, default 2; the JS scenario uses 1)
+  --loadgen NAME      load generator: autocannon (Node) or wrk (C; Debian package wrk)
+                                                            (env BENCH_LOADGEN, default autocannon)
+  --wrk-threads N     wrk's threads                         (env BENCH_WRK_THREADS, default 1)
+  --log-to DEST       where berth serve's log (one access line per request) goes: file (the bench's log
+                      folder), null (/dev/null) or pipe (a pipe this process reads and drops)
+                                                            (env BENCH_LOG_TO, default file)
   --python PATH       Python for berth workers and gunicorn (env BENCH_PYTHON, default /usr/bin/python3)
   --out FILE          JSON results                          (env BENCH_OUT, default bench/results/serve-latest.json)
   --cpu-prof          run the berth server under node --cpu-prof and print its top CPU costs
@@ -38,6 +44,9 @@ export function parseOptions(argv, env, repoRoot) {
     python: env.BENCH_PYTHON ?? '/usr/bin/python3',
     out: env.BENCH_OUT ?? path.join(repoRoot, 'bench/results/serve-latest.json'),
     cpuProf: ['1', 'true'].includes(env.BENCH_CPU_PROF ?? ''),
+    loadgen: env.BENCH_LOADGEN ?? 'autocannon',
+    wrkThreads: Number(env.BENCH_WRK_THREADS ?? 1),
+    logTo: env.BENCH_LOG_TO ?? 'file',
     help: false,
   };
   const args = [...argv];
@@ -66,12 +75,17 @@ export function parseOptions(argv, env, repoRoot) {
       case '--python': o.python = value(a); break;
       case '--out': o.out = path.resolve(value(a)); break;
       case '--cpu-prof': o.cpuProf = true; break;
+      case '--loadgen': o.loadgen = value(a); break;
+      case '--wrk-threads': o.wrkThreads = Number(value(a)); break;
+      case '--log-to': o.logTo = value(a); break;
       case '--quick': o.warmupS = 1; o.durationS = 3; o.rounds = 1; break;
       case '-h': case '--help': o.help = true; break;
       default: throw new Error(`unknown option ${a}\n\n${USAGE}`);
     }
   }
-  for (const [k, min] of [['durationS', 1], ['warmupS', 0], ['connections', 1], ['berthWorkers', 1], ['rounds', 1], ['noisyRetries', 0], ['quietWaitS', 0], ['quietLimitPct', 0]]) {
+  if (!['autocannon', 'wrk'].includes(o.loadgen)) throw new Error(`--loadgen must be autocannon or wrk, not "${o.loadgen}"`);
+  if (!['file', 'null', 'pipe'].includes(o.logTo)) throw new Error(`--log-to must be file, null or pipe, not "${o.logTo}"`);
+  for (const [k, min] of [['wrkThreads', 1], ['durationS', 1], ['warmupS', 0], ['connections', 1], ['berthWorkers', 1], ['rounds', 1], ['noisyRetries', 0], ['quietWaitS', 0], ['quietLimitPct', 0]]) {
     if (!Number.isFinite(o[k]) || o[k] < min) throw new Error(`invalid ${k}: ${o[k]}`);
   }
   const known = ['python', 'js', 'js-cpu'];

@@ -95,11 +95,17 @@ export function treeCpuSeconds(pid) {
  * Start a server command in its own process group with stdout/stderr appended to `logFile`.
  * Returns { child, pid, logFile, exited: Promise<{code, signal}>, stop() }.
  */
-export function startProcess(cmd, args, { cwd, env, logFile }) {
+export function startProcess(cmd, args, { cwd, env, logFile, output = 'file' }) {
   const fd = fs.openSync(logFile, 'a');
   fs.writeSync(fd, `$ ${[cmd, ...args].join(' ')}\n`);
-  const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ['ignore', fd, fd] });
+  // Where stdout (berth's log: an access line per request) goes: the log file, /dev/null, or a pipe this process
+  // reads and drops (as a terminal or a log collector reads it). stderr stays in the log file.
+  const nul = output === 'null' ? fs.openSync('/dev/null', 'w') : undefined;
+  const stdout = output === 'pipe' ? 'pipe' : nul ?? fd;
+  const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ['ignore', stdout, fd] });
+  if (output === 'pipe') child.stdout.resume();
   fs.closeSync(fd);
+  if (nul !== undefined) fs.closeSync(nul);
   let exitInfo = null;
   const exited = new Promise((resolve) => {
     child.once('exit', (code, signal) => { exitInfo = { code, signal }; resolve(exitInfo); });

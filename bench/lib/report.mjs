@@ -97,6 +97,11 @@ function targetRow(t) {
   ];
 }
 
+/** Where the servers' stdout went, in words. */
+function logDestination(logTo) {
+  return logTo === 'null' ? '/dev/null' : logTo === 'pipe' ? 'a pipe read by the benchmark' : 'a file';
+}
+
 /** Plain-text tables for the terminal. */
 export function consoleReport(results) {
   const out = [];
@@ -104,9 +109,9 @@ export function consoleReport(results) {
   out.push('');
   out.push(`berth serve benchmark — ${m.date}`);
   out.push(`machine: ${m.cpus} CPU cores (${m.cpuModel}), ${fmt(m.memTotalMiB)} MiB; the load generator and the servers share these cores.`);
-  out.push(`load: autocannon in a separate process, closed loop, ${m.connections} keep-alive connections on 127.0.0.1, ` +
+  out.push(`load: ${m.loadgen ?? 'autocannon'} in a separate process, closed loop, ${m.connections} keep-alive connections on 127.0.0.1, ` +
     `${m.warmupS} s warm-up then ${m.durationS} s measured per target, ${m.rounds} round(s)${m.durationS < 10 ? '  (SHORT RUN: below the ≥10 s the spec asks for)' : ''}.`);
-  out.push(`versions: node ${m.versions.node}, ${m.versions.python ?? 'python ?'}, gunicorn ${m.versions.gunicorn ?? '?'}, flask ${m.versions.flask ?? '?'}, autocannon ${m.versions.autocannon}; berth at ${m.gitCommit ?? '?'}${m.gitDirty ? ' + uncommitted changes' : ''}`);
+  out.push(`versions: node ${m.versions.node}, ${m.versions.python ?? 'python ?'}, gunicorn ${m.versions.gunicorn ?? '?'}, flask ${m.versions.flask ?? '?'}, autocannon ${m.versions.autocannon}, wrk ${m.versions.wrk ?? 'not installed'}; servers' stdout to ${logDestination(m.logTo)}; berth at ${m.gitCommit ?? '?'}${m.gitDirty ? ' + uncommitted changes' : ''}`);
   for (const s of results.scenarios) {
     out.push('');
     out.push(`${s.title}   (request: ${s.request.method} ${s.request.path} ${s.request.body})`);
@@ -165,7 +170,7 @@ export function markdownReport(results) {
   lines.push('');
   lines.push(`Measured ${m.date.slice(0, 10)} with \`npm run bench:serve\` on ${m.cpus} CPU cores (${m.cpuModel}), shared by the load generator and the servers; ` +
     `node ${m.versions.node}, ${m.versions.python ?? 'Python'}, gunicorn ${m.versions.gunicorn ?? '?'}, Flask ${m.versions.flask ?? '?'}. ` +
-    `Load: autocannon in its own process, closed loop, ${m.connections} keep-alive connections on 127.0.0.1, ${m.warmupS} s warm-up then ${m.durationS} s measured per server` +
-    `${m.rounds > 1 ? `, ${m.rounds} rounds (median)` : ''}. Throughput counts 2xx responses. gunicorn's sync workers close the connection after each response, so its clients reconnect for every request.`);
+    `Load: ${m.loadgen ?? 'autocannon'} in its own process, closed loop, ${m.connections} keep-alive connections on 127.0.0.1, ${m.warmupS} s warm-up then ${m.durationS} s measured per server` +
+    `${m.rounds > 1 ? `, ${m.rounds} rounds (median)` : ''}; the servers' log (stdout) to ${logDestination(m.logTo)}. Throughput counts 2xx responses. gunicorn's sync workers close the connection after each response, so its clients reconnect for every request.`);
   return lines.join('\n');
 }

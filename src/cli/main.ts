@@ -2,7 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { isBerthError } from '../errors/catalogue.js';
 import { EXIT_FAILURE, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
-import { commands } from './commands/index.js';
+import { commandsFor } from './commands/index.js';
 import type { CliContext } from './context.js';
 import { version } from '../core/version.js';
 import { flushLogsSync } from '../core/logger.js';
@@ -27,7 +27,7 @@ const program = new Command('berth')
   .version(version)
   .exitOverride()
   .showSuggestionAfterError();
-for (const register of commands) register(program, ctx);
+for (const register of await commandsFor(process.argv)) register(program, ctx);
 
 function fail(err: unknown): never {
   flushLogsSync();

@@ -6,17 +6,25 @@ import type { ApiClient } from './api-client.js';
 import type { CliContext } from './context.js';
 import { printFields } from './output.js';
 
+/** How long one long poll waits for news before it asks again. */
+const LONG_POLL_MS = 10_000;
+
 export async function waitForOperation(api: ApiClient, op: Operation, ctx: CliContext, showProgress: boolean): Promise<Operation> {
   let printed = 0;
   let delay = 100;
   for (;;) {
-    const cur = await api.call<Operation>('GET', `/v1/operations/${op.id}`);
-    // Every step, also those that came and went between two polls.
+    // A long poll: answered as soon as there is a new step or the operation ended, so the command returns the moment
+    // it does. A control plane from before the long poll ignores the query and answers at once.
+    const cur = await api.call<Operation>('GET', `/v1/operations/${op.id}`, { query: { seen: String(printed), wait_ms: String(LONG_POLL_MS) } });
+    const news = cur.steps.length > printed;
+    // Every step, also those that came and went between two answers.
     if (showProgress) for (const step of cur.steps.slice(printed)) ctx.out(`  ${step.text}`);
     printed = cur.steps.length;
     if (cur.status !== 'Running') return cur;
+    if (news) continue;
+    // Nothing new (the long poll's wait ran out, or an older control plane answered at once): ask again a little later,
+    // quick at first, gentler while it waits for resources.
     await new Promise((r) => setTimeout(r, delay));
-    // Quick at first (a deployment takes about a second), gentler while it waits for resources.
     delay = Math.min(500, Math.round(delay * 1.5));
   }
 }

@@ -19,6 +19,9 @@ import type { CandidateGeneration } from './services/target.js';
 import type { ServiceStore } from './services/service-store.js';
 import type { ControlSettings } from './settings.js';
 
+/** How often a starting replica's log is read for its listening line (then its /ready asked): cheap, and it bounds the wait. */
+const READY_POLL_MS = 20;
+
 export interface LocalTargetParts {
   readonly settings: ControlSettings;
   readonly store: ServiceStore;
@@ -51,6 +54,8 @@ export async function composeLocalTarget(p: LocalTargetParts): Promise<{ target:
     berthBin: shipped('bin/berth.js'), nodePath: process.execPath, logDir, baseEnv: p.env, clock, replicaKey, maxRequestSizeMb: settings.maxRequestSizeMb,
     ...(docker === undefined ? {} : { docker }),
     backoff: { baseMs: settings.restartBackoffMs },
+    // A replica is routed as soon as it is ready: `berth deploy` answers, and the first request is served, a poll later.
+    readyPollMs: READY_POLL_MS,
     onEvent: p.onEvent,
   });
   const placements = new Placements(capacity, clock);

@@ -6,7 +6,7 @@ import { toHttpError } from '../errors/http.js';
 import type { Clock } from '../core/clock.js';
 import { authenticate, compileAuth, type AuthMode, type CompiledAuth, type TokenAuthority } from './auth.js';
 import type { GatewayMetrics } from './metrics.js';
-import { ReplicaPool, type Endpoint, type LoadSample, type PoolLimits } from './pool.js';
+import { ReplicaPool, type Endpoint, type Lease, type LoadSample, type PoolLimits } from './pool.js';
 import { RollingWindow, type WindowStats, type WindowSummary } from './rolling.js';
 import { GenerationSplit, type SplitNotice, type SplitRouting } from './split.js';
 import { rawHeader } from '../core/raw-headers.js';
@@ -137,7 +137,11 @@ export class Gateway {
   }
 
   private newPool(service: string, limits: PoolLimits): ReplicaPool {
-    return new ReplicaPool(service, limits, this.d.clock, { onLeave: (m) => this.upstreams.forget(m.url), state: () => this.entries.get(service)?.routing.state() ?? 'unknown' });
+    return new ReplicaPool(service, limits, this.d.clock, {
+      onLeave: (m) => this.upstreams.forget(m.url),
+      state: () => this.entries.get(service)?.routing.state() ?? 'unknown',
+      sendsAhead: (m) => this.upstreams.sendsAhead(m.url),
+    });
   }
 
   /** Whether `service` exists for the gateway (reading it in on first sight). */
@@ -181,7 +185,8 @@ export class Gateway {
       }
       if (status === 401) headers['www-authenticate'] = `Bearer realm="berth", error="invalid_token"`;
       // A request turned away after its wait waited all of it: that belongs in the queue-wait histogram too.
-      if (isBerthError(err) && err.code === 'SERVICE_OVERLOADED') waited.ms = (waited.ms ?? 0) + Number(err.params.waitMs ?? 0);
+      // Its waitMs counts from the request's arrival, through any place ahead in a replica and back.
+      if (isBerthError(err) && err.code === 'SERVICE_OVERLOADED') waited.ms = Number(err.params.waitMs ?? 0);
       if (entry !== undefined) this.record(entry, status, started, waited);
       const reply = Buffer.from(JSON.stringify(errorBody));
       if (path === '/score') reportFailure(this.d.onFailure, service, req, requestId, body, status, waited.replica, reply);
@@ -265,29 +270,46 @@ export class Gateway {
     return choice.pool;
   }
 
-  /** Gets a slot and sends; a replica that refuses the connection leaves routing and the request goes to another one. */
+  /**
+   * Gets a slot (or a place ahead) in `pool` (the service's, or a generation's) and sends. A replica that refuses the
+   * connection leaves routing and the request goes to another one; a request that never started where it was sent
+   * ahead (given back, or its replica died or is drained) goes back to the queue at its arrival place.
+   */
   private async send(e: Entry, pool: ReplicaPool, upstream: UpstreamRequest, waited: Attempted): Promise<UpstreamReply> {
     // Clamped: the longest scoring timeout plus the margin would overflow the timer and fire at once.
     const timeoutMs = clampTimerMs(e.routing.scoringTimeoutMs + TIMEOUT_MARGIN_MS);
-    for (let attempt = 1; ; attempt++) {
-      const got = pool.acquire();
+    let got: Lease | Promise<Lease> = pool.acquire();
+    let refusals = 0;
+    for (;;) {
       const lease = got instanceof Promise ? await got : got;
-      waited.ms = (waited.ms ?? 0) + lease.waitedMs;
-      waited.replica = lease.member.replicaId;
+      let again: Lease | Promise<Lease> | undefined;
       let released = false;
-      const done = (): void => {
-        if (released) return;
-        released = true;
-        pool.release(lease);
-      };
-      const r = await this.upstreams.attempt(lease.member, upstream, timeoutMs, done);
+      const r = await this.upstreams.attempt(lease, upstream, timeoutMs, {
+        done: () => {
+          if (released) return;
+          released = true;
+          pool.release(lease);
+        },
+        started: () => pool.started(lease),
+        unstarted: (kind) => {
+          released = true;
+          if (kind === 'refused') {
+            e.refused.add(lease.member.url);
+            pool.remove(lease.member.replicaId);
+            if (++refusals >= MAX_ATTEMPTS) return pool.release(lease);
+          }
+          again = pool.requeue(lease);
+        },
+      });
+      waited.ms = lease.waitedMs;
+      waited.replica = lease.member.replicaId;
       if (r.ok) return r.reply;
-      const replica = lease.member.replicaId;
-      if (r.kind === 'refused') {
-        e.refused.add(lease.member.url);
-        pool.remove(replica);
-        if (attempt < MAX_ATTEMPTS) continue;
+      if (again !== undefined) {
+        got = again;
+        continue;
       }
+      const replica = lease.member.replicaId;
+      if (r.kind === 'expired') throw pool.expired(lease);
       if (r.kind === 'timeout') throw new BerthError('SCORING_TIMEOUT', { timeoutMs }, { cause: r.error });
       throw new BerthError('REPLICA_REQUEST_FAILED', { service: pool.service, replica, detail: r.detail }, { cause: r.error });
     }

@@ -1,79 +1,44 @@
-// One service's routing set: ready replicas with their in-flight counts, least-in-flight choice, a bounded FIFO wait, drains and the load integral.
+// One service's routing set: ready replicas with their in-flight counts, least-in-flight choice, send-ahead, a bounded FIFO wait, drains and the load integral.
 import { BerthError } from '../errors/catalogue.js';
-import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
+import { aheadDepth, MIN_AHEAD_BUDGET_MS } from './send-ahead.js';
+import { WaitQueue, type Waiter } from './wait-queue.js';
+import { chooseMember, recallable, recallFor, RoutedMember, Slot } from './pool-members.js';
+import type { Endpoint, Lease, LoadSample, PoolHooks, PoolLimits } from './pool-types.js';
 
-export interface Endpoint {
-  readonly replicaId: string;
-  /** `http://127.0.0.1:PORT` */
-  readonly url: string;
-  /** What the replica asks of the gateway on /score and its scoring channel (none for a replica started without one). */
-  readonly key?: string;
-}
+export type { Endpoint, Lease, LoadSample, Member, PoolHooks, PoolLimits } from './pool-types.js';
 
-export interface PoolLimits {
-  /** replica_max_concurrent_requests: never more than this many requests on one replica at once. */
-  readonly maxConcurrent: number;
-  /** max_request_wait_time: a request that found every replica full waits this long at most, then 503. */
-  readonly maxWaitMs: number;
-}
-
-/** A replica in (or just out of) routing; `routed` turns false when it leaves, its in-flight count stays exact. */
-export interface Member extends Endpoint {
-  inFlight: number;
-  routed: boolean;
-}
-
-/** One granted slot on a member; give it back with release() exactly once. */
-export interface Lease {
-  readonly member: Member;
-  /** How long the request waited in the queue (0 when a slot was free). */
-  readonly waitedMs: number;
-}
-
-/** Load since the previous sample: the autoscaler's input. */
-export interface LoadSample {
-  readonly ready: number;
-  /** Time-weighted mean of requests in flight over the sampled period. */
-  readonly meanInFlight: number;
-  readonly inFlight: number;
-  readonly queued: number;
-  /** How long the oldest waiter has waited now (0 with an empty queue). */
-  readonly oldestWaitMs: number;
-}
-
-export interface PoolHooks {
-  /** A member left routing and has nothing in flight: its connections can be closed. */
-  readonly onLeave?: (m: Member) => void;
-  /** The service's state, for the message of a 503 without ready replicas. */
-  readonly state?: () => string;
-}
-
-interface Waiter {
-  readonly enqueuedAt: number;
-  readonly deadline: number;
+interface PoolWaiter extends Waiter {
   readonly resolve: (lease: Lease) => void;
   readonly reject: (err: unknown) => void;
 }
+
+/** How long a replica stays idle, with requests waiting in others, before it asks for some of them (see rebalance). */
+const RECALL_DELAY_MS = 2;
 
 /** A flood must not hold unbounded memory in waiting requests: beyond this many, new ones get 503 at once. */
 const MAX_QUEUE = 10_000;
 
 export class ReplicaPool {
-  private readonly members = new Map<string, Member>();
-  private queue: Waiter[] = [];
-  private head = 0;
-  private timer: TimerHandle | undefined;
+  private readonly members = new Map<string, RoutedMember>();
+  private readonly queue: WaitQueue<PoolWaiter>;
   private turn = 0;
   private inFlightTotal = 0;
+  /** Requests sent ahead and not started, across members. */
+  private aheadTotal = 0;
   private area = 0;
   private areaSince: number;
   private lastChange: number;
+  private dispatchQueued = false;
   /** Out of routing with requests still in flight. */
-  private readonly leaving = new Set<Member>();
+  private readonly leaving = new Set<RoutedMember>();
   private readonly idleWaiters = new Set<() => void>();
+  private readonly precise: () => number;
 
   constructor(readonly service: string, private limits: PoolLimits, private readonly clock: Clock, private readonly hooks: PoolHooks = {}) {
     this.areaSince = this.lastChange = clock.now();
+    this.precise = hooks.precise ?? (() => performance.now());
+    this.queue = new WaitQueue<PoolWaiter>(clock, (w, now) => w.reject(this.members.size === 0 ? this.noReplica() : this.overloaded(now - w.arrivedAt)));
   }
 
   setLimits(limits: PoolLimits): void {
@@ -88,13 +53,16 @@ export class ReplicaPool {
     for (const [id, m] of this.members) {
       if (wanted.get(id)?.url !== m.url) this.leave(m);
     }
-    let added = false;
+    const added: RoutedMember[] = [];
     for (const e of endpoints) {
       if (this.members.has(e.replicaId)) continue;
-      this.members.set(e.replicaId, { replicaId: e.replicaId, url: e.url, ...(e.key === undefined ? {} : { key: e.key }), inFlight: 0, routed: true });
-      added = true;
+      const m = new RoutedMember(e.replicaId, e.url, e.key, this.precise);
+      this.members.set(e.replicaId, m);
+      added.push(m);
     }
-    if (added) this.dispatch();
+    if (added.length === 0) return;
+    this.dispatch();
+    for (const m of added) this.rebalance(m);
   }
 
   /** Takes one replica out of routing at once (it refused a connection, or it is being drained). */
@@ -103,31 +71,76 @@ export class ReplicaPool {
     if (m !== undefined) this.leave(m);
   }
 
-  /** A free slot now (least in flight, ties taken in turn), else a place in the FIFO queue until one frees or the wait runs out. */
+  /**
+   * A free slot now (least in flight, ties taken in turn); else, while every replica is full, a place ahead on one
+   * that can hold requests waiting (`aheadBudgetMs` set); else a place in the FIFO queue until one frees or the wait
+   * runs out.
+   */
   acquire(): Lease | Promise<Lease> {
-    const m = this.pick();
-    if (m !== undefined && this.queueLength() === 0) return this.grant(m, 0);
+    const now = this.clock.now();
+    if (this.queue.length === 0) {
+      const m = this.pick(this.limits.maxWaitMs);
+      if (m !== undefined) return this.grant(m, now, now + this.limits.maxWaitMs);
+    }
     if (this.members.size === 0) throw this.noReplica();
-    if (this.queueLength() >= MAX_QUEUE) throw this.overloaded(0);
-    return new Promise<Lease>((resolve, reject) => {
-      const now = this.clock.now();
-      this.queue.push({ enqueuedAt: now, deadline: now + this.limits.maxWaitMs, resolve, reject });
-      if (this.timer === undefined) this.arm();
-    });
+    if (this.queue.length >= MAX_QUEUE) throw this.overloaded(0);
+    return this.enqueue(now, false);
   }
 
+  /** The request sent ahead on `lease` has started in the replica (its STARTED notice). */
+  started(lease: Lease): void {
+    const s = lease as Slot;
+    if (!s.waiting || s.released) return;
+    this.unlistAhead(s);
+    s.waitedMs = this.clock.now() - s.arrivedAt;
+    s.serviceStart = this.precise();
+  }
+
+  /** The replica is finished with the request (answered, failed, or timed out); call once. */
   release(lease: Lease): void {
-    const m = lease.member;
-    this.track();
-    m.inFlight -= 1;
-    this.inFlightTotal -= 1;
-    if (m.routed) this.dispatch();
-    else if (m.inFlight === 0) this.left(m);
+    const s = lease as Slot;
+    if (!this.free(s)) return;
+    if (s.serviceStart !== undefined) s.member.service.answered(s.serviceStart);
+    const m = s.member;
+    if (!m.routed) {
+      if (m.inFlight === 0) this.left(m);
+      return;
+    }
+    this.dispatch();
+    if (m.inFlight === 0) this.rebalance(m);
+  }
+
+  /**
+   * The request never started on the replica (given back, or the connection failed before it was sent): it goes back
+   * to the queue at its arrival place, keeping its deadline. Several given back at once are all queued before any is
+   * handed out, so they leave in arrival order. With no replica ready it waits all the same (one may come back, a
+   * restarted one say) until its deadline. Never throws.
+   */
+  requeue(lease: Lease): Promise<Lease> {
+    const s = lease as Slot;
+    if (this.free(s) && !s.member.routed && s.member.inFlight === 0) this.left(s.member);
+    const promise = this.enqueue(s.arrivedAt, true);
+    if (!this.dispatchQueued) {
+      this.dispatchQueued = true;
+      queueMicrotask(() => {
+        this.dispatchQueued = false;
+        this.dispatch();
+      });
+    }
+    return promise;
+  }
+
+  /** A request sent ahead ran out of its wait in the replica, unstarted: released, and the 503 to answer. */
+  expired(lease: Lease): BerthError {
+    const s = lease as Slot;
+    this.release(s);
+    return this.overloaded(this.clock.now() - s.arrivedAt);
   }
 
   /**
    * Takes `ids` out of routing and resolves once none of them has a request in flight (or after `maxMs`): every request
    * that chose one of them has been counted, so once this resolves nothing more reaches them and they can be stopped.
+   * Requests waiting in them unstarted are asked back for the replicas that stay.
    */
   drain(ids: readonly string[], maxMs: number): Promise<void> {
     const wanted = new Set(ids);
@@ -166,92 +179,100 @@ export class ReplicaPool {
 
   /** Fails every waiting request with `err` (the service is gone or the control plane stops). */
   close(err: unknown): void {
-    for (const w of this.queue.slice(this.head)) w.reject(err);
-    this.queue = [];
-    this.head = 0;
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
+    for (const w of this.queue.takeAll()) w.reject(err);
     for (const m of [...this.members.values()]) this.leave(m);
   }
 
+  /** How long the oldest request waiting for a slot has waited: in the queue, or sent ahead and not started yet. */
   private oldestWaitMs(): number {
-    const w = this.queue[this.head];
-    return w === undefined ? 0 : this.clock.now() - w.enqueuedAt;
+    let oldest = this.queue.peek()?.arrivedAt ?? Number.POSITIVE_INFINITY;
+    if (this.aheadTotal > 0) for (const m of this.members.values()) oldest = Math.min(oldest, m.ahead[0]?.arrivedAt ?? oldest);
+    return oldest === Number.POSITIVE_INFINITY ? 0 : this.clock.now() - oldest;
   }
 
   private queueLength(): number {
-    return this.queue.length - this.head;
+    return this.queue.length;
   }
 
-  private grant(m: Member, waitedMs: number): Lease {
+  private enqueue(arrivedAt: number, byArrival: boolean): Promise<Lease> {
+    return new Promise<Lease>((resolve, reject) => {
+      const w: PoolWaiter = { arrivedAt, deadline: arrivedAt + this.limits.maxWaitMs, resolve, reject };
+      if (byArrival) this.queue.insertByArrival(w);
+      else this.queue.push(w);
+    });
+  }
+
+  private grant(m: RoutedMember, arrivedAt: number, deadline: number): Slot {
     this.track();
+    const now = this.clock.now();
+    const ahead = m.inFlight >= this.limits.maxConcurrent;
+    const s = new Slot(m, arrivedAt, now, ahead ? Math.max(0, deadline - now) : undefined);
     m.inFlight += 1;
     this.inFlightTotal += 1;
-    return { member: m, waitedMs };
+    if (ahead) {
+      m.ahead.push(s);
+      this.aheadTotal += 1;
+    } else {
+      s.serviceStart = this.precise();
+    }
+    return s;
   }
 
-  /** The routed member with the fewest requests in flight below the limit; the start rotates so idle replicas share the load. */
-  private pick(): Member | undefined {
+  /** Gives a slot back; false when it was already. */
+  private free(s: Slot): boolean {
+    if (s.released) return false;
+    s.released = true;
+    if (s.waiting) this.unlistAhead(s);
+    this.track();
+    s.member.inFlight -= 1;
+    this.inFlightTotal -= 1;
+    return true;
+  }
+
+  private unlistAhead(s: Slot): void {
+    s.waiting = false;
+    const list = s.member.ahead;
+    const i = list.indexOf(s);
+    if (i >= 0) list.splice(i, 1);
+    this.aheadTotal -= 1;
+  }
+
+  /** The member for the next request (see chooseMember); `budgetMs`: the request's wait left, for a place ahead. */
+  private pick(budgetMs: number): RoutedMember | undefined {
     const n = this.members.size;
     if (n === 0) return undefined;
-    const start = this.turn++ % n;
-    let best: Member | undefined;
-    let i = 0;
-    // Two passes over the insertion-ordered map emulate a rotated scan without building an array.
-    for (let pass = 0; pass < 2; pass++) {
-      i = 0;
-      for (const m of this.members.values()) {
-        const inRange = pass === 0 ? i >= start : i < start;
-        i++;
-        if (!inRange || m.inFlight >= this.limits.maxConcurrent) continue;
-        if (best === undefined || m.inFlight < best.inFlight) best = m;
-      }
-    }
-    return best;
+    const canWait = budgetMs >= MIN_AHEAD_BUDGET_MS && this.hooks.sendsAhead !== undefined;
+    return chooseMember(this.members, this.turn++ % n, this.limits.maxConcurrent, canWait ? (m) => this.depth(m) : undefined);
   }
 
-  /** Hands free slots to waiters, oldest first. */
+  /** How many requests `m` may hold beyond its running ones. */
+  private depth(m: RoutedMember): number {
+    return this.hooks.sendsAhead?.(m) === true ? aheadDepth(m.service.ms, this.limits.maxConcurrent) : 0;
+  }
+
+  /** Hands free slots (or places ahead) to waiters, oldest first. */
   private dispatch(): void {
-    while (this.queueLength() > 0) {
-      const m = this.pick();
+    for (let w = this.queue.peek(); w !== undefined; w = this.queue.peek()) {
+      const m = this.pick(w.deadline - this.clock.now());
       if (m === undefined) return;
-      const w = this.queue[this.head]!;
-      this.shift();
-      w.resolve(this.grant(m, this.clock.now() - w.enqueuedAt));
+      this.queue.shift();
+      w.resolve(this.grant(m, w.arrivedAt, w.deadline));
     }
   }
 
-  private shift(): void {
-    this.queue[this.head] = undefined as unknown as Waiter;
-    this.head += 1;
-    if (this.head === this.queue.length) {
-      this.queue = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
-    if (this.queueLength() === 0 && this.timer !== undefined) {
-      this.clock.clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-  }
-
-  /** One timer, for the oldest waiter: waiters share the wait limit, so the queue's order is the order of their deadlines. */
-  private arm(): void {
-    const w = this.queue[this.head];
-    if (w === undefined) return;
-    this.timer = this.clock.setTimeout(() => this.expire(), Math.max(0, w.deadline - this.clock.now()));
-  }
-
-  private expire(): void {
-    this.timer = undefined;
-    const now = this.clock.now();
-    for (let w = this.queue[this.head]; w !== undefined && w.deadline <= now; w = this.queue[this.head]) {
-      this.shift();
-      w.reject(this.members.size === 0 ? this.noReplica() : this.overloaded(now - w.enqueuedAt));
-    }
-    if (this.timer === undefined) this.arm();
+  /**
+   * Fairness: `m` is idle while requests wait unstarted in other replicas (behind a slow one, say); if it is still
+   * idle a moment later, it asks for some of them back. The moment lets a fast service's next requests reach it
+   * first: a replica of a fast script is idle for a few microseconds between two requests all the time, and moving
+   * requests then would only cost round trips.
+   */
+  private rebalance(m: RoutedMember): void {
+    if (this.aheadTotal === 0 || this.queue.length > 0 || !m.routed || m.recallTimer !== undefined) return;
+    m.recallTimer = this.clock.setTimeout(() => {
+      m.recallTimer = undefined;
+      if (this.aheadTotal === 0 || this.queue.length > 0 || !m.routed || m.inFlight > 0) return;
+      recallFor(m, this.members.values(), this.limits.maxConcurrent);
+    }, RECALL_DELAY_MS);
   }
 
   private noReplica(): BerthError {
@@ -262,15 +283,21 @@ export class ReplicaPool {
     return new BerthError('SERVICE_OVERLOADED', { service: this.service, waitMs: Math.round(waitedMs), maxWaitMs: this.limits.maxWaitMs, replicas: this.members.size, perReplica: this.limits.maxConcurrent });
   }
 
-  private leave(m: Member): void {
+  private leave(m: RoutedMember): void {
     this.members.delete(m.replicaId);
     m.routed = false;
-    if (m.inFlight === 0) this.left(m);
-    else this.leaving.add(m);
+    if (m.inFlight === 0) return this.left(m);
+    this.leaving.add(m);
+    // What waits in it unstarted goes to the replicas that stay (none: it runs here, and the drain waits for it).
+    if (this.members.size === 0) return;
+    for (let s = recallable(m.ahead); s !== undefined; s = recallable(m.ahead)) {
+      s.recalling = true;
+      s.recall!();
+    }
   }
 
   /** A member out of routing with nothing in flight: its connections can go, and drains waiting on it may end. */
-  private left(m: Member): void {
+  private left(m: RoutedMember): void {
     this.leaving.delete(m);
     this.hooks.onLeave?.(m);
     for (const check of [...this.idleWaiters]) check();

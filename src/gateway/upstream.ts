@@ -6,7 +6,7 @@ import { headerRecord, rawHeader } from '../core/raw-headers.js';
 import { REPLICA_KEY_HEADER } from '../core/replica-key.js';
 import { BerthError } from '../errors/catalogue.js';
 import { ReplicaChannel, type ChannelOutcome } from './channel.js';
-import type { Endpoint } from './pool.js';
+import type { Lease } from './pool-types.js';
 
 /** Replies with a known length up to this are read whole (the replica's slot frees at once); larger ones stream to the client. */
 export const BUFFER_LIMIT = 1024 * 1024;
@@ -106,8 +106,28 @@ export interface UpstreamReply {
 
 export type AttemptResult =
   | { readonly ok: true; readonly reply: UpstreamReply }
-  /** refused: the connection was refused, nothing was sent (retry elsewhere); timeout: no answer in time; failed: anything else. */
-  | { readonly ok: false; readonly kind: 'refused' | 'timeout' | 'failed'; readonly detail: string; readonly error: unknown };
+  /**
+   * refused: the connection was refused, nothing was sent (retry elsewhere); not_started: sent ahead, it never started
+   * there (retry elsewhere); expired: sent ahead, its wait ran out in the replica (503); timeout: no answer in time;
+   * failed: anything else.
+   */
+  | { readonly ok: false; readonly kind: 'refused' | 'not_started' | 'expired' | 'timeout' | 'failed'; readonly detail: string; readonly error: unknown };
+
+/** What an attempt tells its caller as it goes, besides its result. */
+export interface AttemptHooks {
+  /**
+   * The replica is finished with the request: called once, at once for a failure or a buffered body, when a streamed
+   * body ends otherwise; not for an unstarted one.
+   */
+  readonly done: () => void;
+  /** A request sent ahead started in the replica. */
+  readonly started: () => void;
+  /**
+   * Nothing of the request ran there (refused, not_started). Called from the connection's own event, before the
+   * result: requests given back together are all requeued before any is handed out again, so they keep their order.
+   */
+  readonly unstarted: (kind: 'refused' | 'not_started') => void;
+}
 
 const REFUSED = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT']);
 const TIMEOUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
@@ -118,21 +138,31 @@ export class Upstreams {
 
   constructor(private readonly onAttempt: (transport: 'channel' | 'http') => void = () => undefined) {}
 
-  /**
-   * Sends one request to `url`. `done` is called exactly once when the replica is finished with it: at once for a
-   * failure or a buffered body, when a streamed body ends or breaks otherwise.
-   */
-  async attempt(to: Endpoint, r: UpstreamRequest, timeoutMs: number, done: () => void): Promise<AttemptResult> {
+  /** Whether requests may be sent ahead to the replica at `url` now (its scoring channel is open and speaks send-ahead). */
+  sendsAhead(url: string): boolean {
+    return this.channels.get(url)?.sendsAhead === true;
+  }
+
+  /** Sends one request on `lease`'s replica, ahead when the lease says so; see AttemptHooks for what is heard meanwhile. */
+  async attempt(lease: Lease, r: UpstreamRequest, timeoutMs: number, hooks: AttemptHooks): Promise<AttemptResult> {
     const { method, target: path, body } = r;
-    const { url, key } = to;
+    const { url, key } = lease.member;
     // Scoring requests go over the replica's scoring channel; the rest (and replicas without one) over HTTP.
     if (path === '/score' || path.startsWith('/score?')) {
       const channel = this.channel(url, key);
       if (channel.usable) {
         this.onAttempt('channel');
-        const outcome = await new Promise<ChannelOutcome>((resolve) => channel.send(method, path, r.headers, body ?? EMPTY, timeoutMs, resolve));
+        const budgetMs = lease.aheadBudgetMs;
+        const outcome = await new Promise<ChannelOutcome>((resolve) => {
+          const settle = (o: ChannelOutcome): void => {
+            if (!o.ok && (o.kind === 'refused' || o.kind === 'not_started')) hooks.unstarted(o.kind);
+            resolve(o);
+          };
+          const id = channel.send(method, path, r.headers, body ?? EMPTY, timeoutMs, settle, budgetMs === undefined ? undefined : { budgetMs, started: hooks.started });
+          if (id !== 0 && budgetMs !== undefined) lease.recall = recallOf(channel, id);
+        });
         if (outcome.ok || outcome.kind !== 'unsupported') {
-          done();
+          if (outcome.ok || (outcome.kind !== 'refused' && outcome.kind !== 'not_started')) hooks.done();
           return fromChannel(outcome);
         }
       }
@@ -143,9 +173,12 @@ export class Upstreams {
     try {
       res = await this.pool(url).request({ method, path, headers, body: body === null || body.length === 0 ? null : body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
     } catch (err) {
-      done();
-      return failure(err);
+      const result = failure(err);
+      if (!result.ok && result.kind === 'refused') hooks.unstarted('refused');
+      else hooks.done();
+      return result;
     }
+    const done = hooks.done;
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(res.headers)) if (v !== undefined && !DROP.has(k)) out[k] = Array.isArray(v) ? v.join(', ') : v;
     const contentType = out['content-type'] ?? 'application/octet-stream';
@@ -209,6 +242,15 @@ export class Upstreams {
     }
     return p;
   }
+}
+
+/**
+ * The call that asks for a request sent ahead back. Made here, not where the request is sent: a closure there would
+ * share its scope's context (the request, its reply's promise, the caller's hooks) and keep all of that alive for as
+ * long as the lease holds it, which tripled the gateway's young-generation GC pauses under load.
+ */
+function recallOf(channel: ReplicaChannel, id: number): () => void {
+  return () => channel.cancel(id);
 }
 
 function fromChannel(o: ChannelOutcome): AttemptResult {

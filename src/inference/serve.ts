@@ -12,8 +12,7 @@ import { JsThreadWorker } from './runtime/js/js-thread-worker.js';
 import { StartupError, type StartupFailure, type Worker } from './runtime/types.js';
 import { StartupPhase } from './startup-phase.js';
 import { warmUp } from './warm-up.js';
-import { createInferenceMetrics } from './metrics.js';
-import { createInferenceServer } from './http/server.js';
+import type { InferenceMetrics } from './metrics.js';
 import { formatStartupReport, startupErrorCode } from './startup-report.js';
 
 export interface ServeDeps {
@@ -53,13 +52,12 @@ function workerFactory(settings: ServeSettings, deps: ServeDeps): (id: number) =
 /** Starts the workers and the HTTP server; throws a coded BerthError (after printing the report) when the script cannot start. */
 export async function startServer(deps: ServeDeps): Promise<RunningServer> {
   const { settings, log } = deps;
-  let pool: WorkerPool | undefined;
-  const metrics = createInferenceMetrics(() => ({ busy: pool?.busy ?? 0, workers: workerCount, queued: pool?.queued ?? 0 }));
+  let metrics: InferenceMetrics | undefined;
   // One JS worker runs in this thread, with the concurrency limit as its capacity; more are worker threads, like Python workers.
   const workerCount = settings.workerCount;
   const startup = new StartupPhase();
   const createWorker = workerFactory(settings, deps);
-  pool = new WorkerPool({
+  const pool = new WorkerPool({
     workerCount,
     maxConcurrent: settings.maxConcurrentRequests,
     maxQueueWaitMs: settings.maxQueueWaitMs,
@@ -70,12 +68,16 @@ export async function startServer(deps: ServeDeps): Promise<RunningServer> {
       return worker;
     },
     logger: log,
-    onQueueWait: (ms) => metrics.observeQueueWait(ms / 1000),
-    onRestart: (_id, reason) => metrics.countRestart(reason),
+    onQueueWait: (ms) => metrics?.observeQueueWait(ms / 1000),
+    onRestart: (_id, reason) => metrics?.countRestart(reason),
   });
   log.info({ entry_script: settings.entryScript, model_dir: settings.modelDir, workers: workerCount, runtime: settings.runtime }, 'starting workers');
   const starting = pool.start();
   starting.catch(() => undefined); // awaited below, once the probes answer
+  // The metrics and the HTTP server load while the workers start (a replica is ready that much sooner).
+  const [{ createInferenceMetrics }, { createInferenceServer }] = await Promise.all([import('./metrics.js'), import('./http/server.js')]);
+  const liveMetrics = createInferenceMetrics(() => ({ busy: pool.busy, workers: workerCount, queued: pool.queued }));
+  metrics = liveMetrics;
   // Phase changes are noted as they happen (to the 50 ms), not only when someone asks /ready.
   const livePhases = pool;
   const phaseTicker = setInterval(() => startup.report(livePhases.phases), 50);
@@ -85,7 +87,7 @@ export async function startServer(deps: ServeDeps): Promise<RunningServer> {
   // The probes answer from the start, so a supervisor sees the phase (importing, init, warming) and the last output line.
   let draining = false;
   let serving = false;
-  const server = createInferenceServer({ settings, pool, metrics, log, isDraining: () => draining, startup, isServing: () => serving });
+  const server = createInferenceServer({ settings, pool, metrics: liveMetrics, log, isDraining: () => draining, startup, isServing: () => serving });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       reject(err.code === 'EADDRINUSE' ? new BerthError('PORT_IN_USE', { host: settings.host, port: settings.port }) : err);
@@ -93,7 +95,7 @@ export async function startServer(deps: ServeDeps): Promise<RunningServer> {
     server.listen(settings.port, settings.host, resolve);
   }).catch(async (err: unknown) => {
     await starting.catch(() => undefined);
-    await pool?.stop(0);
+    await pool.stop(0);
     throw err;
   });
   const { port } = server.address() as AddressInfo;
@@ -104,7 +106,7 @@ export async function startServer(deps: ServeDeps): Promise<RunningServer> {
   const fail = async (failure: StartupFailure, workerId: number): Promise<never> => {
     server.close();
     server.closeAllConnections();
-    await pool?.stop(0);
+    await pool.stop(0);
     log.error({ worker: workerId, ...failure }, `entry script failed to start: ${failure.exception}: ${failure.message}`);
     flushLogsSync();
     for (const line of formatStartupReport(failure, workerId, settings.entryScript, settings.modelDir)) deps.printError(line);

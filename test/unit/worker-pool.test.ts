@@ -152,3 +152,130 @@ test('a worker that dies is replaced with a new one under the same id', async ()
   assert.equal((await res).kind, 'ok');
   await pool.stop(0);
 });
+
+// ---- requests the gateway sent ahead (an admission: their own wait budget, a call when a worker takes them) ----
+
+/** One sender (a channel connection) per events list: its flush is one function, as a connection's is. */
+const flushes = new Map<string[], () => void>();
+const sentAhead = (pool: WorkerPool, id: string, budgetMs: number, started: string[], events: string[] = []) => {
+  let result: DispatchResult | undefined;
+  if (!flushes.has(events)) flushes.set(events, () => { events.push('flush'); });
+  const admission = {
+    waitBudgetMs: budgetMs,
+    onStart: () => { started.push(id); events.push(`start ${id}`); return true; },
+    flush: flushes.get(events)!,
+    gone: () => false,
+  };
+  const ticket = pool.dispatch(request(id), (r) => { result = r; }, admission);
+  return { ticket, result: () => result };
+};
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+test('sent ahead: it waits in the pool (not in a slow worker\'s pipe) until a worker takes it, and can be withdrawn until then', async () => {
+  const { pool, workers } = makePool(1, 10_000, 1);
+  await pool.start();
+  workers[0]!.prefetch = 1;
+  const started: string[] = [];
+  const a = sentAhead(pool, 'a', 5000, started);
+  assert.deepEqual(started, ['a'], 'a free worker takes it at once, and the gateway hears');
+  const b = sentAhead(pool, 'b', 5000, started);
+  const c = sentAhead(pool, 'c', 5000, started);
+  assert.deepEqual([pool.queued, workers[0]!.received], [2, ['a']], 'a slow worker gets nothing ahead from the gateway');
+  assert.equal(pool.withdraw(b.ticket), true);
+  assert.equal(pool.queued, 1);
+  workers[0]!.finish();
+  assert.deepEqual(started, ['a', 'c'], 'c (not b) is handed over when a ends');
+  assert.equal(pool.withdraw(c.ticket), false, 'too late: a worker has it');
+  assert.equal(pool.withdraw(a.ticket), false);
+  assert.equal(a.result()?.kind, 'ok');
+  assert.equal(b.result(), undefined, 'a withdrawn request is not answered by the pool');
+  workers[0]!.finish();
+  await pool.stop(0);
+});
+
+test('sent ahead: a fast worker gets it in its pipe; requests for a busy worker reach it at the end of the turn, after their notices left', async () => {
+  const { pool, workers } = makePool(1, 10_000, 1);
+  await pool.start();
+  const w = workers[0]!;
+  w.prefetch = 4;
+  const started: string[] = [];
+  const events: string[] = [];
+  const exec = w.execute.bind(w);
+  w.execute = (r, t, done, budget) => { events.push(`worker ${r.requestId}`); exec(r, t, done, budget); };
+  sentAhead(pool, 'a', 5000, started, events);
+  assert.deepEqual(events, ['start a', 'flush', 'worker a'], 'a free worker: announced, sent, then handed over at once');
+  sentAhead(pool, 'b', 5000, started, events);
+  sentAhead(pool, 'c', 300, started, events);
+  assert.deepEqual(events.slice(3), ['start b', 'start c'], 'announced now, handed over at the end of the turn');
+  await turn();
+  assert.deepEqual(events.slice(3), ['start b', 'start c', 'flush', 'worker b', 'worker c'], 'one flush for both, before either reaches the worker');
+  const budget = w.budgets[2]!;
+  assert.ok(budget <= 300 && budget > 250, `c has what is left of its budget (${budget})`);
+  w.finish();
+  w.finish();
+  w.finish();
+  await pool.stop(0);
+});
+
+test('sent ahead: once announced it cannot be withdrawn; one whose sender is gone before the hand-over is dropped unrun', async () => {
+  const { pool, workers } = makePool(1, 10_000, 1);
+  await pool.start();
+  const w = workers[0]!;
+  w.prefetch = 4;
+  const started: string[] = [];
+  sentAhead(pool, 'a', 5000, started);
+  const b = sentAhead(pool, 'b', 5000, started);
+  assert.equal(pool.withdraw(b.ticket), false, 'its STARTED is written: it runs here');
+  let senderGone = false;
+  pool.dispatch(request('c'), () => assert.fail('c is not answered'), { waitBudgetMs: 5000, onStart: () => true, flush: () => undefined, gone: () => senderGone });
+  let refused = false;
+  pool.dispatch(request('d'), () => assert.fail('d is not answered'), { waitBudgetMs: 5000, onStart: () => { refused = true; return false; }, flush: () => undefined, gone: () => true });
+  assert.equal(refused, true);
+  senderGone = true; // the connection broke before the end of the turn
+  await turn();
+  assert.deepEqual(w.received, ['a', 'b'], 'neither c nor d reached the worker');
+  w.finish();
+  w.finish();
+  await pool.stop(0);
+});
+
+test('sent ahead: its own budget, shorter than the pool\'s wait, ends it unstarted (overloaded) on time; a stop gives the rest back', async () => {
+  const { pool, workers } = makePool(1, 10_000, 1);
+  await pool.start();
+  workers[0]!.prefetch = 1;
+  const started: string[] = [];
+  sentAhead(pool, 'a', 5000, started);
+  const sentAt = performance.now();
+  const short = sentAhead(pool, 'short', 50, started);
+  const kept = sentAhead(pool, 'kept', 5000, started);
+  for (let i = 0; i < 200 && short.result() === undefined; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(short.result()?.kind, 'overloaded');
+  assert.ok(performance.now() - sentAt >= 45, 'not before its budget');
+  assert.deepEqual(started, ['a']);
+  const stopping = pool.stop(0);
+  assert.equal(kept.result()?.kind, 'withdrawn', 'given back unstarted as the pool stops');
+  workers[0]!.finish();
+  await stopping;
+});
+
+test('sent ahead: staged for a worker whose room ahead shrank before the hand-over, it goes back to the queue instead of being refused', async () => {
+  const { pool, workers } = makePool(1, 10_000, 1);
+  await pool.start();
+  const w = workers[0]!;
+  w.prefetch = 4;
+  const started: string[] = [];
+  sentAhead(pool, 'a', 5000, started);
+  const b = sentAhead(pool, 'b', 5000, started);
+  const c = sentAhead(pool, 'c', 5000, started);
+  w.prefetch = 1; // its recent run time grew: it takes one ahead now
+  await turn();
+  assert.deepEqual(w.received, ['a', 'b'], 'never more than capacity + prefetch in the worker');
+  assert.equal(pool.queued, 1, 'c waits in the queue');
+  assert.equal(c.result(), undefined, 'not failed');
+  w.finish();
+  w.finish(); // a and b: the worker is free, and takes c at once (a slow worker gets nothing from the gateway ahead)
+  assert.deepEqual(w.received, ['a', 'b', 'c']);
+  w.finish();
+  assert.deepEqual([b.result()?.kind, c.result()?.kind], ['ok', 'ok']);
+  await pool.stop(0);
+});

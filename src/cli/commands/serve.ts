@@ -6,7 +6,6 @@ import { startServer } from '../../inference/serve.js';
 import { createLogger } from '../../core/logger.js';
 import { BerthError } from '../../errors/catalogue.js';
 import { REPLICA_KEY_ENV } from '../../core/replica-key.js';
-import { resolveServeEnvironment, restartWithNodePath } from '../env-wait.js';
 
 /** Each setting's flag; the classic server's underscore spelling is accepted as a hidden alias. */
 const FLAGS: ReadonlyArray<readonly [key: string, flag: string, description: string]> = [
@@ -51,9 +50,11 @@ export function registerServe(program: Command, ctx: CliContext): void {
     input.corsOrigins ??= opts.access_control_allow_origins as string | undefined;
     // --env: the environment's interpreter, and its variables over this process's own (workers inherit them).
     if (typeof opts.env === 'string' && input.python !== undefined) throw new BerthError('INVALID_ARGUMENT', { detail: '--python and --env both choose the interpreter: give one of them' });
-    const runtime = typeof opts.env === 'string' ? await resolveServeEnvironment(opts.env, { server: opts.server as string | undefined }, ctx) : undefined;
+    // Loaded only for --env: a replica's berth serve starts without the control plane's client code.
+    const envWait = typeof opts.env === 'string' ? await import('../env-wait.js') : undefined;
+    const runtime = envWait !== undefined ? await envWait.resolveServeEnvironment(opts.env as string, { server: opts.server as string | undefined }, ctx) : undefined;
     if (runtime?.python !== undefined) input.python = runtime.python;
-    if (runtime !== undefined) await restartWithNodePath(runtime, ctx, process.argv);
+    if (runtime !== undefined) await envWait!.restartWithNodePath(runtime, ctx, process.argv);
     const env = runtime === undefined ? ctx.env : { ...ctx.env, ...runtime.env };
     const settings = parseServeSettings(input, env);
     // The replica key is the server's alone: the entry script's workers (processes, threads, this thread) never see it.

@@ -82,8 +82,19 @@ export function serviceRoutes(api: ServiceApi): Route[] {
     route({
       method: 'GET', path: '/v1/operations/{id}', operationId: 'getOperation', summary: 'An operation: kind, status, progress, error',
       params: z.object({ id: z.string().uuid() }).strict(),
+      // A long poll, so a client follows an operation as it happens instead of by polling: with `seen`, the answer
+      // comes once there are more steps than that or the operation ended, or after wait_ms.
+      query: z.object({ seen: wholeNumber(1_000_000).optional(), wait_ms: wholeNumber(60_000).optional() }).strict(),
       responses: { 200: { description: 'the operation', schema: operationSchema }, 404: { description: 'no such operation (OPERATION_NOT_FOUND)' } },
-      handle: ({ params }) => ({ status: 200, json: ops.get(params.id) }),
+      handle: async ({ params, query }) => {
+        let op = ops.get(params.id);
+        const until = Date.now() + (query.seen === undefined ? 0 : query.wait_ms ?? 0);
+        while (op.status === 'Running' && op.steps.length <= (query.seen ?? 0) && Date.now() < until) {
+          await ops.changed(params.id, until - Date.now());
+          op = ops.get(params.id);
+        }
+        return { status: 200, json: op };
+      },
     }),
   ];
 }

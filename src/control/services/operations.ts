@@ -42,6 +42,8 @@ export function operationError(err: unknown): OperationError {
 
 export class OperationStore {
   private readonly listeners = new Set<(op: Operation) => void>();
+  /** Who waits for the next change of an operation (a long-polling client). */
+  private readonly watchers = new Map<string, Set<() => void>>();
 
   constructor(private readonly db: Db, private readonly now: () => Date) {}
 
@@ -56,12 +58,30 @@ export class OperationStore {
     return (this.db.prepare('SELECT * FROM operations ORDER BY started_at DESC, rowid DESC LIMIT ?').all(limit) as Row[]).map((r) => this.view(r));
   }
 
-  private changed(id: string): void {
+  /** Wakes the long-polling clients of an operation and tells the listeners it changed. */
+  private notify(id: string): void {
+    for (const wake of [...(this.watchers.get(id) ?? [])]) wake();
     if (this.listeners.size === 0) return;
     const op = this.get(id);
     for (const l of this.listeners) {
       try { l(op); } catch { /* a listener's failure must not fail the operation */ }
     }
+  }
+
+  /** Resolves at the operation's next progress line or end, or after `maxMs`, whichever comes first. */
+  changed(id: string, maxMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const set = this.watchers.get(id) ?? new Set<() => void>();
+      this.watchers.set(id, set);
+      const done = (): void => {
+        clearTimeout(timer);
+        set.delete(done);
+        if (set.size === 0) this.watchers.delete(id);
+        resolve();
+      };
+      const timer = setTimeout(done, maxMs);
+      set.add(done);
+    });
   }
 
   /**
@@ -75,7 +95,7 @@ export class OperationStore {
     this.db
       .prepare('INSERT INTO operations (id, kind, service, status, generation, spec, progress, started_at) VALUES (?, ?, ?, \'Running\', ?, ?, ?, ?)')
       .run(id, kind, service, target?.generation ?? null, target === undefined ? null : JSON.stringify(target.spec), 'queued', this.now().toISOString());
-    this.changed(id);
+    this.notify(id);
     return this.get(id);
   }
 
@@ -106,14 +126,14 @@ export class OperationStore {
       .prepare(`UPDATE operations SET progress = ?, steps = CASE WHEN json_array_length(steps) < ${MAX_STEPS} THEN json_insert(steps, '$[#]', json(?)) ELSE steps END
         WHERE id = ? AND status = 'Running'`)
       .run(text, step, id);
-    this.changed(id);
+    this.notify(id);
   }
 
   finish(id: string, error?: OperationError): Operation {
     this.db
       .prepare('UPDATE operations SET status = ?, error = ?, ended_at = ? WHERE id = ? AND status = \'Running\'')
       .run(error === undefined ? 'Succeeded' : 'Failed', error === undefined ? null : JSON.stringify(error), this.now().toISOString(), id);
-    this.changed(id);
+    this.notify(id);
     return this.get(id);
   }
 

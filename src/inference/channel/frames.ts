@@ -10,6 +10,22 @@ export const FRAME_PREFIX = 12;
 export const CHANNEL_PATH = '/.berth/score-channel';
 export const CHANNEL_PROTOCOL = 'berth-score-1';
 
+/**
+ * Additions to berth-score-1 a side may speak, named in this header of the upgrade request (the gateway's offer) and
+ * of the 101 answer (what the replica took). A side that does not name one never sees its frames: an older replica
+ * ignores the header and answers without it, and the gateway speaks plain berth-score-1 to it.
+ */
+export const FEATURES_HEADER = 'x-berth-channel-features';
+/** Requests may be sent ahead, with a wait budget, to wait in the replica; see PROTOCOL.md. */
+export const SEND_AHEAD = 'send-ahead';
+
+/** With send-ahead, the gateway's frame that asks for a request back while it has not started. */
+export const CANCEL = 'CANCEL';
+/** With send-ahead, the replica's notices about a request sent ahead (a frame whose first field is not a status). */
+export const STARTED = 'STARTED';
+export const NOT_STARTED = 'NOT_STARTED';
+export const EXPIRED = 'EXPIRED';
+
 export function encodeFrame(id: number, meta: string, body: Buffer | string): Buffer {
   const metaBytes = Buffer.byteLength(meta);
   const bodyBytes = typeof body === 'string' ? Buffer.byteLength(body) : body.length;

@@ -1,7 +1,7 @@
 // Runs one scoring request on the worker pool and answers with what came back: shared by HTTP clients and the gateway's channel.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
-import type { DispatchResult, WorkerPool } from '../pool/worker-pool.js';
+import type { Admission, DispatchResult, Ticket, WorkerPool } from '../pool/worker-pool.js';
 import type { ServeSettings } from '../settings.js';
 import type { ScoreRequest } from '../runtime/types.js';
 import type { Exchange, HeaderList, Responder } from './respond.js';
@@ -35,6 +35,12 @@ class LazyHeadersScoreRequest implements ScoreRequest {
   }
 }
 
+/** A request the gateway sent ahead: it may wait its budget here; if it never starts, the gateway hears why instead of a response. */
+export interface SentAhead extends Admission {
+  /** expired: its budget ran out before a worker took it (the gateway answers 503); withdrawn: given back as the pool stops. */
+  readonly onUnstarted: (why: 'expired' | 'withdrawn') => void;
+}
+
 export interface ScoringDeps {
   readonly settings: ServeSettings;
   readonly pool: WorkerPool;
@@ -63,13 +69,20 @@ export class Scoring {
     return false;
   }
 
-  /** Runs the request with its whole body and answers through `x`. */
-  run(x: Exchange, headers: HeaderSource, query: string, body: Buffer): void {
-    this.d.pool.dispatch(new LazyHeadersScoreRequest(headers, x.requestId, x.method, x.path, query, body), (result) => this.respond(x, result));
+  /** Runs the request with its whole body and answers through `x` (or, sent ahead and never started, through `ahead`). */
+  run(x: Exchange, headers: HeaderSource, query: string, body: Buffer, ahead?: SentAhead): Ticket {
+    const request = new LazyHeadersScoreRequest(headers, x.requestId, x.method, x.path, query, body);
+    return this.d.pool.dispatch(request, (result) => this.respond(x, result, ahead), ahead);
   }
 
-  private respond(x: Exchange, result: DispatchResult): void {
+  /** Takes back a request that no worker has taken yet; false once one did. */
+  withdraw(ticket: Ticket): boolean {
+    return this.d.pool.withdraw(ticket);
+  }
+
+  private respond(x: Exchange, result: DispatchResult, ahead: SentAhead | undefined): void {
     const { responder, log, settings } = this.d;
+    if (ahead !== undefined && (result.kind === 'overloaded' || result.kind === 'withdrawn')) return ahead.onUnstarted(result.kind === 'overloaded' ? 'expired' : 'withdrawn');
     switch (result.kind) {
       case 'ok': {
         const extra: HeaderList = ['x-ms-run-function-failed', 'False', 'x-ms-run-fn-exec-ms', result.execMs.toFixed(3)];
@@ -94,6 +107,7 @@ export class Scoring {
       case 'worker_died':
         log.error({ request_id: x.requestId, worker: result.workerId, reason: result.reason }, `worker ${result.workerId} died during request ${x.requestId}: ${result.reason}`);
         return responder.sendError(x, 'WORKER_DIED', { reason: `worker ${result.workerId} ${result.reason}` });
+      case 'withdrawn': return responder.sendError(x, 'NOT_READY', {}, ['retry-after', '1']);
       case 'overloaded': {
         const retryAfter = ['retry-after', '1'];
         return result.anyReady

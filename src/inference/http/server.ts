@@ -137,6 +137,6 @@ export function createInferenceServer(deps: InferenceServerDeps): Server {
   // Idle keep-alive connections close after 65 s (longer than a load balancer's usual 60 s, so it never reuses a closed one).
   const server = createServer({ keepAliveTimeout: 65_000, ...requestTimeoutOptions(settings.bodyTimeoutS) }, handle);
   answerTimeouts(server, settings.bodyTimeoutS, log);
-  attachScoreChannel(server, { scoring, responder, log, replicaKey: settings.replicaKey });
+  attachScoreChannel(server, { scoring, responder, log, replicaKey: settings.replicaKey, isDraining: deps.isDraining });
   return server;
 }

@@ -21,6 +21,34 @@ export class Fifo<T> {
     else this.items.unshift(item);
   }
 
+  /** Removes `item` wherever it is; false when it is not queued. */
+  remove(item: T): boolean {
+    const at = this.items.indexOf(item, this.head);
+    if (at < 0) return false;
+    if (at === this.head) this.shift();
+    else this.items.splice(at, 1);
+    return true;
+  }
+
+  /** Removes every item `matches`, keeping the others in order; returns the removed ones, in order. */
+  removeWhere(matches: (item: T) => boolean): T[] {
+    const removed: T[] = [];
+    const kept: T[] = [];
+    for (let i = this.head; i < this.items.length; i++) {
+      const item = this.items[i]!;
+      (matches(item) ? removed : kept).push(item);
+    }
+    if (removed.length > 0) {
+      this.items = kept;
+      this.head = 0;
+    }
+    return removed;
+  }
+
+  forEach(visit: (item: T) => void): void {
+    for (let i = this.head; i < this.items.length; i++) visit(this.items[i]!);
+  }
+
   shift(): T | undefined {
     if (this.head >= this.items.length) return undefined;
     const item = this.items[this.head];
