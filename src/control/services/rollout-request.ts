@@ -51,11 +51,12 @@ export function checkSplit(service: string, live: readonly number[], given: Read
   const bad = (detail: string): never => {
     throw new BerthError('TRAFFIC_SPLIT_INVALID', { service, detail, example });
   };
-  const weights = Object.entries(given).map(([g, percent]) => ({ generation: Number(g), percent }));
+  // Newest first, as the user reads them (object keys come back in ascending order).
+  const weights = Object.entries(given).map(([g, percent]) => ({ generation: Number(g), percent })).sort((a, b) => b.generation - a.generation);
   for (const w of weights) if (!live.includes(w.generation)) bad(`generation ${w.generation} is not live (live: ${live.join(', ')})`);
   const missing = live.filter((g) => !weights.some((w) => w.generation === g));
   if (missing.length > 0) bad(`give generation ${missing.join(' and ')} a percent too (0 for none)`);
   const sum = weights.reduce((n, w) => n + w.percent, 0);
   if (sum !== 100) bad(`the percents sum to ${sum}, not 100 (${weights.map((w) => `${w.generation}=${w.percent}`).join(' ')})`);
-  return weights.sort((a, b) => b.generation - a.generation);
+  return weights;
 }
