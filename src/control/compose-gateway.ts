@@ -204,6 +204,6 @@ function splitRouting<R extends { replicaId: string }>(r: RolloutRecord, committ
   return {
     generations: r.weights.map((w) => ({ generation: w.generation, percent: w.percent, endpoints: of(w.generation) })),
     stable: r.baseGeneration, candidate: r.generation, mirrorPercent: r.mirrorPercent,
-    quiet: r.state === 'Starting', windowMs: r.guardrail?.window_ms ?? FIGURES_WINDOW_MS,
+    quiet: r.state !== 'Live', windowMs: r.guardrail?.window_ms ?? FIGURES_WINDOW_MS,
   };
 }

@@ -25,7 +25,7 @@ export interface SplitRouting {
   readonly candidate: number;
   /** Copies of this percent of the requests other generations answer go to the candidate; answers discarded. */
   readonly mirrorPercent: number;
-  /** The candidate is still starting: a generation without ready replicas is expected, not news. */
+  /** The rollout is starting, promoting or rolling back: a generation without ready replicas is expected, not news. */
   readonly quiet: boolean;
   /** How far back each generation's figures reach (the guardrail's window, at least a minute). */
   readonly windowMs: number;
@@ -114,7 +114,8 @@ export class GenerationSplit {
       if (ready !== lane.ready) {
         const before = lane.ready;
         lane.ready = ready;
-        if (ready ? before === false : before === true || !routing.quiet) changed.push(lane);
+        // While the rollout starts or ends, generations coming and going are expected: only their arrival is news.
+        if (ready ? before === false : !routing.quiet) changed.push(lane);
       }
     }
     const configured = routing.generations.map((g): [number, number] => [g.generation, g.percent]);
