@@ -130,8 +130,8 @@ export function composeGateway(d: GatewayPartDeps): GatewayPart {
     clock: d.clock,
     stabilizationMs: d.stabilizationMs,
     services: () => store.list().filter((s) => s.state === 'Settled' && d.ops.running(s.name) === undefined).flatMap(units),
-    // The oldest wait of the service: a generation's own queue is not read without resetting its sample.
-    oldestWaitMs: (name) => gateway.snapshot(name)?.oldestWaitMs ?? 0,
+    // During a rollout, each generation's own queue: one generation's pressure scales that generation.
+    oldestWaitMs: (name, generation) => gateway.snapshot(name, rollouts.find(name)?.state === 'Live' ? generation : undefined)?.oldestWaitMs ?? 0,
     sample: (name, generation) => gateway.sample(name, generation),
     count: (name, generation) => target.count(name, generation),
     scale: (svc, to) => target.scaleTo(svc.name, to, svc.key === undefined ? undefined : svc.generation),

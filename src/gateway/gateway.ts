@@ -224,9 +224,9 @@ export class Gateway {
   }
 
   /** Requests in flight and queued now, and the ready count, without resetting the sample. */
-  snapshot(service: string): { ready: number; inFlight: number; queued: number; oldestWaitMs: number } | undefined {
+  snapshot(service: string, generation?: number): { ready: number; inFlight: number; queued: number; oldestWaitMs: number } | undefined {
     const e = this.entries.get(service);
-    return e?.split !== undefined ? e.split.snapshot() : e?.pool.snapshot();
+    return e?.split !== undefined ? e.split.snapshot(generation) : e?.pool.snapshot();
   }
 
   /** Rate and latency over the last minute, for `service show`. */

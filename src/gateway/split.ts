@@ -194,7 +194,9 @@ export class GenerationSplit {
     }
   }
 
-  snapshot(): { ready: number; inFlight: number; queued: number; oldestWaitMs: number } {
+  /** The state now (of one generation, else of all of them summed), without resetting any sample. */
+  snapshot(generation?: number): { ready: number; inFlight: number; queued: number; oldestWaitMs: number } {
+    if (generation !== undefined) return this.lanes.get(generation)?.pool.snapshot() ?? { ready: 0, inFlight: 0, queued: 0, oldestWaitMs: 0 };
     const out = { ready: 0, inFlight: 0, queued: 0, oldestWaitMs: 0 };
     for (const l of this.lanes.values()) {
       const s = l.pool.snapshot();
