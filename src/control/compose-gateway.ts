@@ -97,7 +97,7 @@ export function composeGateway(d: GatewayPartDeps): GatewayPart {
       endpoints: ready.map(endpoint),
       state: () => { const now = store.find(name); return now === undefined ? 'Deleting' : views.state(now).state; },
       generation: svc.generation,
-      ...(rollout === undefined ? {} : { split: splitRouting(rollout, svc.generation, ready, endpoint, new Map(store.replicas(name).map((r) => [r.id, r.generation]))) }),
+      ...(rollout === undefined ? {} : { split: splitRouting(rollout, svc.generation, ready, endpoint, new Map([...store.replicas(name).map((r): [string, number] => [r.id, r.generation]), ...ready.flatMap((r): Array<[string, number]> => (r.generation === undefined ? [] : [[r.replicaId, r.generation]]))])) }),
     };
   };
   let autoscaler: Autoscaler | undefined;

@@ -56,7 +56,8 @@ export function composeRollouts(d: RolloutPartDeps): RolloutPart {
     const r = d.rollouts.find(name);
     if (r === undefined) return undefined;
     const generationOf = new Map(store.replicas(name).map((x) => [x.id, x.generation]));
-    const of = (g: number) => target.list(name).filter((x) => generationOf.get(x.replicaId) === g && !target.draining.has(x.replicaId));
+    // A pod knows its generation from its label; a process replica from its row.
+    const of = (g: number) => target.list(name).filter((x) => (x.generation ?? generationOf.get(x.replicaId)) === g && !target.draining.has(x.replicaId));
     return rolloutView(r, {
       ready: (g) => of(g).filter((x) => x.state === 'Ready').length,
       count: (g) => of(g).length,

@@ -149,8 +149,8 @@ export class ServiceViews {
       keys: { primary: svc.primaryKey, secondary: svc.secondaryKey },
       spec: { ...spec },
       ...(operation === undefined ? {} : { operation }),
-      replicas: this.d.target.list(name).sort((a, b) => (generations.get(a.replicaId) ?? 0) - (generations.get(b.replicaId) ?? 0) || a.index - b.index)
-        .map((r) => replicaView(r, generations.get(r.replicaId) ?? svc.generation)),
+      replicas: this.d.target.list(name).sort((a, b) => (a.generation ?? generations.get(a.replicaId) ?? 0) - (b.generation ?? generations.get(b.replicaId) ?? 0) || a.index - b.index)
+        .map((r) => replicaView(r, r.generation ?? generations.get(r.replicaId) ?? svc.generation)),
       traffic: this.d.traffic?.(name) ?? NO_TRAFFIC,
       ...rolloutOf(this.d.rollout?.(name)),
     };
