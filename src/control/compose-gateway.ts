@@ -2,13 +2,14 @@
 import type { Logger } from '../core/logger.js';
 import { Autoscaler, type ScalableService } from '../autoscale/loop.js';
 import { TokenAuthority } from '../gateway/auth.js';
-import { Gateway, type Endpoint } from '../gateway/gateway.js';
+import { Gateway, type Endpoint, type ServiceRouting } from '../gateway/gateway.js';
 import type { FailureHook } from '../gateway/failure-hook.js';
 import { GatewayMetrics } from '../gateway/metrics.js';
 import type { BodyLimits } from '../gateway/upstream.js';
 import type { ReplicaKeys } from '../core/replica-key.js';
 import { metricsRoutes, scoreRoutes } from '../gateway/score-routes.js';
 import { scoringFastPath, type FastPath } from '../gateway/score-fast-path.js';
+import { oipRoutes } from '../gateway/oip-routes.js';
 import type { Clock } from '../core/clock.js';
 import { authModeOf, serviceAuthRoutes } from './api/service-auth-routes.js';
 import type { Route } from './api/route.js';
@@ -21,6 +22,10 @@ import type { RolloutRecord, RolloutStore } from './services/rollout-store.js';
 import type { SplitRouting } from '../gateway/split.js';
 import { sharedBounds } from '../autoscale/shares.js';
 import type { ServiceSpec } from './services/spec.js';
+import { noReadyReplica } from './services/unavailable.js';
+
+/** How long a service's recent start-up times are reused for a 503's Retry-After (a 503 storm reads the store once a second). */
+const STARTUP_CACHE_MS = 1000;
 
 export interface GatewayPartDeps {
   readonly store: ServiceStore;
@@ -83,9 +88,25 @@ const FIGURES_WINDOW_MS = 60_000;
 export function composeGateway(d: GatewayPartDeps): GatewayPart {
   const { store, target, views, rollouts } = d;
   const tokens = TokenAuthority.fromHome(d.home, d.clock);
-  const routing = (name: string) => {
+  const startups = new Map<string, { at: number; ms: number[] }>();
+  const recentStartupMs = (name: string): number[] => {
+    const now = d.clock.now();
+    const cached = startups.get(name);
+    if (cached !== undefined && now - cached.at < STARTUP_CACHE_MS) return cached.ms;
+    const ms = d.events.recentStartupMs(name);
+    startups.set(name, { at: now, ms });
+    return ms;
+  };
+  const shownState = (name: string): string => { const now = store.find(name); return now === undefined ? 'Deleting' : views.state(now).state; };
+  /** Each replica's generation: a pod's own (from its label), else its stored row's. */
+  const generationsOf = (name: string, ready: readonly { replicaId: string; generation?: number }[]): Map<string, number> =>
+    new Map([...store.replicas(name).map((r): [string, number] => [r.id, r.generation]), ...ready.flatMap((r): Array<[string, number]> => (r.generation === undefined ? [] : [[r.replicaId, r.generation]]))]);
+  const routing = (name: string): ServiceRouting | undefined => {
     const svc = store.find(name);
-    if (svc === undefined) return undefined;
+    if (svc === undefined) {
+      startups.delete(name);
+      return undefined;
+    }
     // Ready and not leaving; a replica of a new generation joins as soon as it is ready (an update switches over without a gap).
     const ready = target.list(name).filter((r) => r.state === 'Ready' && r.url !== undefined && !target.draining.has(r.replicaId));
     const endpoint = (r: (typeof ready)[number]): Endpoint => ({ replicaId: r.replicaId, url: r.url!, key: d.replicaKeys.keyFor(r.keyScope ?? r.replicaId) });
@@ -95,9 +116,10 @@ export function composeGateway(d: GatewayPartDeps): GatewayPart {
       auth: authModeOf(svc), primaryKey: svc.primaryKey, secondaryKey: svc.secondaryKey,
       maxConcurrent: s.replica_max_concurrent_requests, maxWaitMs: s.max_request_wait_time, scoringTimeoutMs: s.scoring_timeout_ms,
       endpoints: ready.map(endpoint),
-      state: () => { const now = store.find(name); return now === undefined ? 'Deleting' : views.state(now).state; },
+      state: () => shownState(name),
+      unavailable: () => noReadyReplica(target.list(name), recentStartupMs(name), d.clock.now(), shownState(name)),
       generation: svc.generation,
-      ...(rollout === undefined ? {} : { split: splitRouting(rollout, svc.generation, ready, endpoint, new Map([...store.replicas(name).map((r): [string, number] => [r.id, r.generation]), ...ready.flatMap((r): Array<[string, number]> => (r.generation === undefined ? [] : [[r.replicaId, r.generation]]))])) }),
+      ...(rollout === undefined ? {} : { split: splitRouting(rollout, svc.generation, ready, endpoint, generationsOf(name, ready)) }),
     };
   };
   let autoscaler: Autoscaler | undefined;
@@ -148,7 +170,7 @@ export function composeGateway(d: GatewayPartDeps): GatewayPart {
     gateway,
     metrics,
     fastPath: scoringFastPath(gateway, d.logger),
-    routes: [...scoreRoutes(gateway), ...metricsRoutes(metrics), ...serviceAuthRoutes({ store, events: d.events, tokens, onKeysChanged: (name) => gateway.sync(name) })],
+    routes: [...scoreRoutes(gateway), ...oipRoutes(gateway), ...metricsRoutes(metrics), ...serviceAuthRoutes({ store, events: d.events, tokens, onKeysChanged: (name) => gateway.sync(name) })],
     sync: (name) => gateway.sync(name),
     desired,
     traffic: (name) => {

@@ -79,6 +79,32 @@ export const catalogue = {
     message: 'the server is shutting down',
     fix: 'Retry against another replica or after the server restarts.',
   },
+  // --- Open Inference Protocol v2 (docs/oip-v2.md) -----------------------------------------------
+  OIP_BAD_REQUEST: {
+    status: 400,
+    message: 'invalid inference request: {detail}',
+    fix: 'Send the Open Inference Protocol v2 JSON: {"inputs": [{"name", "shape", "datatype", "data"}]}, each input\'s data holding as many elements as its shape and of its datatype (docs/oip-v2.md); GET /v2/models/NAME lists what the model declares.',
+  },
+  OIP_MODEL_NOT_FOUND: {
+    status: 404,
+    message: 'no model {model} here: this server serves {served}',
+    fix: 'Use the model name GET /v2/models/NAME answers for: the service name behind the gateway, else berth serve --model-name (default: the entry script\'s file name without its extension).',
+  },
+  OIP_SIGNATURE_INVALID: {
+    status: 500,
+    message: 'the entry script\'s berth_signature cannot be used: {detail}',
+    fix: 'Declare berth_signature = {"inputs": [{"name": ..., "datatype": "FP32", "shape": [-1, 4]}], "outputs": [...]} with plain strings and ints (docs/oip-v2.md), then restart.',
+  },
+  INFER_FAILED: {
+    status: 500,
+    message: 'infer() raised in the entry script; see the service logs (request id {requestId})',
+    fix: 'Read the traceback logged with this request id, fix infer(), and redeploy. `--debug` puts the exception in the response.',
+  },
+  OIP_BAD_OUTPUT: {
+    status: 500,
+    message: 'the entry script\'s result cannot be sent as output tensors: {detail}',
+    fix: 'Return from infer() a dict of output name to array (numpy array or rectangular list), or a list of {"name", "data", "datatype"?, "shape"?} dicts whose data fits their shape and datatype (docs/oip-v2.md).',
+  },
   // --- entry script start-up --------------------------------------------------------------------
   ENTRY_SCRIPT_NOT_FOUND: {
     status: 400,

@@ -14,8 +14,12 @@ import { reportFailure, type FailureHook } from './failure-hook.js';
 import { readBody, UpstreamRequest, Upstreams, type BodyLimits, type RequestBody, type UpstreamReply } from './upstream.js';
 import { DEFAULT_BODY_TIMEOUT_S, DEFAULT_MAX_REQUEST_MB, mebibytes } from '../core/limits.js';
 import { clampTimerMs } from '../core/durations.js';
+import { overloaded, retrySeconds, unavailableReply, type Unavailability } from './unavailability.js';
 
 export type { Endpoint } from './pool.js';
+
+/** The replica paths the gateway forwards: scoring, the OpenAPI document, and the Open Inference Protocol's (docs/oip-v2.md). */
+export type GatewayPath = '/score' | '/swagger.json' | `/v2${string}`;
 
 /** What the gateway needs to know about a service, read again whenever it may have changed (sync). */
 export interface ServiceRouting {
@@ -33,6 +37,8 @@ export interface ServiceRouting {
   readonly generation?: number;
   /** While a rollout runs: generations side by side, by an exact weighted split (src/gateway/split.ts). */
   readonly split?: SplitRouting;
+  /** Why no replica is ready (starting, init-failed, no-ready-replica) and when to retry: asked only for such a 503. */
+  readonly unavailable?: () => Unavailability;
 }
 
 export interface GatewayDeps {
@@ -149,15 +155,18 @@ export class Gateway {
     return this.entry(service, false) !== undefined;
   }
 
-  /** Answers one scoring (or swagger) request; never throws: failures are JSON error replies with the request id. */
-  async handle(service: string, path: '/score' | '/swagger.json', req: IncomingMessage, requestId: string): Promise<GatewayReply> {
+  /**
+   * Answers one scoring (or swagger, or Open Inference Protocol `/v2…`) request; never throws: failures are JSON error
+   * replies with the request id. Every path but /swagger.json needs the service's credential.
+   */
+  async handle(service: string, path: GatewayPath, req: IncomingMessage, requestId: string): Promise<GatewayReply> {
     const started = performance.now();
     let entry: Entry | undefined;
     const waited: Attempted = { ms: undefined, replica: undefined };
     let body: RequestBody | undefined;
     try {
       entry = this.entry(service);
-      const checking = path === '/score' ? authenticate(entry.auth, rawHeader(req, 'authorization'), service, this.d.tokens) : undefined;
+      const checking = path !== '/swagger.json' ? authenticate(entry.auth, rawHeader(req, 'authorization'), service, this.d.tokens) : undefined;
       if (checking !== undefined) await checking;
       // The whole body first: a request holds a replica's slot only once it can be run at once.
       const read = readBody(req, this.bodyLimits);
@@ -177,12 +186,11 @@ export class Gateway {
     } catch (err) {
       const close = isBerthError(err) && err.code === 'REQUEST_BODY_TIMEOUT';
       if (!req.complete && !close) discard(req);
-      const { status, body: errorBody } = toHttpError(err, requestId);
-      const headers: Record<string, string> = {};
+      const unavailable = entry === undefined ? undefined : this.unavailability(entry, err);
+      const reasoned = unavailable === undefined ? undefined : unavailableReply(unavailable);
+      const { status, body: errorBody } = toHttpError(err, requestId, reasoned?.extra);
+      const headers: Record<string, string> = { ...reasoned?.headers };
       if (close) headers.connection = 'close';
-      if (isBerthError(err) && (err.code === 'SERVICE_OVERLOADED' || err.code === 'NO_READY_REPLICA')) {
-        headers['retry-after'] = String(Math.max(1, Math.ceil((entry?.routing.maxWaitMs ?? 1000) / 1000)));
-      }
       if (status === 401) headers['www-authenticate'] = `Bearer realm="berth", error="invalid_token"`;
       // A request turned away after its wait waited all of it: that belongs in the queue-wait histogram too.
       // Its waitMs counts from the request's arrival, through any place ahead in a replica and back.
@@ -313,6 +321,20 @@ export class Gateway {
       if (r.kind === 'timeout') throw new BerthError('SCORING_TIMEOUT', { timeoutMs }, { cause: r.error });
       throw new BerthError('REPLICA_REQUEST_FAILED', { service: pool.service, replica, detail: r.detail }, { cause: r.error });
     }
+  }
+
+  /** For a 503 that waiting may cure: why, and when to retry, from what the gateway and the plane know now. */
+  private unavailability(e: Entry, err: unknown): Unavailability | undefined {
+    if (!isBerthError(err)) return undefined;
+    if (err.code === 'SERVICE_OVERLOADED') return overloaded((e.split?.snapshot() ?? e.pool.snapshot()).queued, e.window.servedPerS(), e.routing.maxWaitMs);
+    if (err.code !== 'NO_READY_REPLICA') return undefined;
+    try {
+      const known = e.routing.unavailable?.();
+      if (known !== undefined) return known;
+    } catch {
+      // The reason is a courtesy: a failure to read it must not turn the 503 into a 500.
+    }
+    return { reason: 'no-ready-replica', retryAfterS: retrySeconds(e.routing.maxWaitMs), detail: `the service is ${e.routing.state()}` };
   }
 
   private record(e: Entry, status: number, started: number, waited: Attempted): void {

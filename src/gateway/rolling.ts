@@ -84,6 +84,16 @@ export class RollingWindow {
     return { spanS: round(Math.max(spanMs, 1000) / 1000, 1), requests: ms.length, errors, p50Ms: nullRound(rank(0.5)), p99Ms: nullRound(rank(0.99)) };
   }
 
+  /** Requests answered other than 503 per second over the last `spanMs` (or since the window began): how fast the queue drains. */
+  servedPerS(spanMs = 10_000): number {
+    const now = this.now();
+    const from = now - spanMs;
+    let served = 0;
+    for (let i = 0; i < this.size; i++) if (this.at[i]! >= from && this.statuses[i] !== 503) served += 1;
+    const span = Math.min(spanMs, now - this.startedAt);
+    return span <= 0 ? 0 : (served * 1000) / span;
+  }
+
   stats(): WindowStats {
     const now = this.now();
     const from = now - this.windowMs;

@@ -10,7 +10,7 @@ const errors = {
   401: { description: 'missing or invalid key or token (SCORING_UNAUTHORIZED)' },
   404: { description: 'no such service (SERVICE_NOT_FOUND)' },
   502: { description: 'run() raised (the replica\'s 500), or the replica failed mid-request (REPLICA_REQUEST_FAILED)' },
-  503: { description: 'no replica slot within max_request_wait_time (SERVICE_OVERLOADED) or no ready replica (NO_READY_REPLICA); with Retry-After' },
+  503: { description: 'no replica slot within max_request_wait_time (SERVICE_OVERLOADED, reason overloaded) or no ready replica (NO_READY_REPLICA, reason starting, init-failed or no-ready-replica): the reason in x-berth-reason and the body, with a computed Retry-After when waiting can help' },
   504: { description: 'scoring timeout (SCORING_TIMEOUT)' },
 };
 

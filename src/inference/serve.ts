@@ -9,11 +9,12 @@ import { WorkerPool } from './pool/worker-pool.js';
 import { PythonWorker } from './runtime/python/python-worker.js';
 import { JsWorker } from './runtime/js/js-worker.js';
 import { JsThreadWorker } from './runtime/js/js-thread-worker.js';
-import { StartupError, type StartupFailure, type Worker } from './runtime/types.js';
+import { StartupError, type EntryInfo, type StartupFailure, type Worker } from './runtime/types.js';
 import { StartupPhase } from './startup-phase.js';
 import { warmUp } from './warm-up.js';
 import type { InferenceMetrics } from './metrics.js';
 import { formatStartupReport, startupErrorCode } from './startup-report.js';
+import { parseSignature } from './oip/model.js';
 
 export interface ServeDeps {
   readonly settings: ServeSettings;
@@ -57,6 +58,12 @@ export async function startServer(deps: ServeDeps): Promise<RunningServer> {
   const workerCount = settings.workerCount;
   const startup = new StartupPhase();
   const createWorker = workerFactory(settings, deps);
+  // Every worker runs the same script: the Open Inference Protocol routes ask any ready one what it defines.
+  const workers = new Map<number, Worker>();
+  const entryInfo = (): EntryInfo | undefined => {
+    for (const w of workers.values()) if (w.phase === 'ready' && w.entryInfo !== undefined) return w.entryInfo;
+    return undefined;
+  };
   const pool = new WorkerPool({
     workerCount,
     maxConcurrent: settings.maxConcurrentRequests,
@@ -64,6 +71,7 @@ export async function startServer(deps: ServeDeps): Promise<RunningServer> {
     scoringTimeoutMs: settings.scoringTimeoutMs,
     createWorker: (id) => {
       const worker = createWorker(id);
+      workers.set(id, worker);
       worker.onOutput?.((line) => startup.output(line));
       return worker;
     },
@@ -87,7 +95,7 @@ export async function startServer(deps: ServeDeps): Promise<RunningServer> {
   // The probes answer from the start, so a supervisor sees the phase (importing, init, warming) and the last output line.
   let draining = false;
   let serving = false;
-  const server = createInferenceServer({ settings, pool, metrics: liveMetrics, log, isDraining: () => draining, startup, isServing: () => serving });
+  const server = createInferenceServer({ settings, pool, metrics: liveMetrics, log, isDraining: () => draining, startup, isServing: () => serving, entryInfo });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       reject(err.code === 'EADDRINUSE' ? new BerthError('PORT_IN_USE', { host: settings.host, port: settings.port }) : err);
@@ -139,6 +147,7 @@ export async function startServer(deps: ServeDeps): Promise<RunningServer> {
   }
   startup.markReady();
   serving = true;
+  warnOfSignature(entryInfo(), log);
   log.info({ url, port }, `listening on ${url}`);
   flushLogger(log); // tests wait for this line
 
@@ -159,4 +168,11 @@ export async function startServer(deps: ServeDeps): Promise<RunningServer> {
       flushLogsSync();
     },
   };
+}
+
+/** A berth_signature that cannot be used is said at start, not only to the first protocol client (which gets OIP_SIGNATURE_INVALID). */
+function warnOfSignature(info: EntryInfo | undefined, log: Logger): void {
+  if (info === undefined) return;
+  const parsed = parseSignature(info);
+  if (!parsed.ok) log.warn({ code: 'OIP_SIGNATURE_INVALID', detail: parsed.detail }, `berth_signature cannot be used: ${parsed.detail}; the /v2 metadata and infer routes answer 500 until it is fixed`);
 }

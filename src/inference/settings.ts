@@ -1,6 +1,6 @@
 // Settings of `berth serve`: flags and the classic environment variables, parsed once with a strict schema, then frozen.
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, extname, resolve } from 'node:path';
 import { z } from 'zod';
 import { BerthError } from '../errors/catalogue.js';
 import { REPLICA_KEY_ENV } from '../core/replica-key.js';
@@ -8,6 +8,7 @@ import { DEFAULT_BODY_TIMEOUT_S, DEFAULT_MAX_REQUEST_MB, MAX_REQUEST_MB } from '
 import { timerMs, timerSeconds } from '../core/durations.js';
 import { fsPathSchema } from '../core/fs-path.js';
 import { parseOrThrow } from '../core/parse-settings.js';
+import { MODEL_NAME_ENV } from './oip/model.js';
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -33,10 +34,15 @@ export const serveSettingsSchema = z.strictObject({
   python: fsPathSchema.default('python3'),
   corsOrigins: z.array(z.string().min(1)).default([]),
   debug: z.boolean().default(false),
+  /** The model's name over the Open Inference Protocol (/v2/models/NAME); default: the entry script's file name without its extension. */
+  modelName: z.string().min(1).max(253).regex(/^[^/\s?#%]+$/, 'must be one URL path segment: no /, ?, #, % or spaces').optional(),
+  /** The model's version over the protocol; none by default (then /v2/models/NAME/versions/V answers 404). */
+  modelVersion: z.string().min(1).max(253).regex(/^[^/\s?#%]+$/, 'must be one URL path segment: no /, ?, #, % or spaces').optional(),
 });
 
-export type ServeSettings = Readonly<Omit<z.infer<typeof serveSettingsSchema>, 'maxConcurrentRequests' | 'corsOrigins'>> & {
+export type ServeSettings = Readonly<Omit<z.infer<typeof serveSettingsSchema>, 'maxConcurrentRequests' | 'corsOrigins' | 'modelName'>> & {
   readonly maxConcurrentRequests: number;
+  readonly modelName: string;
   readonly corsOrigins: readonly string[];
   readonly runtime: 'python' | 'js';
 };
@@ -53,13 +59,16 @@ const ENV_NAMES: Readonly<Record<string, string>> = {
   corsOrigins: 'AML_CORS_ORIGINS',
   replicaKey: REPLICA_KEY_ENV,
   warmupRequest: 'BERTH_WARMUP_REQUEST',
+  // Set by the control plane for its replicas: the service name is the model name behind the gateway.
+  modelName: MODEL_NAME_ENV,
+  modelVersion: 'BERTH_MODEL_VERSION',
 };
 
 const FLAG_NAMES: Readonly<Record<string, string>> = {
   entryScript: '--entry-script', modelDir: '--model-dir', host: '--host', port: '--port', workerCount: '--worker-count',
   scoringTimeoutMs: '--scoring-timeout-ms', maxQueueWaitMs: '--max-queue-wait-ms', maxConcurrentRequests: '--max-concurrent-requests',
   initTimeoutS: '--init-timeout-s', maxRequestSizeMb: '--max-request-size-mb', shutdownTimeoutS: '--shutdown-timeout-s', bodyTimeoutS: '--body-timeout-s', replicaKey: REPLICA_KEY_ENV, warmupRequest: '--warmup-request',
-  python: '--python', corsOrigins: '--cors-origins', debug: '--debug',
+  python: '--python', corsOrigins: '--cors-origins', debug: '--debug', modelName: '--model-name', modelVersion: '--model-version',
 };
 
 function splitList(value: unknown): string[] | undefined {
@@ -90,7 +99,14 @@ export function parseServeSettings(flags: ServeInput, env: Readonly<Record<strin
     entryScript,
     modelDir: s.modelDir === undefined ? undefined : resolve(s.modelDir),
     maxConcurrentRequests: s.maxConcurrentRequests ?? s.workerCount,
+    modelName: s.modelName ?? defaultModelName(entryScript),
     corsOrigins: Object.freeze([...s.corsOrigins]),
     runtime: /\.[cm]?[jt]s$/.test(entryScript) ? 'js' : 'python',
   });
+}
+
+/** The entry script's file name without its extension, made one URL path segment. */
+function defaultModelName(entryScript: string): string {
+  const stem = basename(entryScript, extname(entryScript)).replace(/[/\s?#%]/g, '_');
+  return stem === '' ? 'model' : stem;
 }

@@ -44,9 +44,13 @@ test('502 from run() raising, 504 from a slow run(), 503 past max_request_wait_t
   const waitedMs = performance.now() - started;
   assert.equal(turnedAway.status, 503);
   assert.ok(waitedMs >= 250, `it waited max_request_wait_time first (${waitedMs.toFixed(0)} ms)`);
-  assert.equal(turnedAway.headers.get('retry-after'), '1');
-  const overloaded = (await turnedAway.json()) as { code: string; message: string; request_id: string };
-  assert.deepEqual([overloaded.code, overloaded.request_id], ['SERVICE_OVERLOADED', 'req-503']);
+  const overloaded = (await turnedAway.json()) as { code: string; message: string; request_id: string; reason: string; retry_after_s: number; detail: string };
+  assert.deepEqual([overloaded.code, overloaded.request_id, overloaded.reason], ['SERVICE_OVERLOADED', 'req-503', 'overloaded']);
+  assert.equal(turnedAway.headers.get('x-berth-reason'), 'overloaded');
+  // Retry-After comes from the queue's drain rate (here: few requests finished lately, so a wait of seconds).
+  assert.match(turnedAway.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
+  assert.equal(Number(turnedAway.headers.get('retry-after')), overloaded.retry_after_s);
+  assert.match(overloaded.detail, /^0 request\(s\) queued; (replicas finish about [\d.]+ request\(s\)\/s|no request finished recently)$/);
   assert.match(overloaded.message, /service sleeper is overloaded: no replica slot became free within 300 ms \(1 ready replica\(s\), 1 request\(s\) at once each\)/);
   held.release();
   assert.equal((await busy).status, 200);

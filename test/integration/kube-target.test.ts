@@ -1,13 +1,14 @@
 // The Kubernetes target's own failures, on the test stand-in for a cluster (test/helpers/kube: an imitation of an API
 // server, scheduler and kubelet, since no real cluster can run here): no node fits, the API server unreachable or
-// refusing berth's credentials; and a service's manifests rendered as they are applied.
+// refusing berth's credentials; an image the nodes cannot pull; and a service's manifests rendered as they are applied.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { berth, cleanup, tempDir, up } from '../helpers/control-plane.js';
-import { dockerSkip, ensureBaseImage, removeLocalImages, removeRegistryNamespace, TEST_REGISTRY, uniqueNamespace } from '../helpers/docker.js';
+import { docker, dockerSkip, ensureBaseImage, removeLocalImages, removeRegistryNamespace, TEST_REGISTRY, uniqueNamespace } from '../helpers/docker.js';
 import { startKubeStandIn, type KubeStandIn } from '../helpers/kube/index.js';
+import { clients } from '../helpers/kube/client.js';
 import { fixture, score, stopPlane, until, withCli, type Plane } from '../helpers/services.js';
 
 const skip = await dockerSkip();
@@ -106,6 +107,51 @@ test('a start-up failure that repeats on every start: the pod leaves its Deploym
   assert.equal(healthy.state, 'Healthy');
   assert.deepEqual(healthy.replicas.map((x) => x.state), ['Ready']);
   assert.equal(kube.get('deployments', 'berth', 'broken-g1'), undefined);
+});
+
+test('an image the nodes cannot pull: the pod waits in ErrImagePull/ImagePullBackOff, berth shows the image and the registry\'s error, diagnose says why', { skip }, async () => {
+  await ensureBaseImage();
+  // Its own registry namespace: its images are deleted mid-test, which must not touch the other tests' images.
+  const own = uniqueNamespace();
+  const ownRegistry = `${TEST_REGISTRY}/${own}`;
+  const kube = await cluster();
+  const plane = withCli(await up(tempDir('berth-kube-pull-'), ['--target', 'kubernetes', '--kubeconfig', kube.kubeconfigPath, '--namespace', 'berth', '--registry', ownRegistry]));
+  planes.push(plane);
+  try {
+    await plane.ok(['deploy', '--name', 'unpullable', '--entry-script', 'sum_score.py', '--source-dir', fixture('.'), '--replicas', '1', '--no-auth'], 600_000);
+    const deployment = kube.get('deployments', 'berth', 'unpullable-g1') as unknown as { spec: { template: { spec: { containers: { image: string }[] } } } };
+    const image = deployment.spec.template.spec.containers[0]!.image;
+    assert.match(image, new RegExp(`^${ownRegistry.replace(/[.]/g, '\\.')}/.+@sha256:[0-9a-f]{64}$`));
+    // The image leaves the registry and the node: the next pod has to pull it, and the registry no longer has it.
+    await removeRegistryNamespace(own);
+    const engine = await docker();
+    for (const i of await engine.listImages()) {
+      if ((i.RepoDigests ?? []).includes(image) || (i.RepoTags ?? []).some((t) => t.startsWith(`${ownRegistry}/`))) {
+        for (const ref of [...(i.RepoTags ?? []), ...(i.RepoDigests ?? [])]) await engine.getImage(ref).remove({ force: true }).catch(() => undefined);
+      }
+    }
+    const [pod] = kube.pods('berth');
+    assert.ok(pod?.metadata?.name !== undefined);
+    await clients(kube).core.deleteNamespacedPod({ name: pod.metadata.name, namespace: 'berth' });
+    const waiting = await until(async () => {
+      const s = await plane.show('unpullable');
+      return s.replicas.find((r) => r.state === 'Starting' && r.phase?.name === 'pulling' && /ImagePullBackOff|ErrImagePull/.test(JSON.stringify(r))) ?? undefined;
+    }, 120_000, 'a replica waiting for its image');
+    assert.match(JSON.stringify(waiting), /manifest unknown|not found/i);
+    const events = await plane.events('unpullable');
+    const pullFailed = events.find((e) => /Failed to pull image/.test(e.message));
+    assert.ok(pullFailed !== undefined, events.map((e) => `${e.type}: ${e.message}`).join('\n'));
+    assert.ok(pullFailed.message.includes(image), pullFailed.message);
+    const diagnosis = JSON.parse(await plane.ok(['diagnose', 'unpullable', '--since', '15m', '-o', 'json'])) as { findings: { code: string; cause: string; evidence: string[]; fix: string }[] };
+    const finding = diagnosis.findings.find((f) => f.code === 'KUBERNETES_IMAGE_PULL_FAILED');
+    assert.ok(finding !== undefined, JSON.stringify(diagnosis.findings));
+    assert.match(finding.cause, /the nodes' pulls fail: .*/);
+    assert.ok(finding.evidence.some((line) => line.includes(image)), finding.evidence.join('\n'));
+    assert.match(finding.fix, /reach the registry berth pushes to/);
+  } finally {
+    await removeLocalImages(`${ownRegistry}/`).catch(() => undefined);
+    await removeRegistryNamespace(own).catch(() => undefined);
+  }
 });
 
 test('an API server that cannot be reached, or refuses berth\'s credentials, is one line with the fix at berth up', { skip }, async () => {

@@ -1,7 +1,10 @@
 // The 503 reason and Retry-After for a service with no ready replica, from what its replicas are doing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { expectedStartupMs, noReadyReplica, overloadedRetryAfterS } from '../../src/control/services/unavailable.js';
+import { expectedStartupMs, noReadyReplica } from '../../src/control/services/unavailable.js';
+import { overloaded, unavailableReply } from '../../src/gateway/unavailability.js';
+
+const overloadedRetryAfterS = (queued: number, perS: number, maxWaitMs: number): number | undefined => overloaded(queued, perS, maxWaitMs).retryAfterS;
 import type { ReplicaStatus } from '../../src/targets/types.js';
 
 const NOW = Date.parse('2026-12-07T12:00:00.000Z');
@@ -53,4 +56,13 @@ test('overloaded: the queue ahead over the rate replicas finish requests, bounde
   assert.equal(overloadedRetryAfterS(10, 0, 2500), 3);
   assert.equal(overloadedRetryAfterS(1_000_000, 1, 500), 300);
   assert.equal(expectedStartupMs([5, 1, 3, 100]), 4);
+});
+
+test('the 503 reply: a reason header always, Retry-After only when waiting can help, both in the body', () => {
+  const failed = unavailableReply({ reason: 'init-failed', detail: 'init() failed: SyntaxError' });
+  assert.deepEqual(failed.headers, { 'x-berth-reason': 'init-failed' });
+  assert.deepEqual(failed.extra, { reason: 'init-failed', retry_after_s: null, detail: 'init() failed: SyntaxError' });
+  const busy = unavailableReply(overloaded(99, 50, 500));
+  assert.deepEqual(busy.headers, { 'x-berth-reason': 'overloaded', 'retry-after': '2' });
+  assert.match(String(busy.extra.detail), /99 request\(s\) queued; replicas finish about 50 request\(s\)\/s/);
 });

@@ -24,6 +24,8 @@ const FLAGS: ReadonlyArray<readonly [key: string, flag: string, description: str
   ['bodyTimeoutS', 'body-timeout-s <s>', 'a request\'s headers and body must arrive within this, else 408 (default 60)'],
   ['python', 'python <path>', 'Python interpreter for the workers (default python3)'],
   ['corsOrigins', 'cors-origins <list>', 'comma-separated origins allowed by CORS [env AML_CORS_ORIGINS]'],
+  ['modelName', 'model-name <name>', 'the model name of the Open Inference Protocol routes /v2/models/NAME (default: the entry script\'s file name without extension) [env BERTH_MODEL_NAME]'],
+  ['modelVersion', 'model-version <v>', 'the model version over the Open Inference Protocol (default: none) [env BERTH_MODEL_VERSION]'],
 ];
 
 /** The classic server's spelling of a flag: `worker-count <n>` → `worker_count` (also commander's attribute name for it). */

@@ -67,6 +67,14 @@ export class EventLog {
     }
   }
 
+  /** How long the service's last `limit` replicas took from start to ready (ms), newest first: its expected start-up. */
+  recentStartupMs(service: string, limit = 5): number[] {
+    const rows = this.db
+      .prepare(`SELECT json_extract(data, '$.startupMs') AS ms FROM events WHERE service = ? AND type = 'Ready' AND json_extract(data, '$.startupMs') IS NOT NULL ORDER BY id DESC LIMIT ?`)
+      .all(service, limit) as { ms: number }[];
+    return rows.map((r) => Number(r.ms)).filter((ms) => Number.isFinite(ms) && ms >= 0);
+  }
+
   /** The last `limit` events of a service, oldest first; `after` gives only newer ones (for following). */
   list(service: string, options: { limit?: number; after?: number } = {}): ServiceEvent[] {
     const rows = this.db

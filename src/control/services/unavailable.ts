@@ -1,24 +1,10 @@
 // Why a service with no ready replica cannot answer, and when a retry may succeed: the gateway's 503 reason and Retry-After.
 import { formatInitError } from '../../targets/local/init-error.js';
 import type { ReplicaStatus } from '../../targets/types.js';
-
-/** The 503 reasons a client can act on: wait (starting), fix the script (init-failed), wait or scale (no-ready-replica, overloaded). */
-export type UnavailableReason = 'starting' | 'no-ready-replica' | 'init-failed' | 'overloaded';
-
-export interface Unavailability {
-  readonly reason: UnavailableReason;
-  /** Seconds until a retry may succeed; undefined when waiting cannot help (a replica that will not be restarted). */
-  readonly retryAfterS?: number;
-  /** One line: what the replicas are doing. */
-  readonly detail: string;
-}
+import { retrySeconds as seconds, type Unavailability } from '../../gateway/unavailability.js';
 
 /** What a start-up takes when the service has no history yet (a first deploy): a guess, said as one. */
 const DEFAULT_STARTUP_MS = 5000;
-/** A Retry-After beyond this is no better than asking again then. */
-const MAX_RETRY_AFTER_S = 300;
-
-const seconds = (ms: number): number => Math.min(MAX_RETRY_AFTER_S, Math.max(1, Math.ceil(ms / 1000)));
 
 /** The median of recent start-up durations (ms), or the default guess. */
 export function expectedStartupMs(recent: readonly number[]): number {
@@ -64,10 +50,4 @@ export function noReadyReplica(replicas: readonly ReplicaStatus[], recentStartup
   }
   if (replicas.some((r) => r.state === 'Failed')) return { reason: 'no-ready-replica', detail: 'its replicas failed and are not restarted: see berth service show' };
   return { reason: 'no-ready-replica', retryAfterS: seconds(expected), detail: live.length === 0 ? `no replica runs (service ${state})` : `${live.length} replica(s), none ready` };
-}
-
-/** Overloaded: the queue drains at the rate replicas finish requests; a retry after the queue ahead of it is gone may get a slot. */
-export function overloadedRetryAfterS(queued: number, completedPerS: number, maxWaitMs: number): number {
-  if (completedPerS <= 0) return seconds(maxWaitMs);
-  return seconds(((queued + 1) / completedPerS) * 1000);
 }

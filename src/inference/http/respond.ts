@@ -41,7 +41,8 @@ export class Responder {
     if (this.corsOrigins.length > 0) this.addCors(x, headers);
     x.reply(status, headers, body);
     const ms = performance.now() - x.started;
-    if (x.path === '/score') this.onScored(status, ms / 1000);
+    // An Open Inference Protocol infer request counts as a scoring request.
+    if (x.path === '/score' || (x.path.endsWith('/infer') && x.path.startsWith('/v2/'))) this.onScored(status, ms / 1000);
     this.accessLog({ method: x.method, path: x.path, status, durationMs: ms, bytes, requestId: x.requestId });
   }
 

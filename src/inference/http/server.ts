@@ -14,6 +14,8 @@ import { rawHeader } from '../../core/raw-headers.js';
 import { sameSecret } from '../../core/secrets.js';
 import { attachScoreChannel } from '../channel/channel-server.js';
 import type { StartupPhase } from '../startup-phase.js';
+import type { EntryInfo } from '../runtime/types.js';
+import { OipRoutes } from '../oip/routes.js';
 
 export interface InferenceServerDeps {
   readonly settings: ServeSettings;
@@ -26,6 +28,8 @@ export interface InferenceServerDeps {
   readonly startup?: StartupPhase;
   /** False until start-up is done (workers ready, warm-up answered); without it, ready means every worker ready. */
   readonly isServing?: () => boolean;
+  /** What the workers learnt of the entry script (infer(), berth_signature), for the Open Inference Protocol routes. */
+  readonly entryInfo?: () => EntryInfo | undefined;
 }
 
 const ROUTES: Readonly<Record<string, readonly string[]>> = {
@@ -77,6 +81,11 @@ export function createInferenceServer(deps: InferenceServerDeps): Server {
   const { replicaKey } = settings;
   const responder = new Responder(log, settings.corsOrigins, (status, seconds) => metrics.observeRequest(status, seconds));
   const scoring = new Scoring({ settings, pool, responder, log, isDraining: deps.isDraining });
+  const oip = new OipRoutes({
+    settings, pool, responder, log, isDraining: deps.isDraining,
+    isReady: () => pool.allReady && (deps.isServing?.() ?? true),
+    entryInfo: deps.entryInfo ?? (() => undefined),
+  });
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
@@ -88,6 +97,8 @@ export function createInferenceServer(deps: InferenceServerDeps): Server {
     const ids = readRequestIds(req.rawHeaders);
     if ('tooLong' in ids) return responder.sendError(new HttpExchange(req, res, method, path, started, '', NO_IDS), 'REQUEST_ID_TOO_LONG', { header: ids.tooLong });
     const x = new HttpExchange(req, res, method, path, started, ids.requestId, ids.echo);
+    // The Open Inference Protocol v2 routes (docs/oip-v2.md).
+    if (path === '/v2' || path.startsWith('/v2/')) return oip.handle(x, req, ids.contentLength);
     const allowed = ROUTES[path];
     if (allowed === undefined) return responder.sendError(x, 'NOT_FOUND', { method, path });
     if (!allowed.includes(method)) return responder.sendError(x, 'METHOD_NOT_ALLOWED', { method, path, allowed: allowed.join(', ') }, ['allow', allowed.join(', ')]);

@@ -10,6 +10,21 @@ export interface ScoreRequest {
   readonly query: string;
   readonly headers: IncomingHttpHeaders;
   readonly body: Buffer;
+  /**
+   * An Open Inference Protocol request for the script's infer(): the body is berth's decoded infer request (see
+   * oip/mapping.ts) and the reply `{"outputs": [...]}`. Sent only to scripts whose EntryInfo says they define infer().
+   */
+  readonly infer?: boolean;
+}
+
+/** What a worker learnt about the entry script as it started, for the Open Inference Protocol (docs/oip-v2.md). */
+export interface EntryInfo {
+  /** It defines infer(request). */
+  readonly infer: boolean;
+  /** Its `berth_signature` as JSON, checked by the server; undefined when it declares none. */
+  readonly signature?: unknown;
+  /** The declaration could not be turned into JSON in the worker (e.g. a numpy dtype in it). */
+  readonly signatureError?: string;
 }
 
 /** How one scoring request ended, as far as the runtime knows. */
@@ -52,6 +67,8 @@ export interface Worker {
   /** How many more it accepts now, to start as soon as a running one ends (0: none); each waits at most its budget. */
   readonly prefetch: number;
   readonly inFlight: number;
+  /** Known once the worker is ready. */
+  readonly entryInfo?: EntryInfo;
   /** Resolves once init() returned; rejects with a StartupError when the script cannot start. */
   start(): Promise<void>;
   /**

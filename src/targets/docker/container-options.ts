@@ -4,6 +4,7 @@ import type Docker from 'dockerode';
 import { serveFlags } from '../local/launch.js';
 import { MODELS_FOLDER } from '../../control/materialize.js';
 import { REPLICA_KEY_ENV } from '../../core/replica-key.js';
+import { MODEL_NAME_ENV } from '../../inference/oip/model.js';
 import type { ReplicaSpec } from '../types.js';
 
 /** The port `berth serve` listens on inside every container; published on a free loopback port of the host. */
@@ -58,7 +59,8 @@ export function containerOptions(spec: ReplicaSpec, settings: ContainerSettings,
     ...(mount === undefined ? {} : { modelDir: mount.modelDir }),
     ...(settings.maxRequestSizeMb === undefined ? {} : { maxRequestSizeMb: settings.maxRequestSizeMb }),
   });
-  const env: Record<string, string> = { ...image.env, ...spec.env };
+  // The service name is the model name of the Open Inference Protocol routes behind the gateway.
+  const env: Record<string, string> = { ...image.env, ...spec.env, [MODEL_NAME_ENV]: spec.serviceName };
   const key = settings.replicaKey?.(spec.replicaId);
   if (key !== undefined) env[REPLICA_KEY_ENV] = key;
   const limit = spec.memoryLimitBytes;

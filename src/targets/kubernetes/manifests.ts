@@ -3,6 +3,7 @@ import { posix } from 'node:path';
 import type { V1Deployment, V1Container, V1Service, V1Probe } from '@kubernetes/client-node';
 import { serveFlags } from '../local/launch.js';
 import { REPLICA_KEY_ENV } from '../../core/replica-key.js';
+import { MODEL_NAME_ENV } from '../../inference/oip/model.js';
 import type { ContainerImage, ProbeConfig } from '../types.js';
 
 /** The port `berth serve` listens on in every pod. */
@@ -110,6 +111,8 @@ export function generationDeployment(i: GenerationManifestInput): V1Deployment {
   const requests: Record<string, string> = { cpu: cpuQuantity(i.cpu), memory: memQuantity(i.memoryBytes) };
   if (i.gpus > 0) requests['nvidia.com/gpu'] = String(Math.ceil(i.gpus));
   const env = [...Object.entries(i.image.env).map(([name, value]) => ({ name, value })), { name: REPLICA_KEY_ENV, value: i.replicaKey },
+    // The service name is the model name of the Open Inference Protocol routes behind the gateway.
+    { name: MODEL_NAME_ENV, value: i.service },
     ...(i.warmup === undefined ? [] : [{ name: 'BERTH_WARMUP_REQUEST', value: i.warmup }])];
   const period = Math.max(1, Math.round(i.liveness.periodS));
   return {

@@ -5,6 +5,7 @@ import type { MemoryCgroup } from './cgroup.js';
 import { closeFd, openRunLog } from './replica-logs.js';
 import type { ReplicaLogPaths, ReplicaSpec } from '../types.js';
 import { REPLICA_KEY_ENV } from '../../core/replica-key.js';
+import { MODEL_NAME_ENV } from '../../inference/oip/model.js';
 
 export interface LaunchConfig {
   /** The Node.js binary (the control plane passes process.execPath). */
@@ -73,7 +74,7 @@ export function launchRun(spec: ReplicaSpec, config: LaunchConfig, logs: Replica
   try {
     child = spawn(config.nodePath, serveArgs(spec, config), {
       cwd: spec.sourceDir,
-      env: { ...config.baseEnv, ...spec.env, [REPLICA_KEY_ENV]: config.replicaKey?.(spec.replicaId) },
+      env: { ...config.baseEnv, ...spec.env, [MODEL_NAME_ENV]: spec.serviceName, [REPLICA_KEY_ENV]: config.replicaKey?.(spec.replicaId) },
       // Its own process group: the whole tree can be signalled at once, and a Ctrl-C to the control plane's
       // terminal does not reach replicas that should survive a control plane restart.
       detached: true,

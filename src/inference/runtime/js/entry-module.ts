@@ -2,7 +2,8 @@
 import { isUtf8 } from 'node:buffer';
 import { pathToFileURL } from 'node:url';
 import { queryAsJsonInput } from '../query-input.js';
-import type { ScoreOutcome, ScoreRequest, StartupFailure } from '../types.js';
+import type { EntryInfo, ScoreOutcome, ScoreRequest, StartupFailure } from '../types.js';
+import { jsEntryInfo, runInfer, type InferFunction } from './infer.js';
 
 /** What run() receives when the module marks it raw (`export const rawhttp = true` or `run.rawhttp = true`). */
 export interface RawRequest {
@@ -21,6 +22,8 @@ interface ModuleExports {
   init?: () => unknown;
   run?: RunFunction & { rawhttp?: boolean };
   rawhttp?: boolean;
+  infer?: InferFunction;
+  berth_signature?: unknown;
 }
 
 /** A loaded entry script whose init() has returned. */
@@ -30,6 +33,9 @@ export interface EntryModule {
   readonly raw: boolean;
   /** run(input, requestHeaders) declares the second parameter; the header object is built only then. */
   readonly wantsHeaders: boolean;
+  /** The Open Inference Protocol's infer(request), when the module exports one. */
+  readonly infer?: InferFunction;
+  readonly info: EntryInfo;
 }
 
 export type Prepared = { readonly ok: true; readonly entry: EntryModule } | { readonly ok: false; readonly failure: StartupFailure };
@@ -58,7 +64,8 @@ export async function prepareEntryModule(entryScript: string, onPhase: (phase: '
   } catch (err) {
     return { ok: false, failure: { kind: 'init', ...describeError(err, entryScript) } };
   }
-  return { ok: true, entry: { run, raw: mod.rawhttp === true || run.rawhttp === true, wantsHeaders: run.length >= 2 } };
+  const infer = typeof mod.infer === 'function' ? mod.infer : undefined;
+  return { ok: true, entry: { run, raw: mod.rawhttp === true || run.rawhttp === true, wantsHeaders: run.length >= 2, ...(infer === undefined ? {} : { infer }), info: jsEntryInfo(mod) } };
 }
 
 /**
@@ -66,6 +73,10 @@ export async function prepareEntryModule(entryScript: string, onPhase: (phase: '
  * an async one, or a Response, gives a promise of the outcome that never rejects.
  */
 export function startRun(entry: EntryModule, request: ScoreRequest, workerId: number): ScoreOutcome | Promise<ScoreOutcome> {
+  if (request.infer === true) {
+    if (entry.infer === undefined) return { kind: 'run_error', exception: 'TypeError', message: 'the entry script exports no infer()', traceback: '', workerId, execMs: 0 };
+    return runInfer(entry.infer, request.body, workerId);
+  }
   let input: unknown;
   if (entry.raw) input = rawRequest(request);
   else if (request.method === 'GET') input = queryAsJsonInput(request.query);

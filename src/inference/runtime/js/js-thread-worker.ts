@@ -2,7 +2,7 @@
 import { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { MortalWorker } from '../worker-lifecycle.js';
-import { initTimeoutFailure, type ScoreOutcome, type ScoreRequest, type StartupFailure } from '../types.js';
+import { initTimeoutFailure, type EntryInfo, type ScoreOutcome, type ScoreRequest, type StartupFailure } from '../types.js';
 import type { ThreadData, ThreadMessage, ThreadRequest } from './thread-messages.js';
 
 export interface JsThreadWorkerOptions {
@@ -21,10 +21,13 @@ export class JsThreadWorker extends MortalWorker {
   private thread: Thread | undefined;
   private raw = false;
   private wantsHeaders = false;
+  private info: EntryInfo | undefined;
 
   constructor(private readonly options: JsThreadWorkerOptions) {
     super(options.id, options.logger);
   }
+
+  get entryInfo(): EntryInfo | undefined { return this.info; }
 
   start(): Promise<void> {
     const { id, entryScript, initTimeoutMs, logger } = this.options;
@@ -51,6 +54,7 @@ export class JsThreadWorker extends MortalWorker {
         clearTimeout(initTimer);
         this.raw = message.raw;
         this.wantsHeaders = message.wantsHeaders;
+        this.info = message.info;
         this.state = 'ready';
         logger.info({ worker: id, thread: thread.threadId, init_ms: Math.round(message.initMs * 10) / 10 }, 'worker ready');
         resolve();
@@ -82,7 +86,7 @@ export class JsThreadWorker extends MortalWorker {
       id,
       deadlineNs,
       request: {
-        requestId: request.requestId, method: request.method, path: request.path, query: request.query, body,
+        requestId: request.requestId, method: request.method, path: request.path, query: request.query, body, ...(request.infer === true ? { infer: true } : {}),
         headers: this.raw || this.wantsHeaders ? request.headers : NO_HEADERS,
       },
     };

@@ -2,7 +2,7 @@
 import { format } from 'node:util';
 import type { Logger } from 'pino';
 import { prepareEntryModule, startRun, type EntryModule } from './entry-module.js';
-import { initTimeoutFailure, StartupError, type ScoreOutcome, type ScoreRequest, type Worker, type WorkerPhase } from '../types.js';
+import { initTimeoutFailure, StartupError, type EntryInfo, type ScoreOutcome, type ScoreRequest, type Worker, type WorkerPhase } from '../types.js';
 
 export interface JsWorkerOptions {
   readonly entryScript: string;
@@ -31,6 +31,7 @@ export class JsWorker implements Worker {
   get phase(): WorkerPhase { return this.state; }
   get capacity(): number { return this.options.capacity; }
   get inFlight(): number { return this.running; }
+  get entryInfo(): EntryInfo | undefined { return this.entry?.info; }
 
   onExit(): void {
     // The module lives in this process: it cannot exit without the server.

@@ -42,5 +42,5 @@ if (!prepared.ok) {
     waiting.push(message);
     if (!running) next();
   });
-  post({ type: 'ready', raw: entry.raw, wantsHeaders: entry.wantsHeaders, initMs: performance.now() - started });
+  post({ type: 'ready', raw: entry.raw, wantsHeaders: entry.wantsHeaders, initMs: performance.now() - started, info: entry.info });
 }

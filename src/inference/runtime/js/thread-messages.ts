@@ -1,5 +1,5 @@
 // The messages between the server and a JS worker thread (structured clones over the thread's port).
-import type { ScoreOutcome, ScoreRequest, StartupFailure } from '../types.js';
+import type { EntryInfo, ScoreOutcome, ScoreRequest, StartupFailure } from '../types.js';
 
 /** Given to the thread at its start. */
 export interface ThreadData {
@@ -17,6 +17,6 @@ export interface ThreadRequest {
 
 /** Thread → server. A Buffer body arrives as a Uint8Array. */
 export type ThreadMessage =
-  | { readonly type: 'ready'; readonly raw: boolean; readonly wantsHeaders: boolean; readonly initMs: number }
+  | { readonly type: 'ready'; readonly raw: boolean; readonly wantsHeaders: boolean; readonly initMs: number; readonly info: EntryInfo }
   | { readonly type: 'init_failed'; readonly failure: StartupFailure }
   | { readonly type: 'reply'; readonly id: number; readonly outcome: ScoreOutcome };

@@ -282,6 +282,12 @@ def main():
     wants_headers, data_name = _analyse_run(run)
     if inspect.iscoroutinefunction(run):
         run = _wrap_async(run)
+    # Open Inference Protocol: an optional infer(request) and berth_signature (docs/oip-v2.md).
+    infer = getattr(mod, "infer", None)
+    if not callable(infer):
+        infer = None
+    elif inspect.iscoroutinefunction(infer):
+        infer = _wrap_async(infer)
 
     _control({"event": "phase", "phase": "init"})
     t0 = time.perf_counter()
@@ -296,10 +302,18 @@ def main():
     if hasattr(gc, "freeze"):
         gc.freeze()
 
+    # Read after init(), so a signature init() works out (from the loaded model) counts too.
+    from berth._oip import signature_of
+    signature, signature_error = signature_of(mod)
+    oip = {"infer": infer is not None}
+    if signature is not None:
+        oip["signature"] = signature
+    if signature_error is not None:
+        oip["signature_error"] = signature_error
     mode = "raw" if raw else ("headers" if wants_headers else "body")
     _control({"event": "ready", "mode": mode, "pid": os.getpid(), "init_ms": round(init_ms, 3),
-              "python": sys.version.split()[0]})
-    serve(run, mode, wants_headers, data_name, berth)
+              "python": sys.version.split()[0], "oip": oip})
+    serve(run, mode, wants_headers, data_name, berth, infer)
     _exit(0)
 
 

@@ -6,7 +6,7 @@ import { shipped } from '../../../core/paths.js';
 import { encodeRequest, FrameDecoder, type ReplyFrame } from './frames.js';
 import { queryAsJsonInput } from '../query-input.js';
 import { MortalWorker } from '../worker-lifecycle.js';
-import { initTimeoutFailure, type ScoreOutcome, type ScoreRequest, type StartupFailure } from '../types.js';
+import { initTimeoutFailure, type EntryInfo, type ScoreOutcome, type ScoreRequest, type StartupFailure } from '../types.js';
 
 export interface PythonWorkerOptions {
   readonly id: number;
@@ -29,12 +29,14 @@ export class PythonWorker extends MortalWorker {
   private child: ChildProcess | undefined;
   private requests: Writable | undefined;
   private mode: RunMode = 'body';
+  private info: EntryInfo | undefined;
 
   constructor(private readonly options: PythonWorkerOptions) {
     super(options.id, options.logger);
   }
 
   get pid(): number | undefined { return this.child?.pid; }
+  get entryInfo(): EntryInfo | undefined { return this.info; }
 
   start(): Promise<void> {
     const { python, entryScript, modelDir, id, env, logger } = this.options;
@@ -74,6 +76,7 @@ export class PythonWorker extends MortalWorker {
         if (meta.event === 'ready') {
           clearTimeout(initTimer);
           this.mode = (meta.mode as RunMode | undefined) ?? 'body';
+          this.info = entryInfoOf(meta.oip);
           this.state = 'ready';
           logger.info({ worker: id, pid: child.pid, mode: this.mode, init_ms: meta.init_ms }, 'worker ready');
           resolve();
@@ -137,6 +140,8 @@ export class PythonWorker extends MortalWorker {
 
   private metaFor(request: ScoreRequest, deadlineNs: number | undefined): string | undefined {
     const deadline = deadlineNs === undefined ? {} : { deadline_ns: deadlineNs };
+    // An infer() request always carries meta: the runner looks for "infer" there, off its hot path for run().
+    if (request.infer === true) return JSON.stringify({ infer: 1, ...deadline });
     if (this.mode === 'body') return deadlineNs === undefined ? undefined : JSON.stringify(deadline);
     if (this.mode === 'headers') return JSON.stringify({ headers: request.headers, ...deadline });
     return JSON.stringify({ method: request.method, path: request.path, query: request.query, headers: request.headers, ...deadline });
@@ -144,7 +149,7 @@ export class PythonWorker extends MortalWorker {
 
   /** An undecorated run() gets a GET's query parameters as a JSON object string, as the classic server does. */
   private inputFor(request: ScoreRequest): Buffer {
-    if (this.mode === 'raw' || request.method !== 'GET') return request.body;
+    if (this.mode === 'raw' || request.method !== 'GET' || request.infer === true) return request.body;
     return Buffer.from(queryAsJsonInput(request.query), 'utf8');
   }
 
@@ -163,6 +168,16 @@ export class PythonWorker extends MortalWorker {
   protected kill(): void {
     this.child?.kill('SIGKILL');
   }
+}
+
+/** The runner's `oip` field of its ready event (PROTOCOL.md); a runner that sends none has no infer(). */
+function entryInfoOf(raw: unknown): EntryInfo {
+  const o = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  return {
+    infer: o.infer === true,
+    ...(o.signature === undefined ? {} : { signature: o.signature }),
+    ...(typeof o.signature_error === 'string' ? { signatureError: o.signature_error } : {}),
+  };
 }
 
 const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json' });

@@ -97,8 +97,28 @@ def _other_result(rid, r, enc, pack):
     return pack(len(out) + 8, rid, 0) + out
 
 
-def serve(run, mode, wants_headers, data_name, berth):
-    """Answer requests until EOF on fd 3 (or Node is gone). `berth` is the loaded berth package."""
+def _make_infer(infer, pack):
+    """frame(rid, payload) for an Open Inference Protocol request: infer(request) on the decoded tensors (docs/oip-v2.md)."""
+    from . import _oip
+
+    def frame(rid, payload):
+        if infer is None:
+            # Node sends these only to scripts whose ready event said they define infer().
+            return meta_frame(rid, {"error": "run", "exception": "AttributeError", "message": "the entry script defines no infer()",
+                                    "traceback": ""})
+        try:
+            request = _oip.decode_request(payload)
+            r = infer(request)
+        except Exception as e:
+            return _run_error(rid, e)
+        out = _oip.encode_outputs(r)
+        return pack(len(out) + 8, rid, 0) + out
+
+    return frame
+
+
+def serve(run, mode, wants_headers, data_name, berth, infer=None):
+    """Answer requests until EOF on fd 3 (or Node is gone). `berth` is the loaded berth package; `infer` the script's infer() or None."""
     # Everything the loop touches is a local: this is the hot path.
     read = io.open(REQ_FD, "rb", buffering=1 << 16, closefd=False).read
     write = os.write
@@ -112,6 +132,7 @@ def serve(run, mode, wants_headers, data_name, berth):
     invoke = None if body_mode else _make_invoke(run, raw, wants_headers, data_name, berth)
     make_request = _make_request(berth) if raw else None
     other = _other_result
+    infer_frame = _make_infer(infer, pack)
     fd = REP_FD
     dict_, list_, str_ = dict, list, str
     monotonic_ns = time.monotonic_ns
@@ -135,6 +156,9 @@ def serve(run, mode, wants_headers, data_name, berth):
             # A request sent ahead to this busy worker carries a deadline: past it, Node has answered 503 already.
             if monotonic_ns() > meta.get("deadline_ns", 1 << 63):
                 write_all(_expired(rid))
+                continue
+            if "infer" in meta:
+                write_all(infer_frame(rid, payload))
                 continue
         else:
             meta = no_meta
