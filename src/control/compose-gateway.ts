@@ -18,6 +18,7 @@ import type { OperationStore } from './services/operations.js';
 import type { ServiceRecord, ServiceStore } from './services/service-store.js';
 import type { ReplicaTarget } from './services/target.js';
 import type { ServiceViews, TrafficView } from './services/view.js';
+import type { GenerationFigures } from './services/rollout-view.js';
 import type { RolloutRecord, RolloutStore } from './services/rollout-store.js';
 import type { SplitRouting } from '../gateway/split.js';
 import { sharedBounds } from '../autoscale/shares.js';
@@ -63,23 +64,6 @@ export interface GatewayPart {
   start(): void;
   /** Stops the loop (waiting for its scale actions). The gateway itself closes last, after the replicas are gone. */
   stopAutoscaler(): Promise<void>;
-}
-
-/** One generation of a rollout as `service show` reports it. */
-export interface GenerationFigures {
-  readonly windowS: number;
-  readonly requests: number;
-  readonly errors: number;
-  readonly p50Ms: number | null;
-  readonly p99Ms: number | null;
-  /** Copies it was sent by the mirror (in the figures above too). */
-  readonly mirrored: number;
-  /** Percent of requests it takes now (0 without a ready replica). */
-  readonly effectivePercent: number;
-  readonly desired?: number;
-  readonly minReplicas?: number;
-  readonly maxReplicas?: number;
-  readonly utilization: number | null;
 }
 
 /** The guardrail window is what each generation's figures reach back at least; a minute otherwise. */

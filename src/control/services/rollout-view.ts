@@ -1,8 +1,24 @@
 // What `service show` reports of a rollout: both generations side by side with their share, replicas, scaling bounds and figures.
 import { z } from 'zod';
-import type { GenerationFigures } from '../compose-gateway.js';
 import { formatRule } from './guardrail-rule.js';
 import type { RolloutRecord } from './rollout-store.js';
+
+/** One generation of a rollout as `service show` reports it. */
+export interface GenerationFigures {
+  readonly windowS: number;
+  readonly requests: number;
+  readonly errors: number;
+  readonly p50Ms: number | null;
+  readonly p99Ms: number | null;
+  /** Copies it was sent by the mirror (in the figures above too). */
+  readonly mirrored: number;
+  /** Percent of requests it takes now (0 without a ready replica). */
+  readonly effectivePercent: number;
+  readonly desired?: number;
+  readonly minReplicas?: number;
+  readonly maxReplicas?: number;
+  readonly utilization: number | null;
+}
 
 export const generationViewSchema = z.object({
   generation: z.number().int(),
