@@ -13,6 +13,7 @@ import { wrkVersion } from './lib/wrk.mjs';
 import { quietRun } from './lib/quiet-run.mjs';
 import { measureReferences } from './lib/gateway-references.mjs';
 import { defaultsMarkdown, TARGETS } from './lib/gateway-report.mjs';
+import { deployRolloutServices, rolloutChecks, rolloutMarkdown, rolloutSummary } from './lib/gateway-rollouts.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const log = (msg) => process.stderr.write(`[bench:gateway] ${msg}\n`);
@@ -27,6 +28,7 @@ const USAGE = `Usage: npm run bench:gateway -- [options]
   --loadgen NAME    load generator for the peak runs: wrk (C, the lighter of the two on a machine shared with the
                     servers) or autocannon (Node); the fixed-rate runs use autocannon (default wrk when installed)
   --python PATH     Python of berth serve and the replicas (default /usr/bin/python3)
+  --no-rollouts     skip the 90/10 split and 20 % mirror runs at half load
   --references      also measure the wide gateway (max concurrent = connections) against a bare Node proxy and
                     TCP relays in front of the same berth serve (the cost of any hop on this machine)
   --quiet-wait S    wait up to S s for a quiet machine    (default 30)
@@ -36,7 +38,7 @@ const USAGE = `Usage: npm run bench:gateway -- [options]
   --quick           --warmup 1 --duration 3 --rounds 1 --deploys 2 (for trying things out, not a measurement)`;
 
 function parse(argv) {
-  const o = { durationS: 10, warmupS: 2, connections: 16, rounds: 3, deploys: 5, loadgen: wrkVersion() === null ? 'autocannon' : 'wrk', python: '/usr/bin/python3', references: false, quietWaitS: 30, noisyRetries: 2, out: path.join(repoRoot, 'bench/results/gateway-latest.json') };
+  const o = { durationS: 10, warmupS: 2, connections: 16, rounds: 3, deploys: 5, loadgen: wrkVersion() === null ? 'autocannon' : 'wrk', python: '/usr/bin/python3', references: false, rollouts: true, quietWaitS: 30, noisyRetries: 2, out: path.join(repoRoot, 'bench/results/gateway-latest.json') };
   const args = [...argv];
   while (args.length) {
     const a = args.shift();
@@ -49,6 +51,7 @@ function parse(argv) {
     else if (a === '--loadgen') o.loadgen = v();
     else if (a === '--python') o.python = v();
     else if (a === '--references') o.references = true;
+    else if (a === '--no-rollouts') o.rollouts = false;
     else if (a === '--quiet-wait') o.quietWaitS = Number(v());
     else if (a === '--noisy-retries') o.noisyRetries = Number(v());
     else if (a === '--out') o.out = path.resolve(v());
@@ -107,6 +110,12 @@ async function main() {
     const json = { 'content-type': 'application/json' };
     const urls = { direct: direct.url, gw1: one.scoring_uri, gw2: two.scoring_uri };
     const headers = { direct: json, gw1: { ...json, authorization: `Bearer ${one.keys.primary}` }, gw2: { ...json, authorization: `Bearer ${two.keys.primary}` } };
+    if (o.rollouts) {
+      log('starting a 90/10 rollout (gw-split) and a 20 % mirror (gw-mirror), two replicas each');
+      const r = await deployRolloutServices(plane, SCENARIO.entry, fixtures);
+      Object.assign(urls, r.urls);
+      Object.assign(headers, r.headers);
+    }
     for (const p of Object.keys(urls)) await checkAnswer(urls[p], headers[p]);
     const ours = () => [plane.pid, direct.proc.pid];
     const load = (p, extra = {}) => quietRun(() => runLoad({ url: urls[p], method: 'POST', body: SCENARIO.body, headers: headers[p], connections: o.connections, warmupS: o.warmupS, durationS: o.durationS, requestTimeoutS: 10, ...(extra.overallRate ? {} : { loadgen: o.loadgen }), ...extra }, (o.warmupS + o.durationS) * 1000 + 60_000), ours, o.noisyRetries, log);
@@ -126,7 +135,15 @@ async function main() {
         half[p] = await load(p, { overallRate: rate });
         log(`round ${i}: ${rate} req/s ${p}: p50 ${half[p].latencyMs.p50} ms, p99 ${half[p].latencyMs.p99} ms (${half[p].reqPerSec} req/s; others used ${half[p].otherCpuPct}% of a core)`);
       }
-      rounds.push({ rate, peak, half });
+      // The same rate through two replicas without a split, with a 90/10 split and with a 20 % mirror.
+      const rollout = {};
+      if (o.rollouts) {
+        for (const p of i % 2 ? ['gw2', 'split', 'mirror'] : ['mirror', 'split', 'gw2']) {
+          rollout[p] = await load(p, { overallRate: rate });
+          log(`round ${i}: ${rate} req/s ${p}: ${rollout[p].reqPerSec} req/s, p50 ${rollout[p].latencyMs.p50} ms, p99 ${rollout[p].latencyMs.p99} ms (non-2xx ${rollout[p].non2xx}, errors ${rollout[p].errors})`);
+        }
+      }
+      rounds.push({ rate, peak, half, ...(o.rollouts ? { rollout } : {}) });
     }
     const m = (fn) => median(rounds.map(fn));
     const deploys = [];
@@ -156,7 +173,7 @@ async function main() {
       deployFirstOkMs: deploys.length ? median(deploys.map((d) => d.firstOkMs)) : null,
       deployCliMs: deploys.length ? median(deploys.map((d) => d.cliMs)) : null,
       maxOtherCpuPct: Math.max(...rounds.flatMap((r) => [...Object.values(r.peak), ...Object.values(r.half)].map((x) => x.otherCpuPct))),
-      failures: rounds.reduce((a, r) => a + ['peak', 'half'].reduce((b, k) => b + Object.values(r[k]).reduce((c, x) => c + x.non2xx + x.errors, 0), 0), 0),
+      failures: rounds.reduce((a, r) => a + ['peak', 'half', ...(o.rollouts ? ['rollout'] : [])].reduce((b, k) => b + Object.values(r[k]).reduce((c, x) => c + x.non2xx + x.errors, 0), 0), 0),
     };
     const checks = [
       ['gateway + 1 replica (defaults) ÷ berth serve --worker-count 1 direct', `≥ ${TARGETS.gw1VsDirect}×`, summary.gw1VsDirect >= TARGETS.gw1VsDirect],
@@ -165,10 +182,12 @@ async function main() {
       ['berth deploy onto a running plane → first 200 through the gateway (median)', `≤ ${TARGETS.deployFirstOkMs} ms`, summary.deployFirstOkMs !== null && summary.deployFirstOkMs <= TARGETS.deployFirstOkMs],
       ['no failed requests', '0', summary.failures === 0],
     ];
+    const rollouts = o.rollouts ? rolloutSummary(rounds) : null;
+    if (rollouts !== null) for (const c of rolloutChecks(rollouts)) checks.push(c);
     const references = o.references ? await measureReferences({ repoRoot, logDir, plane, o, log, startServe, checkAnswer, scenario: SCENARIO }) : null;
     if (references !== null) for (const c of references.checks) checks.push(c);
-    const markdown = [defaultsMarkdown(summary, deploys, o), ...(references === null ? [] : ['', references.markdown])].join('\n');
-    const results = { date: new Date().toISOString(), host: HOST, cpus: os.availableParallelism(), loadAverage: os.loadavg(), options: o, summary, deploys, references: references?.summary ?? null, checks: checks.map(([what, target, pass]) => ({ what, target, pass })), rounds, markdown };
+    const markdown = [defaultsMarkdown(summary, deploys, o), ...(rollouts === null ? [] : ['', rolloutMarkdown(rollouts)]), ...(references === null ? [] : ['', references.markdown])].join('\n');
+    const results = { date: new Date().toISOString(), host: HOST, cpus: os.availableParallelism(), loadAverage: os.loadavg(), options: o, summary, rollouts, deploys, references: references?.summary ?? null, checks: checks.map(([what, target, pass]) => ({ what, target, pass })), rounds, markdown };
     fs.mkdirSync(path.dirname(o.out), { recursive: true });
     fs.writeFileSync(o.out, `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(`\n${checks.map(([what, target, pass]) => `${pass ? 'PASS' : 'FAIL'}  ${what} (target ${target})`).join('\n')}\n\nMarkdown (for the README):\n\n${markdown}\n\nJSON results: ${path.relative(process.cwd(), o.out)}\n`);

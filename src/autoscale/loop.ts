@@ -7,6 +7,11 @@ export interface ScalableService {
   readonly name: string;
   /** A new generation (an update) starts the policy afresh from the replicas it has. */
   readonly generation: number;
+  /**
+   * During a rollout each generation is scaled on its own, as its own unit with its share of the bounds
+   * (src/autoscale/shares.ts): `name@generation`. Absent, the unit is the service.
+   */
+  readonly key?: string;
   readonly autoscale: boolean;
   readonly refreshSeconds: number;
   readonly maxConcurrent: number;
@@ -29,15 +34,15 @@ export interface AutoscalerDeps {
   readonly stabilizationMs: number;
   readonly services: () => readonly ScalableService[];
   /** How long the oldest queued request has waited now; does not reset the sample. */
-  readonly oldestWaitMs: (service: string) => number;
-  /** The load since the previous call (which it resets). */
-  readonly sample: (service: string) => LoadReading | undefined;
-  /** How many replicas the service has now (placed, of its current generation, not leaving). */
-  readonly count: (service: string) => number;
+  readonly oldestWaitMs: (service: string, generation: number) => number;
+  /** The load since the previous call (which it resets): of the service, or during a rollout of that generation. */
+  readonly sample: (service: string, generation: number) => LoadReading | undefined;
+  /** How many replicas the service (during a rollout: the generation) has now (placed, not leaving). */
+  readonly count: (service: string, generation: number) => number;
   /** Adds or drains and removes replicas until the service has `to`; the loop runs one of these at a time per service. */
   readonly scale: (service: ScalableService, to: number) => Promise<void>;
   /** A change of the desired count: recorded as an event with its numbers. */
-  readonly record: (service: string, decision: ScaleDecision) => void;
+  readonly record: (service: string, decision: ScaleDecision, unit: ScalableService) => void;
   readonly onError: (service: string, err: unknown) => void;
 }
 
@@ -83,8 +88,9 @@ export class Autoscaler {
     await Promise.all([...this.acting.values()]);
   }
 
-  view(service: string): ScaleView | undefined {
-    const t = this.tracked.get(service);
+  /** A service's view, or during a rollout a generation's (by its key, `name@generation`). */
+  view(key: string): ScaleView | undefined {
+    const t = this.tracked.get(key);
     if (t === undefined) return undefined;
     return { ...(t.view ?? { utilization: null, busy: 0, sampledAt: t.lastSampleAt }), desired: t.state.desiredReplicas };
   }
@@ -94,7 +100,7 @@ export class Autoscaler {
     const now = this.d.clock.now();
     const seen = new Set<string>();
     for (const svc of this.d.services()) {
-      seen.add(svc.name);
+      seen.add(keyOf(svc));
       try {
         this.step(svc, now);
       } catch (err) {
@@ -106,24 +112,25 @@ export class Autoscaler {
   }
 
   private step(svc: ScalableService, now: number): void {
-    let t = this.tracked.get(svc.name);
+    const key = keyOf(svc);
+    let t = this.tracked.get(key);
     if (t === undefined || t.generation !== svc.generation) {
-      const desired = Math.min(svc.maxReplicas, Math.max(svc.minReplicas, this.d.count(svc.name)));
+      const desired = Math.min(svc.maxReplicas, Math.max(svc.minReplicas, this.d.count(svc.name, svc.generation)));
       t = { generation: svc.generation, state: initialAutoscaleState(desired), lastSampleAt: now };
-      this.tracked.set(svc.name, t);
-      this.d.sample(svc.name); // the sample starts now, not at whatever the gateway last saw
+      this.tracked.set(key, t);
+      this.d.sample(svc.name, svc.generation); // the sample starts now, not at whatever the gateway last saw
       return;
     }
     const since = now - t.lastSampleAt;
     const due = since >= svc.refreshSeconds * 1000 - TICK_MS / 2;
     // Requests that waited a fifth of their allowance mean demand already exceeds the replicas: no need to wait for the period.
-    const pressure = since >= MIN_EARLY_SAMPLE_MS && this.d.oldestWaitMs(svc.name) >= Math.min(100, svc.maxWaitMs / 5);
+    const pressure = since >= MIN_EARLY_SAMPLE_MS && this.d.oldestWaitMs(svc.name, svc.generation) >= Math.min(100, svc.maxWaitMs / 5);
     if (due || pressure) this.sampleAndDecide(svc, t, now);
-    if (svc.autoscale && !this.acting.has(svc.name) && this.d.count(svc.name) !== t.state.desiredReplicas) this.act(svc, t.state.desiredReplicas);
+    if (svc.autoscale && !this.acting.has(key) && this.d.count(svc.name, svc.generation) !== t.state.desiredReplicas) this.act(svc, t.state.desiredReplicas);
   }
 
   private sampleAndDecide(svc: ScalableService, t: Tracked, now: number): void {
-    const load = this.d.sample(svc.name);
+    const load = this.d.sample(svc.name, svc.generation);
     t.lastSampleAt = now;
     if (load === undefined) return;
     // Queued requests count as demand (so a spike scales faster), but never beyond the most replicas the service may have.
@@ -133,14 +140,15 @@ export class Autoscaler {
     const config = { minReplicas: svc.minReplicas, maxReplicas: svc.maxReplicas, targetUtilization: svc.targetUtilization, stabilizationMs: this.d.stabilizationMs };
     const r = decide(config, { replicas: load.ready, busy }, t.state, now);
     t.state = r.state;
-    if (r.decision !== undefined) this.d.record(svc.name, r.decision);
+    if (r.decision !== undefined) this.d.record(svc.name, r.decision, svc);
   }
 
   private act(svc: ScalableService, to: number): void {
+    const key = keyOf(svc);
     const run = this.d.scale(svc, to)
       .catch((err: unknown) => this.d.onError(svc.name, err))
-      .finally(() => this.acting.delete(svc.name));
-    this.acting.set(svc.name, run);
+      .finally(() => this.acting.delete(key));
+    this.acting.set(key, run);
   }
 
   private schedule(): void {
@@ -156,3 +164,5 @@ export class Autoscaler {
     }, TICK_MS);
   }
 }
+
+const keyOf = (svc: ScalableService): string => svc.key ?? svc.name;

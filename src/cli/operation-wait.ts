@@ -38,7 +38,9 @@ export function throwIfFailed(op: Operation): void {
 
 /** After a deploy or update: the state, where to score it, its key, and what to run next. */
 export function printOutcome(ctx: CliContext, op: Operation, svc: ServiceDetail): void {
-  const verb = op.kind === 'deploy' ? 'deployed' : 'updated';
+  const verb = op.kind === 'deploy' ? 'deployed' : op.kind === 'promote' ? 'promoted' : op.kind === 'rollback' ? 'rolled back' : 'updated';
+  const r = svc.rollout;
+  if (r !== undefined) ctx.out(`generation ${r.candidate_generation} is live beside generation ${r.stable_generation}: ${r.generations.map((g) => `${g.generation}=${g.weight_percent}%`).join(' ')}${r.mirror_percent > 0 ? `, mirror ${r.mirror_percent}%` : ''}${r.guardrail === null ? '' : `; rolled back if ${r.guardrail}`}`);
   ctx.out(`service ${svc.name} is ${svc.state}: ${svc.ready_replicas}/${svc.desired_replicas} replica(s) ready (${verb} in ${seconds(op.duration_ms)}, generation ${svc.generation})`);
   printFields(ctx, [
     ['scoring URI', svc.scoring_uri],

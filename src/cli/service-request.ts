@@ -140,12 +140,13 @@ export async function deployRequest(cmd: Command, cwd: string, name: string | un
  * The update request: only the fields given; the server merges them over the service's and checks the whole.
  * `storedSourceDir` is the service's source dir, against which a lone `--entry-script` is taken.
  */
-export async function updateRequest(cmd: Command, cwd: string, storedSourceDir: string | undefined): Promise<UpdateRequest> {
+/** `allowEmpty`: a rollout may start the same spec again as a new generation (no field changed). */
+export async function updateRequest(cmd: Command, cwd: string, storedSourceDir: string | undefined, allowEmpty = false): Promise<UpdateRequest> {
   const opts = cmd.opts<{ file?: string }>();
   const file: Record<string, unknown> = opts.file === undefined ? {} : await fromFile(opts.file, cwd);
   delete file.name;
   const { fields, flags } = fromFlags(cmd, cwd, typeof file.source_dir === 'string' ? file.source_dir : storedSourceDir);
   const raw = { ...file, ...fields };
-  if (Object.keys(raw).length === 0) throw new BerthError('INVALID_ARGUMENT', { detail: 'give at least one field to change (see berth service update --help)' });
+  if (Object.keys(raw).length === 0 && !allowEmpty) throw new BerthError('INVALID_ARGUMENT', { detail: 'give at least one field to change (see berth service update --help)' });
   return withFlag(flags, () => parseWith(updateRequestSchema, raw));
 }

@@ -15,6 +15,7 @@ import type { OperationStore } from './services/operations.js';
 import { Placements } from './services/placement.js';
 import { ReplicaManager, type Generation } from './services/replicas.js';
 import { ReplicaScaler } from './services/scaler.js';
+import type { CandidateGeneration } from './services/target.js';
 import type { ServiceStore } from './services/service-store.js';
 import type { ControlSettings } from './settings.js';
 
@@ -40,6 +41,8 @@ export interface LocalTargetParts {
   readonly ensureImage?: (g: Generation, signal: AbortSignal, progress: (text: string) => void) => Promise<ContainerImage>;
   /** The Docker engine, when containers may be used. */
   readonly docker?: () => Promise<Docker>;
+  /** A live rollout's candidate generation: the autoscaler scales it on its own. */
+  readonly candidate?: (service: string) => CandidateGeneration | undefined;
 }
 
 export async function composeLocalTarget(p: LocalTargetParts): Promise<{ target: LocalTarget; placements: Placements; supervisor: Supervisor }> {
@@ -62,7 +65,7 @@ export async function composeLocalTarget(p: LocalTargetParts): Promise<{ target:
     ...(p.ensureEnvironment === undefined ? {} : { ensureEnvironment: p.ensureEnvironment }),
     ...(p.ensureImage === undefined ? {} : { ensureImage: p.ensureImage }),
   });
-  const scaler = new ReplicaScaler({ store, ops, events, supervisor, placements, replicas, generationDir: p.generationDir, logger: p.logger });
+  const scaler = new ReplicaScaler({ store, ops, events, supervisor, placements, replicas, generationDir: p.generationDir, logger: p.logger, ...(p.candidate === undefined ? {} : { candidate: p.candidate }) });
   const target = new LocalTarget({ store, events, supervisor, placements, replicas, scaler, generationDir: p.generationDir, fail: p.fail });
   p.logger.info({ capacity: { cpu: capacity.cpu, memory_gb: capacity.memoryGb, gpu: capacity.gpu }, source: capacity.source, gpus: capacity.gpuDetection, memory_limits: supervisor.cgroupSupport }, 'local target ready');
   return { target, placements, supervisor };

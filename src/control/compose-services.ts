@@ -19,6 +19,7 @@ import { ServiceManager } from './services/manager.js';
 import { OperationStore } from './services/operations.js';
 import { reconcile, type ReconcileReport } from './services/reconcile.js';
 import { ServiceStore } from './services/service-store.js';
+import { RolloutStore } from './services/rollout-store.js';
 import { ServiceViews, type TrafficView } from './services/view.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { GatewayMetrics } from '../gateway/metrics.js';
@@ -35,6 +36,7 @@ import type { Docker, Images } from '../images/index.js';
 import { ensureImage } from './services/service-image.js';
 import type { Generation } from './services/replicas.js';
 import { composeLocalTarget } from './compose-local-target.js';
+import { composeRollouts } from './compose-rollouts.js';
 import type { ReplicaTarget } from './services/target.js';
 
 /** Longest wait for routed requests to finish before a replica that leaves is sent SIGTERM. */
@@ -93,6 +95,7 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
   const store = new ServiceStore(o.db, now);
   const ops = new OperationStore(o.db, now);
   const events = new EventLog(o.db, now);
+  const rollouts = new RolloutStore(o.db, now);
   let onEvent: (e: ReplicaEvent) => void = (e) => events.addReplicaEvent(e);
   const replicaKeys = new ReplicaKeys(homeSecret(o.settings.home, 'replica-keys.key'));
   const containers = o.containers;
@@ -114,6 +117,7 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
   } else {
     local = await composeLocalTarget({
       ...shared, ops, registry: o.registry, env: o.env, clock, generationDir,
+      candidate: (service: string) => { const r = rollouts.find(service); return r === undefined ? undefined : { generation: r.generation, spec: r.spec }; },
       fail: (service, reason) => manager.setState(service, 'Failed', reason),
       ...(envs === undefined ? {} : { ensureEnvironment: (ref: string, signal: AbortSignal) => envs.ensureBuilt(parseEnvRef(ref), signal) }),
       ...(shared.ensureImage === undefined ? {} : { ensureImage: shared.ensureImage }),
@@ -121,9 +125,9 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
     });
     target = local.target;
   }
-  const views = new ServiceViews({ store, ops, events, target, baseUrl: o.baseUrl, desired: (name) => gw.desired(name), traffic: (name) => gw.traffic(name) });
+  const views = new ServiceViews({ store, ops, events, target, baseUrl: o.baseUrl, desired: (name) => gw.desired(name), traffic: (name) => gw.traffic(name), rollout: (name) => rp.view(name) });
   const manager = new ServiceManager({
-    root: join(o.settings.home, 'services'), logDir, store, ops, events, target, logger: o.logger, defaultRuntime: o.settings.runtime,
+    root: join(o.settings.home, 'services'), logDir, store, ops, events, rollouts, target, logger: o.logger, defaultRuntime: o.settings.runtime,
     resolveModel: (ref) => {
       const v = o.registry.get(ref);
       return { name: v.name, version: v.version };
@@ -144,10 +148,14 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
     replicaLogs: (service, replica) => (['current', 'previous'] as const).flatMap((kind) => replicaLogs.read(service, { replica, kind, tail: 5000 }).map((c) => ({ replica: c.replica, kind, text: c.text }))),
   });
   const gw = composeGateway({
-    home: o.settings.home, clock, store, ops, events, target, views, logger: o.logger, replicaKeys,
+    home: o.settings.home, clock, store, rollouts, ops, events, target, views, logger: o.logger, replicaKeys,
     body: { maxBytes: mebibytes(o.settings.maxRequestSizeMb), timeoutMs: o.settings.bodyTimeoutMs },
     stabilizationMs: o.settings.autoscaleStabilizationMs,
     onFailure: captures.onFailure,
+  });
+  const rp = composeRollouts({
+    clock, logger: o.logger, store, rollouts, ops, events, target, manager,
+    gateway: () => gw.gateway, figures: (name, generation) => gw.generation(name, generation),
   });
   onEvent = (e) => {
     events.addReplicaEvent(e);
@@ -168,7 +176,7 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
     }
   };
   return {
-    routes: [...serviceRoutes({ manager, views, ops, events, logs: new ServiceLogs(store, target, logDir) }), ...gw.routes,
+    routes: [...serviceRoutes({ manager, views, ops, events, logs: new ServiceLogs(store, target, logDir) }), ...rp.routes(views), ...gw.routes,
       ...diagnoseRoutes(new Diagnoser({
         store, views, ops, events, logs: new ServiceLogs(store, target, logDir), target, now, requests: (name) => gw.gateway.recent(name),
         ...(local === undefined ? {} : { capacity: () => ({ capacity: local!.placements.capacity, used: local!.placements.used() }) }),
@@ -181,13 +189,15 @@ export async function composeServices(o: ServicesOptions): Promise<ServicesPart>
     live: { store, views, ops, events, logs: new ServiceLogs(store, target, logDir), gateway: gw.gateway, metrics: gw.metrics, traffic: (name) => gw.traffic(name) },
     imagesInUse: () => target.imagesInUse(),
     async reconcile() {
-      const report = await reconcile({ store, ops, events, target, manager, logger: o.logger });
+      const report = await reconcile({ store, ops, events, target, manager, rollouts, logger: o.logger });
       await captures.prune((name) => store.find(name) !== undefined);
       gw.start(); // the autoscaler starts from the replicas reconcile left
+      rp.guardrail.start();
       return report;
     },
     async close() {
       captures.close();
+      rp.guardrail.stop();
       await gw.stopAutoscaler();
       await manager.close();
       await gw.gateway.close();

@@ -5,6 +5,7 @@ import { describeWindow, overloadRule, requestFacts, runFailedRule, timeoutRule 
 import { livenessRule, oomRule, unschedulableRule } from './resources.js';
 import { startupRules } from './startup.js';
 import { imagePullRule, modelFetchRule } from './cluster.js';
+import { rolloutRules } from './rollout.js';
 import { SEVERITY_RANK, type DiagnoseInput, type Diagnosis, type Finding, type KeyNumbers } from './types.js';
 
 export * from './types.js';
@@ -24,6 +25,7 @@ export function diagnose(input: DiagnoseInput): Diagnosis {
     ...overloadRule(input),
     ...timeoutRule(input, facts),
     ...livenessRule(input),
+    ...rolloutRules(input),
     ...busyRule(input),
   ];
   found.push(...failedOperationRule(input, found));
@@ -51,5 +53,6 @@ function keyNumbers(input: DiagnoseInput, replicaRequests: readonly { status: nu
     restarts: input.replicas.reduce((n, r) => n + r.restarts, 0),
     requests: rows.length, request_rate: round(rows.length / Math.max(1, spanS), 2),
     latency_p50_ms: p(0.5), latency_p99_ms: p(0.99), errors, utilization: input.utilization,
+    ...(input.rollout === undefined ? {} : { generations: input.rollout.generations }),
   };
 }

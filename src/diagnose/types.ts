@@ -74,6 +74,32 @@ export interface DiagOperation {
 
 export interface DiagResources { readonly cpu: number; readonly memoryGb: number; readonly gpu: number }
 
+/** One generation of a rollout: its share, replicas and figures (as `service show` reports them). */
+export interface DiagGeneration {
+  readonly generation: number;
+  readonly role: 'stable' | 'candidate';
+  readonly weight_percent: number;
+  readonly effective_percent: number;
+  readonly ready_replicas: number;
+  readonly desired_replicas: number;
+  readonly requests: number;
+  readonly mirrored: number;
+  readonly errors: number;
+  readonly error_rate_percent: number | null;
+  readonly latency_p50_ms: number | null;
+  readonly latency_p99_ms: number | null;
+  readonly utilization: number | null;
+}
+
+export interface DiagRollout {
+  readonly state: string;
+  readonly stable_generation: number;
+  readonly candidate_generation: number;
+  readonly mirror_percent: number;
+  readonly guardrail: string | null;
+  readonly generations: readonly DiagGeneration[];
+}
+
 export interface DiagnoseInput {
   readonly now: Date;
   readonly windowMs: number;
@@ -94,6 +120,8 @@ export interface DiagnoseInput {
   readonly capacity?: DiagResources;
   /** What placed replicas of all services requested. */
   readonly used?: DiagResources;
+  /** A rollout under way: each generation on its own. */
+  readonly rollout?: DiagRollout;
 }
 
 export interface KeyNumbers {
@@ -107,6 +135,8 @@ export interface KeyNumbers {
   readonly latency_p99_ms: number | null;
   readonly errors: Readonly<Record<string, number>>;
   readonly utilization: number | null;
+  /** During a rollout: each generation's share, replicas and figures. */
+  readonly generations?: readonly DiagGeneration[];
 }
 
 export interface Diagnosis {

@@ -374,6 +374,42 @@ export const catalogue = {
     message: 'service {service} is overloaded: no replica slot became free within {maxWaitMs} ms ({replicas} ready replica(s), {perReplica} request(s) at once each)',
     fix: 'Retry after the Retry-After delay; allow more replicas (autoscale_max_replicas or num_replicas), more requests per replica (replica_max_concurrent_requests) or a longer wait (max_request_wait_time).',
   },
+  // --- rollouts: generations side by side -----------------------------------------------------
+  ROLLOUT_IN_PROGRESS: {
+    status: 409,
+    message: 'service {service} has a rollout under way: generation {candidate} ({state}) beside generation {stable}',
+    fix: 'Finish it first: berth service promote {service} (the candidate takes all traffic) or berth service rollback {service}; berth service show {service} shows the split.',
+  },
+  NO_ROLLOUT: {
+    status: 409,
+    message: 'service {service} has no rollout {detail}',
+    fix: 'Start one with: berth service update {service} ... --traffic PERCENT (or --mirror PERCENT); berth service show {service} shows the generations.',
+  },
+  TRAFFIC_SPLIT_INVALID: {
+    status: 400,
+    message: 'invalid traffic split for service {service}: {detail}',
+    fix: 'Give every live generation a whole percent, summing to 100, e.g. berth service traffic {service} {example}.',
+  },
+  GENERATION_NOT_ROUTED: {
+    status: 404,
+    message: 'service {service} has no generation {generation} in routing (live: {live})',
+    fix: 'Name a live generation in the {header} header (a number, or stable / candidate), or leave the header out to follow the split.',
+  },
+  GUARDRAIL_RULE_INVALID: {
+    status: 400,
+    message: 'invalid guardrail: {detail}',
+    fix: 'Write --rollback-on "error_rate>2%,p99>500ms" (either bound or both; optionally min_requests=N) and --window 60s (5 s to 1 h).',
+  },
+  CANDIDATE_ROLLED_BACK: {
+    status: 409,
+    message: 'generation {candidate} of service {service} was rolled back by its guardrail: {detail}',
+    fix: 'Read the candidate\'s failures (berth service logs {service}, berth service requests {service} with --capture-failures), fix it, and start a new rollout.',
+  },
+  CANDIDATE_NOT_READY: {
+    status: 503,
+    message: 'the candidate generation {candidate} of service {service} has no ready replica; its share goes to generation {stable}',
+    fix: 'See why with berth service show {service} and berth service logs {service} --init; roll it back with berth service rollback {service}.',
+  },
   AUTH_MODE_MISMATCH: {
     status: 400,
     message: 'service {service} uses {mode} auth: {detail}',

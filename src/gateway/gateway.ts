@@ -6,8 +6,9 @@ import { toHttpError } from '../errors/http.js';
 import type { Clock } from '../core/clock.js';
 import { authenticate, compileAuth, type AuthMode, type CompiledAuth, type TokenAuthority } from './auth.js';
 import type { GatewayMetrics } from './metrics.js';
-import { ReplicaPool, type Endpoint, type Lease, type LoadSample } from './pool.js';
-import { RollingWindow, type WindowStats } from './rolling.js';
+import { ReplicaPool, type Endpoint, type Lease, type LoadSample, type PoolLimits } from './pool.js';
+import { RollingWindow, type WindowStats, type WindowSummary } from './rolling.js';
+import { GenerationSplit, type SplitNotice, type SplitRouting } from './split.js';
 import { rawHeader } from '../core/raw-headers.js';
 import { reportFailure, type FailureHook } from './failure-hook.js';
 import { readBody, UpstreamRequest, Upstreams, type BodyLimits, type RequestBody, type UpstreamReply } from './upstream.js';
@@ -35,6 +36,10 @@ export interface ServiceRouting {
   readonly endpoints: readonly Endpoint[];
   /** The shown state, for the message of a 503 without ready replicas. */
   readonly state: () => string;
+  /** The committed generation: when a rollout ends, its pool goes on as the service's pool. */
+  readonly generation?: number;
+  /** While a rollout runs: generations side by side, by an exact weighted split (src/gateway/split.ts). */
+  readonly split?: SplitRouting;
   /** Why no replica is ready (starting, init-failed, no-ready-replica) and when to retry: asked only for such a 503. */
   readonly unavailable?: () => Unavailability;
 }
@@ -49,6 +54,8 @@ export interface GatewayDeps {
   readonly body?: BodyLimits;
   /** Called with every scoring request answered 5xx (as the client saw it) once its reply is computed: failed-request capture. */
   readonly onFailure?: FailureHook;
+  /** A generation of a rollout left the split (no ready replica) or came back into it. */
+  readonly onSplitNotice?: (service: string, notice: SplitNotice) => void;
 }
 
 export interface GatewayReply {
@@ -61,14 +68,16 @@ export interface GatewayReply {
 interface Entry {
   routing: ServiceRouting;
   auth: CompiledAuth;
-  readonly pool: ReplicaPool;
+  /** The service's pool; during a rollout, that of its committed generation (the split holds the others). */
+  pool: ReplicaPool;
+  split?: GenerationSplit;
   readonly window: RollingWindow;
   /** URLs that refused a connection: kept out until the replica set no longer lists them (a restart gets a new port). */
   refused: Set<string>;
 }
 
 /** A request's time queued for a slot, and the replica it went to last. */
-interface Attempted { ms: number | undefined; replica: string | undefined }
+interface Attempted { ms: number | undefined; replica: string | undefined; generation?: number }
 
 /** Attempts per request: the first, and retries on other replicas after a refused connection. */
 const MAX_ATTEMPTS = 3;
@@ -96,17 +105,14 @@ export class Gateway {
       if (entry === undefined) return;
       this.entries.delete(service);
       entry.pool.close(new BerthError('SERVICE_NOT_FOUND', { service }));
+      entry.split?.close(new BerthError('SERVICE_NOT_FOUND', { service }));
       this.d.metrics?.forget(service);
       return;
     }
     const limits = { maxConcurrent: routing.maxConcurrent, maxWaitMs: routing.maxWaitMs };
     let e = entry;
     if (e === undefined) {
-      const pool = new ReplicaPool(service, limits, this.d.clock, {
-        onLeave: (m) => this.upstreams.forget(m.url),
-        state: () => this.entries.get(service)?.routing.state() ?? 'unknown',
-        sendsAhead: (m) => this.upstreams.sendsAhead(m.url),
-      });
+      const pool = this.newPool(service, limits);
       e = { routing, auth: compileAuth(routing.auth, routing.primaryKey, routing.secondaryKey), pool, window: new RollingWindow(() => this.d.clock.now()), refused: new Set() };
       this.entries.set(service, e);
     } else {
@@ -118,7 +124,33 @@ export class Gateway {
     const listed = new Set(routing.endpoints.map((x) => x.url));
     e.refused = new Set([...e.refused].filter((u) => listed.has(u)));
     const refused = e.refused;
+    if (this.syncSplit(service, e, limits)) return;
     e.pool.setMembers(routing.endpoints.filter((x) => !refused.has(x.url)));
+  }
+
+  /** A rollout's routing goes to the split (made on its first sight, adopting the pool); its end hands one pool back. True while split. */
+  private syncSplit(service: string, e: Entry, limits: PoolLimits): boolean {
+    const { routing, refused } = e;
+    if (routing.split === undefined) {
+      if (e.split !== undefined) e.pool = e.split.end(routing.generation, new BerthError('NO_READY_REPLICA', { service, state: 'its generation left routing' })) ?? e.pool;
+      e.split = undefined;
+      return false;
+    }
+    e.split ??= new GenerationSplit(service, this.d.clock, {
+      pool: () => this.newPool(service, limits),
+      notice: (n) => this.d.onSplitNotice?.(service, n),
+      record: (g, status, seconds, kind) => this.d.metrics?.observeGeneration(service, g, status, seconds, kind),
+    }, routing.generation === undefined ? undefined : { generation: routing.generation, pool: e.pool });
+    e.split.update(routing.split, limits, (x) => !refused.has(x.url));
+    return true;
+  }
+
+  private newPool(service: string, limits: PoolLimits): ReplicaPool {
+    return new ReplicaPool(service, limits, this.d.clock, {
+      onLeave: (m) => this.upstreams.forget(m.url),
+      state: () => this.entries.get(service)?.routing.state() ?? 'unknown',
+      sendsAhead: (m) => this.upstreams.sendsAhead(m.url),
+    });
   }
 
   /** Whether `service` exists for the gateway (reading it in on first sight). */
@@ -146,12 +178,14 @@ export class Gateway {
       const q = url.indexOf('?');
       const query = q < 0 ? '' : url.slice(q);
       const upstream = new UpstreamRequest(req, requestId, req.method === 'GET' ? 'GET' : 'POST', path + query, body, entry.auth.mode === 'none');
-      const reply = await this.send(entry, upstream, waited);
+      const reply = await this.send(entry, this.route(entry, req, path, upstream, waited), upstream, waited);
       if (reply.streamed === true) this.d.metrics?.observeFirstChunk(service, (performance.now() - started) / 1000);
       // A run() that raised is the service's failure, not the gateway's: 502, as the classic front door answers.
       const status = reply.status === 500 ? 502 : reply.status;
-      this.record(entry, status, started, waited.ms);
+      this.record(entry, status, started, waited);
       if (path === '/score') reportFailure(this.d.onFailure, service, req, requestId, body, status, waited.replica, reply.body);
+      // During a rollout the answer says which generation gave it.
+      if (waited.generation !== undefined) return { ...reply, status, headers: { ...reply.headers, 'x-berth-generation': String(waited.generation) } };
       return { ...reply, status };
     } catch (err) {
       const close = isBerthError(err) && err.code === 'REQUEST_BODY_TIMEOUT';
@@ -165,7 +199,7 @@ export class Gateway {
       // A request turned away after its wait waited all of it: that belongs in the queue-wait histogram too.
       // Its waitMs counts from the request's arrival, through any place ahead in a replica and back.
       if (isBerthError(err) && err.code === 'SERVICE_OVERLOADED') waited.ms = Number(err.params.waitMs ?? 0);
-      if (entry !== undefined) this.record(entry, status, started, waited.ms);
+      if (entry !== undefined) this.record(entry, status, started, waited);
       const reply = Buffer.from(JSON.stringify(errorBody));
       if (path === '/score') reportFailure(this.d.onFailure, service, req, requestId, body, status, waited.replica, reply);
       return { status, headers, contentType: 'application/json; charset=utf-8', body: reply };
@@ -175,17 +209,36 @@ export class Gateway {
   /** Takes replicas out of routing, then resolves once the requests already on them have finished (or after `maxMs`). */
   drain(service: string, replicaIds: readonly string[], maxMs: number): Promise<void> {
     const entry = this.entries.get(service);
-    return entry === undefined ? Promise.resolve() : entry.pool.drain(replicaIds, maxMs);
+    if (entry === undefined) return Promise.resolve();
+    if (entry.split !== undefined) return entry.split.drain(replicaIds, maxMs);
+    return entry.pool.drain(replicaIds, maxMs);
+  }
+
+  /** During a rollout: resolves once nothing is queued on `generation` (whose weight went to 0), before its replicas are drained. */
+  quiesce(service: string, generation: number, maxMs: number): Promise<void> {
+    return this.entries.get(service)?.split?.quiesce(generation, maxMs) ?? Promise.resolve();
+  }
+
+  /** During a rollout: one generation's figures over (up to) `windowMs`; undefined outside one. */
+  generationSummary(service: string, generation: number, windowMs?: number): (WindowSummary & { mirrored: number }) | undefined {
+    return this.entries.get(service)?.split?.summary(generation, windowMs);
+  }
+
+  /** During a rollout: the percents traffic follows now (generations without a ready replica left out). */
+  effectiveSplit(service: string): Map<number, number> | undefined {
+    return this.entries.get(service)?.split?.effective();
   }
 
   /** The load since the previous sample, for the autoscaler; undefined for a service no request has reached yet and no sync made. */
-  sample(service: string): LoadSample | undefined {
-    return this.entry(service, false)?.pool.sample();
+  sample(service: string, generation?: number): LoadSample | undefined {
+    const e = this.entry(service, false);
+    return e?.split !== undefined ? e.split.sample(generation) : e?.pool.sample();
   }
 
   /** Requests in flight and queued now, and the ready count, without resetting the sample. */
-  snapshot(service: string): { ready: number; inFlight: number; queued: number; oldestWaitMs: number } | undefined {
-    return this.entries.get(service)?.pool.snapshot();
+  snapshot(service: string, generation?: number): { ready: number; inFlight: number; queued: number; oldestWaitMs: number } | undefined {
+    const e = this.entries.get(service);
+    return e?.split !== undefined ? e.split.snapshot(generation) : e?.pool.snapshot();
   }
 
   /** Rate and latency over the last minute, for `service show`. */
@@ -199,7 +252,10 @@ export class Gateway {
   }
 
   async close(): Promise<void> {
-    for (const [service, e] of this.entries) e.pool.close(new BerthError('SHUTTING_DOWN', { service }));
+    for (const [service, e] of this.entries) {
+      e.pool.close(new BerthError('SHUTTING_DOWN', { service }));
+      e.split?.close(new BerthError('SHUTTING_DOWN', { service }));
+    }
     this.entries.clear();
     await this.upstreams.close();
   }
@@ -216,18 +272,27 @@ export class Gateway {
     return e;
   }
 
+  /** The pool a request goes to: the service's, or during a rollout its generation's (a mirrored copy set off on the way). */
+  private route(e: Entry, req: IncomingMessage, path: string, upstream: UpstreamRequest, waited: Attempted): ReplicaPool {
+    const split = e.split;
+    if (split === undefined) return e.pool;
+    const choice = split.choose(req, path);
+    waited.generation = choice.generation;
+    if (choice.mirror !== undefined) void split.sendMirror(choice.mirror, (pool, w) => this.send(e, pool, upstream, w), upstream.requestId);
+    return choice.pool;
+  }
+
   /**
-   * Gets a slot (or a place ahead) and sends. A replica that refuses the connection leaves routing and the request goes
-   * to another one; a request that never started where it was sent ahead (given back, or its replica died or is
-   * drained) goes back to the queue at its arrival place.
+   * Gets a slot (or a place ahead) in `pool` (the service's, or a generation's) and sends. A replica that refuses the
+   * connection leaves routing and the request goes to another one; a request that never started where it was sent
+   * ahead (given back, or its replica died or is drained) goes back to the queue at its arrival place.
    */
-  private async send(e: Entry, upstream: UpstreamRequest, waited: Attempted): Promise<UpstreamReply> {
+  private async send(e: Entry, pool: ReplicaPool, upstream: UpstreamRequest, waited: Attempted): Promise<UpstreamReply> {
     // Clamped: the longest scoring timeout plus the margin would overflow the timer and fire at once.
     const { scoringTimeoutMs, streamFirstChunkTimeoutMs: first, streamChunkTimeoutMs: next } = e.routing;
     // A stream's reply comes with its first chunk, which may be allowed longer than a whole run().
     const timeoutMs = clampTimerMs(Math.max(scoringTimeoutMs, first ?? 0) + TIMEOUT_MARGIN_MS);
     const streamIdleMs = clampTimerMs((next ?? scoringTimeoutMs) + TIMEOUT_MARGIN_MS);
-    const pool = e.pool;
     let got: Lease | Promise<Lease> = pool.acquire();
     let refusals = 0;
     for (;;) {
@@ -268,7 +333,7 @@ export class Gateway {
   /** For a 503 that waiting may cure: why, and when to retry, from what the gateway and the plane know now. */
   private unavailability(e: Entry, err: unknown): Unavailability | undefined {
     if (!isBerthError(err)) return undefined;
-    if (err.code === 'SERVICE_OVERLOADED') return overloaded(e.pool.snapshot().queued, e.window.servedPerS(), e.routing.maxWaitMs);
+    if (err.code === 'SERVICE_OVERLOADED') return overloaded((e.split?.snapshot() ?? e.pool.snapshot()).queued, e.window.servedPerS(), e.routing.maxWaitMs);
     if (err.code !== 'NO_READY_REPLICA') return undefined;
     try {
       const known = e.routing.unavailable?.();
@@ -279,9 +344,11 @@ export class Gateway {
     return { reason: 'no-ready-replica', retryAfterS: retrySeconds(e.routing.maxWaitMs), detail: `the service is ${e.routing.state()}` };
   }
 
-  private record(e: Entry, status: number, started: number, waitedMs: number | undefined): void {
+  private record(e: Entry, status: number, started: number, waited: Attempted): void {
     const ms = performance.now() - started;
+    const waitedMs = waited.ms;
     e.window.record(ms, status, waitedMs);
+    if (waited.generation !== undefined) e.split?.record(waited.generation, status, ms, waitedMs);
     this.d.metrics?.observe(e.pool.service, status, ms / 1000, waitedMs === undefined ? undefined : waitedMs / 1000);
   }
 }

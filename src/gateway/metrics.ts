@@ -27,6 +27,10 @@ export class GatewayMetrics {
   private readonly attempts: Record<'channel' | 'http', CounterSeries>;
   private readonly firstChunk: Histogram<'service'>;
   private readonly children = new Map<string, { codes: Map<number, CounterSeries>; latency: HistogramSeries; wait: HistogramSeries; overloaded: CounterSeries; timeouts: CounterSeries }>();
+  // Per generation, only during a rollout: what each generation answered (served) or was sent a copy of (mirror).
+  private readonly generationRequests: HotCounter;
+  private readonly generationLatency: HotHistogram;
+  private readonly generationChildren = new Map<string, { codes: Map<number, CounterSeries>; latency: HistogramSeries }>();
 
   constructor(gauges: () => readonly ServiceGauges[]) {
     const registers = [this.registry];
@@ -36,6 +40,8 @@ export class GatewayMetrics {
     this.overloaded = new HotCounter({ name: 'berth_gateway_overloaded_total', help: '503s: no replica slot within max_request_wait_time, or no ready replica.', labelNames: ['service'], registers });
     this.timeouts = new HotCounter({ name: 'berth_gateway_timeouts_total', help: '504s: scoring timeouts (the replica\'s or the gateway\'s).', labelNames: ['service'], registers });
     this.firstChunk = new Histogram({ name: 'berth_gateway_first_chunk_seconds', help: 'Streamed responses: time from arrival at the gateway to the first chunk from the replica (queue wait included).', labelNames: ['service'], buckets: LATENCY_BUCKETS, registers });
+    this.generationRequests = new HotCounter({ name: 'berth_gateway_generation_requests_total', help: 'Scoring requests per generation of a service during a rollout, by HTTP status; kind="mirror" counts copies whose answers were discarded (not in berth_gateway_requests_total).', labelNames: ['service', 'generation', 'kind', 'code'], registers });
+    this.generationLatency = new HotHistogram({ name: 'berth_gateway_generation_request_duration_seconds', help: 'Scoring latency per generation of a service during a rollout (kind="mirror" for copies).', labelNames: ['service', 'generation', 'kind'], buckets: LATENCY_BUCKETS, registers });
     const attempts = new HotCounter({ name: 'berth_gateway_upstream_attempts_total', help: 'Attempts to send a request to a replica, by transport: its scoring channel, or HTTP (streamed bodies, replicas without a channel).', labelNames: ['transport'], registers });
     // Both series show from the start, zeros included.
     this.attempts = { channel: attempts.labels({ transport: 'channel' }), http: attempts.labels({ transport: 'http' }) };
@@ -75,12 +81,29 @@ export class GatewayMetrics {
     this.firstChunk.labels({ service }).observe(seconds);
   }
 
+  /** One request a generation of a rollout answered, or a mirrored copy it got. */
+  observeGeneration(service: string, generation: number, status: number, seconds: number, kind: 'served' | 'mirror'): void {
+    const key = `${service}\u0000${generation}\u0000${kind}`;
+    let c = this.generationChildren.get(key);
+    if (c === undefined) {
+      c = { codes: new Map(), latency: this.generationLatency.labels({ service, generation: String(generation), kind }) };
+      this.generationChildren.set(key, c);
+    }
+    let code = c.codes.get(status);
+    if (code === undefined) c.codes.set(status, (code = this.generationRequests.labels({ service, generation: String(generation), kind, code: String(status) })));
+    code.inc();
+    c.latency.observe(seconds);
+  }
+
   countAttempt(transport: 'channel' | 'http'): void {
     this.attempts[transport].inc();
   }
 
   /** Drops a deleted service's series. */
   forget(service: string): void {
+    for (const key of [...this.generationChildren.keys()]) if (key.startsWith(`${service}\u0000`)) this.generationChildren.delete(key);
+    this.generationRequests.remove({ service });
+    this.generationLatency.remove({ service });
     const c = this.children.get(service);
     if (c === undefined) return;
     for (const metric of [this.requests, this.latency, this.queueWait, this.overloaded, this.timeouts]) metric.remove({ service });

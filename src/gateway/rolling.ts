@@ -9,6 +9,16 @@ export interface WindowStats {
   readonly p99Ms: number | null;
 }
 
+/** A window's figures for one generation: what `service show` and the rollout guardrail read. */
+export interface WindowSummary {
+  readonly spanS: number;
+  readonly requests: number;
+  /** Answered 5xx. */
+  readonly errors: number;
+  readonly p50Ms: number | null;
+  readonly p99Ms: number | null;
+}
+
 /** The last `capacity` requests no older than `windowMs`: a fixed ring, so a busy service costs no more memory than an idle one. */
 export class RollingWindow {
   private readonly at: Float64Array;
@@ -49,6 +59,29 @@ export class RollingWindow {
       out.push({ atMs: at, status: this.statuses[i]!, ms: this.ms[i]!, ...(w >= 0 ? { waitMs: w } : {}) });
     }
     return out.sort((a, b) => a.atMs - b.atMs);
+  }
+
+  /**
+   * The last `windowMs` (at most the window's own length): requests, 5xx answers and percentiles, and the span they
+   * cover (shorter while the window fills, or when the ring holds less than the window at a high rate).
+   */
+  summary(windowMs = this.windowMs): WindowSummary {
+    const now = this.now();
+    const from = now - Math.min(windowMs, this.windowMs);
+    const ms: number[] = [];
+    let errors = 0;
+    for (let i = 0; i < this.size; i++) {
+      if (this.at[i]! < from) continue;
+      ms.push(this.ms[i]!);
+      if (this.statuses[i]! >= 500) errors += 1;
+    }
+    const full = this.size === this.at.length && ms.length === this.size;
+    let oldest = now;
+    if (full) for (let i = 0; i < this.size; i++) oldest = Math.min(oldest, this.at[i]!);
+    const spanMs = full ? now - oldest : Math.min(now - from, now - this.startedAt);
+    ms.sort((a, b) => a - b);
+    const rank = (p: number): number | null => (ms.length === 0 ? null : ms[Math.min(ms.length - 1, Math.ceil(p * ms.length) - 1)]!);
+    return { spanS: round(Math.max(spanMs, 1000) / 1000, 1), requests: ms.length, errors, p50Ms: nullRound(rank(0.5)), p99Ms: nullRound(rank(0.99)) };
   }
 
   /** Requests answered other than 503 per second over the last `spanMs` (or since the window began): how fast the queue drains. */

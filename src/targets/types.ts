@@ -139,6 +139,8 @@ export interface ReplicaStatus {
   readonly url?: string;
   /** What the replica's key is derived from when not its id (pods of one Deployment share their generation's key). */
   readonly keyScope?: string;
+  /** The service generation it runs, when the target knows it without the store (a pod's label); rollouts route by it. */
+  readonly generation?: number;
   /** Why it is not running yet, in its target's words (a cluster's `ImagePullBackOff: ...`). */
   readonly waiting?: string;
   /** While it starts: where (pulling, fetching-models, importing, init, warming), since when, and its last output line. */

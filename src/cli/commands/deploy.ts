@@ -8,6 +8,9 @@ import { printOutcome, seconds, throwIfFailed, waitForOperation } from '../opera
 import { outputOption, printJson, type OutputFormat } from '../output.js';
 import { addSpecOptions, deployRequest } from '../service-request.js';
 
+/** What the CLI prints while an operation of each kind runs. */
+const VERBING: Readonly<Record<Operation['kind'], string>> = { deploy: 'deploying', update: 'updating', delete: 'deleting', promote: 'promoting the candidate of', rollback: 'rolling back the candidate of' };
+
 export const SERVER_HELP = 'control plane URL (default $BERTH_SERVER, else the one running for $BERTH_HOME, else http://127.0.0.1:7070)';
 
 export function registerDeploy(program: Command, ctx: CliContext): void {
@@ -36,7 +39,7 @@ export async function finish(api: ApiClient, ctx: CliContext, operation: Operati
     ctx.out(`follow it with: berth operation show ${operation.id}`);
     return;
   }
-  if (!json) ctx.out(`${operation.kind === 'deploy' ? 'deploying' : operation.kind === 'update' ? 'updating' : 'deleting'} ${operation.service} (operation ${operation.id})`);
+  if (!json) ctx.out(`${VERBING[operation.kind]} ${operation.service} (operation ${operation.id})`);
   const done = await waitForOperation(api, operation, ctx, !json);
   if (done.kind === 'delete') {
     if (json) printJson(ctx, done);

@@ -27,6 +27,9 @@ export function registerDiagnose(program: Command, ctx: CliContext): void {
 
 export function printDiagnosis(ctx: CliContext, d: DiagnosisView): void {
   ctx.out(d.summary);
+  for (const g of d.numbers.generations ?? []) {
+    ctx.out(`  generation ${g.generation} (${g.role}): ${g.weight_percent}% configured, ${g.effective_percent}% now, ${g.ready_replicas}/${g.desired_replicas} ready, ${g.requests} request(s) (${g.mirrored} mirrored), 5xx ${g.error_rate_percent ?? '-'}%, p99 ${g.latency_p99_ms ?? '-'} ms`);
+  }
   if (d.findings.length === 0) {
     const n = d.numbers;
     const errors = Object.entries(n.errors).map(([code, count]) => `${count}×${code}`).join(', ');

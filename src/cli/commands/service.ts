@@ -14,6 +14,7 @@ import { addSpecOptions, updateRequest } from '../service-request.js';
 import { finish, SERVER_HELP } from './deploy.js';
 import { registerServiceLogs } from './service-logs.js';
 import { credentialFor, registerServiceAuth } from './service-auth.js';
+import { addRolloutOptions, printRollout, registerRolloutCommands, rolloutBody, type RolloutFlags } from './service-rollout.js';
 
 interface ClientOpts {
   server?: string;
@@ -55,13 +56,16 @@ export function registerServiceCommands(program: Command, ctx: CliContext): void
     });
 
   const update = leaf('update', 'Change a service: new replicas start, and replace the old ones only once ready').argument('<name>');
-  addSpecOptions(update)
+  addRolloutOptions(addSpecOptions(update))
     .option('--no-wait', 'return at once with the operation id')
-    .action(async (name: string, opts: ClientOpts & { wait: boolean }) => {
+    .action(async (name: string, opts: ClientOpts & RolloutFlags & { wait: boolean }) => {
       const api = client(opts);
       const current = await api.call<ServiceDetail>('GET', `/v1/services/${checkServiceName(name)}`);
-      const body = await updateRequest(update, ctx.cwd, typeof current.spec.source_dir === 'string' ? current.spec.source_dir : undefined);
-      const { operation } = await api.call<{ operation: Operation }>('PATCH', `/v1/services/${name}`, { json: body });
+      const rollout = rolloutBody(opts, {});
+      const body = await updateRequest(update, ctx.cwd, typeof current.spec.source_dir === 'string' ? current.spec.source_dir : undefined, rollout !== undefined);
+      const { operation } = rollout === undefined
+        ? await api.call<{ operation: Operation }>('PATCH', `/v1/services/${name}`, { json: body })
+        : await api.call<{ operation: Operation }>('POST', `/v1/services/${name}/rollout`, { json: { ...rollout, changes: body } });
       await finish(api, ctx, operation, opts);
     });
 
@@ -114,6 +118,7 @@ export function registerServiceCommands(program: Command, ctx: CliContext): void
       ], events);
     });
 
+  registerRolloutCommands(leaf, ctx, client, checkServiceName);
   registerServiceLogs(service, ctx);
   registerServiceAuth(service, ctx, checkServiceName);
 }
@@ -144,6 +149,10 @@ function printService(ctx: CliContext, s: ServiceDetail): void {
     ['operation', op === undefined ? '-' : `${op.kind} ${op.id} ${op.status}${op.error === undefined ? '' : `: ${op.error.message}`}`],
     ...(spec.capture_failures === true ? [['capture', `failed requests, at most ${String(spec.capture_max_requests)} / ${String(spec.capture_max_mb)} MiB, redacting authorization${(spec.capture_redact as string[]).map((n) => `, ${n}`).join('')} (berth service requests ${s.name})`] as const] : []),
   ]);
+  if (s.rollout !== undefined) {
+    ctx.out('');
+    printRollout(ctx, s.rollout);
+  }
   if (s.replicas.length === 0) return;
   ctx.out('');
   printTable(ctx, [

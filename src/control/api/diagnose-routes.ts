@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { Diagnoser } from '../services/diagnosis.js';
 import { serviceNameSchema } from '../services/spec.js';
+import { generationViewSchema } from '../services/rollout-view.js';
 import { route, type Route } from './route.js';
 
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000 } as const;
@@ -33,6 +34,7 @@ export const diagnosisSchema = z.object({
     state: z.string(), ready_replicas: z.number().int(), desired_replicas: z.number().int(), restarts: z.number().int(),
     requests: z.number().int(), request_rate: z.number(), latency_p50_ms: z.number().nullable(), latency_p99_ms: z.number().nullable(),
     errors: z.record(z.string(), z.number()), utilization: z.number().nullable(),
+    generations: z.array(generationViewSchema).optional().describe('during a rollout: each generation on its own'),
   }),
 });
 

@@ -82,6 +82,7 @@ export class Diagnoser {
       ...(last === undefined ? {} : { lastOperation: opView(last) }),
       ...(environment === undefined ? {} : { environment }),
       ...(cap === undefined ? {} : { capacity: cap.capacity, used: cap.used }),
+      ...(detail.rollout === undefined ? {} : { rollout: detail.rollout }),
     };
   }
 }

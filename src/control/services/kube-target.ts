@@ -10,7 +10,7 @@ import { FailedPods, giveUpClass } from '../../targets/kubernetes/failed-pods.js
 import type { EventLog } from './events.js';
 import type { Generation, LaunchOptions } from './replicas.js';
 import type { ServiceRecord, ServiceStore } from './service-store.js';
-import type { RecoveryReport, ReplicaTarget } from './target.js';
+import type { CandidateGeneration, RecoveryReport, ReplicaTarget } from './target.js';
 
 export interface KubeTargetDeps {
   readonly api: KubeApi;
@@ -99,18 +99,20 @@ export class KubernetesTarget implements ReplicaTarget {
     for (const gen of generations) this.failed.forget(service, gen);
   }
 
-  count(service: string): number {
+  count(service: string, generation?: number): number {
     const svc = this.d.store.find(service);
     if (svc === undefined) return 0;
-    return this.d.tracker.facts(service, svc.generation).filter((f) => f.state !== 'Stopped' && !this.draining.has(f.name) && !this.failed.has(f.name)).length;
+    return this.d.tracker.facts(service, generation ?? svc.generation).filter((f) => f.state !== 'Stopped' && !this.draining.has(f.name) && !this.failed.has(f.name)).length;
   }
 
   /** Through the Deployment's scale subresource; going down, the pods that serve least go first, drained before they go. */
-  async scaleTo(service: string, to: number): Promise<void> {
+  async scaleTo(service: string, to: number, generation?: number): Promise<void> {
     const svc = this.d.store.find(service);
     if (svc === undefined || svc.state !== 'Settled') return;
-    const name = deploymentName(service, svc.generation);
-    const pods = this.d.tracker.facts(service, svc.generation);
+    // During a rollout each generation is its own Deployment, scaled on its own.
+    const gen = generation ?? svc.generation;
+    const name = deploymentName(service, gen);
+    const pods = this.d.tracker.facts(service, gen);
     // Pods drained earlier and gone since need no place in the set any more.
     for (const name of [...this.draining]) if (this.d.tracker.get(name) === undefined) this.draining.delete(name);
     const current = pods.filter((f) => f.state !== 'Stopped' && !this.draining.has(f.name) && !this.failed.has(f.name));
@@ -128,20 +130,25 @@ export class KubernetesTarget implements ReplicaTarget {
     return Promise.resolve(0); // the cluster keeps its pods; resume() sees them
   }
 
-  /** Watches the cluster again: running pods are adopted as they are listed; Deployments of generations no longer wanted go. */
-  async resume(services: readonly ServiceRecord[]): Promise<RecoveryReport> {
+  /** Watches the cluster again: running pods are adopted as they are listed; Deployments of generations no longer wanted go (a live rollout's candidate is wanted). */
+  async resume(services: readonly ServiceRecord[], candidates: ReadonlyMap<string, CandidateGeneration> = new Map()): Promise<RecoveryReport> {
     await this.d.tracker.start();
     const report: RecoveryReport = { adopted: 0, started: 0, killed: 0 };
-    const wanted = new Map(services.map((s) => [s.name, s.generation]));
+    const units = services.flatMap((svc) => {
+      const c = candidates.get(svc.name);
+      return c === undefined ? [svc] : [svc, { ...svc, generation: c.generation, spec: c.spec }];
+    });
+    const wanted = new Set(units.map((s) => `${s.name}:${s.generation}`));
+    for (const c of units) this.policies.set(`${c.name}:${c.generation}`, c.spec.restart_policy ?? 'auto');
     for (const d of await this.d.api.listDeployments(`${KUBE_LABELS.managed}=berth,${KUBE_LABELS.home}=${this.d.homeLabel}`)) {
       const labels = d.metadata?.labels ?? {};
       const service = labels[KUBE_LABELS.service] ?? '';
       const generation = Number(labels[KUBE_LABELS.generation]);
-      if (wanted.get(service) === generation) continue;
+      if (wanted.has(`${service}:${generation}`)) continue;
       await this.d.api.deleteDeployment(d.metadata?.name ?? '');
       report.killed += d.status?.replicas ?? 0;
     }
-    for (const svc of services) {
+    for (const svc of units) {
       const pods = this.d.tracker.facts(svc.name, svc.generation);
       report.adopted += pods.filter((f) => f.state !== 'Stopped').length;
       if (pods.length > 0) continue;

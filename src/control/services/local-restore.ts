@@ -6,7 +6,7 @@ import type { Placements } from './placement.js';
 import { requestOf } from './placement.js';
 import { ReplicaManager, type Generation } from './replicas.js';
 import type { ReplicaRecord, ServiceRecord, ServiceStore } from './service-store.js';
-import type { RecoveryReport } from './target.js';
+import type { CandidateGeneration, RecoveryReport } from './target.js';
 
 export interface LocalRestoreDeps {
   readonly store: ServiceStore;
@@ -38,13 +38,18 @@ function killGroup(pid: number): void {
   }
 }
 
-/** The replicas of `svc` to keep (of its committed generation, up to its size); the others' processes are ended and their rows removed. */
-export function keptReplicas(d: LocalRestoreDeps, svc: ServiceRecord): { keep: ReplicaRecord[]; killed: number } {
+/**
+ * The replicas of `svc` to keep (of its committed generation, and of a live rollout's candidate, each up to its size);
+ * the others' processes are ended and their rows removed.
+ */
+export function keptReplicas(d: LocalRestoreDeps, svc: ServiceRecord, candidate?: CandidateGeneration): { keep: ReplicaRecord[]; killed: number } {
   const rows = d.store.replicas(svc.name);
   // Replicas of another generation belong to an update that never finished (or a delete): never adopted.
   // An autoscaled service keeps the replicas the autoscaler had added (the replica rows are its memory), up to its max.
-  const most = svc.spec.autoscale_enabled ? svc.spec.autoscale_max_replicas : svc.spec.replicas;
-  const keep = svc.state === 'Deleting' ? [] : rows.filter((r) => r.generation === svc.generation).slice(0, most);
+  const most = (spec: ServiceRecord['spec']): number => (spec.autoscale_enabled ? spec.autoscale_max_replicas : spec.replicas);
+  const generations = [{ generation: svc.generation, spec: svc.spec }, ...(candidate === undefined ? [] : [candidate])];
+  const keep = svc.state === 'Deleting' ? [] : generations.flatMap((g) => rows.filter((r) => r.generation === g.generation).slice(0, most(g.spec)));
+  const specOf = new Map(generations.map((g) => [g.generation, g.spec]));
   let killed = 0;
   for (const r of rows.filter((x) => !keep.includes(x))) {
     if (r.pid !== undefined && runsFrom(r.pid, d.generationDir(svc.name, r.generation))) {
@@ -54,21 +59,26 @@ export function keptReplicas(d: LocalRestoreDeps, svc: ServiceRecord): { keep: R
     d.store.removeReplica(r.id);
   }
   // Every replica that exists holds its resources before any missing one is placed.
-  for (const r of keep) d.placements.hold(r.id, requestOf(svc.spec));
+  for (const r of keep) d.placements.hold(r.id, requestOf(specOf.get(r.generation) ?? svc.spec));
   return { keep, killed };
 }
 
-/** Adopts, restarts and adds the replicas of the services that stay; containers of replicas no longer kept are removed. */
-export async function resumeLocal(d: LocalRestoreDeps, services: readonly ServiceRecord[]): Promise<RecoveryReport> {
+/** Adopts, restarts and adds the replicas of the services that stay (and of live rollouts' candidates); containers of replicas no longer kept are removed. */
+export async function resumeLocal(d: LocalRestoreDeps, services: readonly ServiceRecord[], candidates: ReadonlyMap<string, CandidateGeneration> = new Map()): Promise<RecoveryReport> {
   const report: RecoveryReport = { adopted: 0, started: 0, killed: 0 };
-  const rows = new Map(services.map((svc) => [svc.name, d.store.replicas(svc.name).filter((r) => r.generation === svc.generation)]));
+  // A candidate is restored as its own generation of the service: its spec, its folder, its replicas.
+  const units = services.flatMap((svc) => {
+    const c = candidates.get(svc.name);
+    return c === undefined ? [svc] : [svc, { ...svc, generation: c.generation, spec: c.spec }];
+  });
+  const rows = new Map(units.map((u) => [`${u.name}:${u.generation}`, d.store.replicas(u.name).filter((r) => r.generation === u.generation)]));
   // Containers are found by label, not by a stored pid: those of replicas no longer kept are removed.
   // (Only when a service runs containers: a control plane without Docker does not wait on it at every start.)
-  if (d.store.list().some((s) => s.spec.runtime === 'docker')) {
+  if (units.some((s) => s.spec.runtime === 'docker') || d.store.list().some((s) => s.spec.runtime === 'docker')) {
     const kept = new Set([...rows.values()].flatMap((r) => r.map((x) => x.id)));
     report.killed += await d.supervisor.removeLeftovers(kept);
   }
-  await Promise.all(services.map((svc) => restore(d, svc, rows.get(svc.name) ?? [], report)));
+  await Promise.all(units.map((u) => restore(d, u, rows.get(`${u.name}:${u.generation}`) ?? [], report)));
   return report;
 }
 

@@ -8,7 +8,7 @@ import type { Generation, LaunchOptions, ReplicaManager } from './replicas.js';
 import type { ReplicaScaler } from './scaler.js';
 import type { ServiceRecord } from './service-store.js';
 import type { ServiceSpec } from './spec.js';
-import type { RecoveryReport, ReplicaTarget } from './target.js';
+import type { CandidateGeneration, RecoveryReport, ReplicaTarget } from './target.js';
 
 export interface LocalTargetDeps extends LocalRestoreDeps {
   readonly supervisor: Supervisor;
@@ -46,20 +46,20 @@ export class LocalTarget implements ReplicaTarget {
     return this.d.replicas.stop(service, ids, why);
   }
 
-  count(service: string): number {
-    return this.d.scaler.count(service);
+  count(service: string, generation?: number): number {
+    return this.d.scaler.count(service, generation);
   }
 
-  scaleTo(service: string, to: number): Promise<void> {
-    return this.d.scaler.scaleTo(service, to);
+  scaleTo(service: string, to: number, generation?: number): Promise<void> {
+    return this.d.scaler.scaleTo(service, to, generation);
   }
 
-  recover(svc: ServiceRecord): Promise<number> {
-    return Promise.resolve(keptReplicas(this.d, svc).killed);
+  recover(svc: ServiceRecord, candidate?: CandidateGeneration): Promise<number> {
+    return Promise.resolve(keptReplicas(this.d, svc, candidate).killed);
   }
 
-  resume(services: readonly ServiceRecord[]): Promise<RecoveryReport> {
-    return resumeLocal(this.d, services);
+  resume(services: readonly ServiceRecord[], candidates?: ReadonlyMap<string, CandidateGeneration>): Promise<RecoveryReport> {
+    return resumeLocal(this.d, services, candidates);
   }
 
   forget(service: string, generation?: number): Promise<void> {

@@ -10,7 +10,8 @@ import type { EventLog } from './events.js';
 import { busy, operationError, type Operation, type OperationStore } from './operations.js';
 import type { Generation } from './replicas.js';
 import type { ReplicaTarget } from './target.js';
-import type { ServiceStore, StoredState } from './service-store.js';
+import type { ServiceRecord, ServiceStore, StoredState } from './service-store.js';
+import type { RolloutStore } from './rollout-store.js';
 import { checkSource, copySnapshot, placeSnapshot, removeGeneration, removeServiceFiles, snapshotSource } from './snapshot.js';
 import type { EnvironmentRuntime } from '../environments/runtime.js';
 import { deployRequestSchema, mergeUpdate, normalizeSpec, parseWith, type DeployRequest, type ModelVersionRef, type ServiceSpec, type UpdateRequest } from './spec.js';
@@ -23,6 +24,8 @@ export interface ServiceManagerDeps {
   readonly store: ServiceStore;
   readonly ops: OperationStore;
   readonly events: EventLog;
+  /** A rollout under way refuses updates until it is promoted or rolled back. */
+  readonly rollouts?: RolloutStore;
   /** Where replicas run (this machine, a cluster). */
   readonly target: ReplicaTarget;
   readonly resolveModel: (ref: { name: string; version?: number }) => ModelVersionRef;
@@ -35,7 +38,18 @@ export interface ServiceManagerDeps {
   readonly onStateChange: (service: string) => void;
 }
 
-interface OpContext {
+/** An update checked and its source copied, ready to become an operation: the next generation of the service. */
+export interface PreparedUpdate {
+  readonly svc: ServiceRecord;
+  /** The merged request with models pinned. */
+  readonly request: DeployRequest;
+  readonly spec: ServiceSpec;
+  readonly generation: number;
+  /** The source copy, moved into the generation's folder by the operation (removed by the caller if it never starts). */
+  readonly staging: string;
+}
+
+export interface OpContext {
   readonly signal: AbortSignal;
   readonly progress: (text: string) => void;
 }
@@ -76,20 +90,33 @@ export class ServiceManager {
     return op;
   }
 
-  /** Replaces a service's replicas with a new generation; the old ones serve until the new ones are ready. */
-  async update(name: string, update: UpdateRequest): Promise<Operation> {
+  /**
+   * Checks an update of `name` (→ 4xx at once) and copies its source: the next generation, not yet an operation. Refused
+   * while an operation runs or a rollout is under way.
+   */
+  async prepareUpdate(name: string, update: UpdateRequest): Promise<PreparedUpdate> {
     const { store, ops } = this.d;
     const svc = store.get(name);
     const running = ops.running(name);
     if (running !== undefined) throw busy(running);
+    const rollout = this.d.rollouts?.find(name);
+    if (rollout !== undefined) throw new BerthError('ROLLOUT_IN_PROGRESS', { service: name, candidate: rollout.generation, state: rollout.state, stable: rollout.baseGeneration });
     const request = parseWith(deployRequestSchema, mergeUpdate(svc.request, update));
     const newSource = update.entry_script !== undefined || update.source_dir !== undefined;
     const entry = newSource ? checkSource(request.entry_script, request.source_dir).entryScript : svc.spec.snapshot_entry_script;
     const spec = this.specFor(request, entry);
+    // As after a failed update, a rolled-back candidate's number is used again by the next one.
     const generation = svc.generation + 1;
     const staging = this.stagingDir();
     if (newSource) await snapshotSource(request.entry_script, request.source_dir, staging);
     else await copySnapshot(join(this.generationDir(name, svc.generation), 'source'), staging);
+    return { svc, request: pinModels(request, spec), spec, generation, staging };
+  }
+
+  /** Replaces a service's replicas with a new generation; the old ones serve until the new ones are ready. */
+  async update(name: string, update: UpdateRequest): Promise<Operation> {
+    const { store, ops } = this.d;
+    const { svc, request, spec, generation, staging } = await this.prepareUpdate(name, update);
     let op: Operation;
     try {
       op = store.transaction(() => {
@@ -105,7 +132,7 @@ export class ServiceManager {
     }
     this.d.onStateChange(name);
     const g: Generation = { service: name, generation, spec, dir: this.generationDir(name, generation) };
-    this.start(op, (ctx) => this.rollOutUpdate(g, staging, pinModels(request, spec), svc.spec, svc.state, ctx));
+    this.start(op, (ctx) => this.rollOutUpdate(g, staging, request, svc.spec, svc.state, ctx));
     return op;
   }
 
@@ -133,6 +160,7 @@ export class ServiceManager {
     await this.d.target.forget(name);
     // The folder the supervisor keeps this service's replica logs in (it names it, so ask it rather than guess).
     await rm(dirname(replicaLogPaths(this.d.logDir, name, 'any').current), { recursive: true, force: true });
+    this.d.rollouts?.remove(name);
     this.d.store.remove(name);
     this.d.onStateChange(name);
   }
@@ -193,7 +221,7 @@ export class ServiceManager {
   }
 
   /** While a replica waits for room: the state and its reason, a FailedScheduling event, the progress line. */
-  private waitingHooks(service: string, waitingState: StoredState, ctx: OpContext): { onWaiting: (reason: string) => void; onPlaced: () => void } {
+  waitingHooks(service: string, waitingState: StoredState, ctx: OpContext): { onWaiting: (reason: string) => void; onPlaced: () => void } {
     let waited = false;
     return {
       onWaiting: (reason) => {
@@ -214,7 +242,13 @@ export class ServiceManager {
     this.d.onStateChange(service);
   }
 
-  private start(op: Operation, work: (ctx: OpContext) => Promise<void>): void {
+  /** Re-derives what depends on a service's stored rows (its shown state, the gateway's routing) after a change. */
+  changed(service: string): void {
+    this.d.onStateChange(service);
+  }
+
+  /** Runs `work` as operation `op` in the background: events when it starts and ends, its failure recorded as its error. */
+  start(op: Operation, work: (ctx: OpContext) => Promise<void>): void {
     const { ops, events, logger } = this.d;
     const controller = new AbortController();
     const ctx: OpContext = { signal: controller.signal, progress: (text) => ops.progress(op.id, text) };

@@ -5,7 +5,7 @@ import { BerthError, isBerthError } from '../../errors/catalogue.js';
 import type { Db } from '../store/db.js';
 import type { ServiceSpec } from './spec.js';
 
-export type OperationKind = 'deploy' | 'update' | 'delete';
+export type OperationKind = 'deploy' | 'update' | 'delete' | 'promote' | 'rollback';
 export type OperationStatus = 'Running' | 'Succeeded' | 'Failed';
 
 export const operationErrorSchema = z.object({ code: z.string(), message: z.string(), fix: z.string() });
@@ -13,10 +13,10 @@ export type OperationError = z.infer<typeof operationErrorSchema>;
 
 export const operationSchema = z.object({
   id: z.string(),
-  kind: z.enum(['deploy', 'update', 'delete']),
+  kind: z.enum(['deploy', 'update', 'delete', 'promote', 'rollback']),
   service: z.string(),
   status: z.enum(['Running', 'Succeeded', 'Failed']),
-  generation: z.number().int().optional().describe('the generation it rolls out (deploy, update)'),
+  generation: z.number().int().optional().describe('the generation it rolls out (deploy, update), promotes or rolls back'),
   progress: z.string().describe('what it is doing now (or did last)'),
   steps: z.array(z.object({ time: z.string(), text: z.string() })).describe('every progress line so far'),
   error: operationErrorSchema.optional(),

@@ -5,10 +5,13 @@ import { formatResources } from '../../targets/local/index.js';
 import { requestOf } from './placement.js';
 import { ReplicaManager, type Generation } from './replicas.js';
 import type { ReplicaRecord, ServiceRecord } from './service-store.js';
+import type { CandidateGeneration } from './target.js';
 
 export interface ScalerDeps extends ReplicaControlDeps {
   readonly generationDir: (service: string, generation: number) => string;
   readonly logger: Logger;
+  /** A live rollout's candidate: scaled on its own, with its own spec. */
+  readonly candidate?: (service: string) => CandidateGeneration | undefined;
 }
 
 export class ReplicaScaler {
@@ -22,14 +25,14 @@ export class ReplicaScaler {
     return this.d.store.replicas(svc.name).filter((r) => r.generation === svc.generation && !this.d.replicas.draining.has(r.id));
   }
 
-  count(service: string): number {
-    const svc = this.d.store.find(service);
+  count(service: string, generation?: number): number {
+    const svc = this.unit(service, generation);
     return svc === undefined ? 0 : this.current(svc).length;
   }
 
-  /** Adds or removes replicas until the service has `to` (as far as the machine allows). Not an operation: no 409 for users. */
-  async scaleTo(service: string, to: number): Promise<void> {
-    const svc = this.d.store.find(service);
+  /** Adds or removes replicas until the service (or one generation of its rollout) has `to`, as far as the machine allows. Not an operation: no 409 for users. */
+  async scaleTo(service: string, to: number, generation?: number): Promise<void> {
+    const svc = this.unit(service, generation);
     if (svc === undefined || svc.state !== 'Settled') return;
     const current = this.current(svc);
     if (to > current.length) await this.add(svc, to - current.length);
@@ -42,8 +45,8 @@ export class ReplicaScaler {
     // The generation's models are laid out already (its replicas run), so this returns at once.
     const modelDir = await replicas.mountModels(g);
     // From here on nothing awaits: an operation that starts meanwhile either sees these replicas (and replaces them) or none.
-    const now = store.find(svc.name);
-    if (now === undefined || now.generation !== svc.generation || now.state !== 'Settled' || ops.running(svc.name) !== undefined) return;
+    const now = this.unit(svc.name, svc.generation);
+    if (now === undefined || now.state !== 'Settled' || ops.running(svc.name) !== undefined) return;
     const used = new Set(store.replicas(svc.name).filter((r) => r.generation === svc.generation).map((r) => r.index));
     const request = requestOf(svc.spec);
     let index = 0;
@@ -52,13 +55,13 @@ export class ReplicaScaler {
       const id = ReplicaManager.newId(svc.name, svc.generation, index);
       const reason = placements.tryPlace(id, request);
       if (reason !== undefined) {
-        if (this.unplaced.get(svc.name) !== reason) {
-          this.unplaced.set(svc.name, reason);
+        if (this.unplaced.get(`${svc.name}:${svc.generation}`) !== reason) {
+          this.unplaced.set(`${svc.name}:${svc.generation}`, reason);
           events.add(svc.name, { type: 'FailedScheduling', message: `${reason}; the autoscaler cannot add a replica until resources free up` });
         }
         return;
       }
-      this.unplaced.delete(svc.name);
+      this.unplaced.delete(`${svc.name}:${svc.generation}`);
       used.add(index);
       events.add(svc.name, { type: 'Scheduled', replica: id, message: `Assigned replica ${id} to this machine (${formatResources(request)}) to scale up` });
       store.addReplica({ id, service: svc.name, generation: svc.generation, index });
@@ -66,11 +69,19 @@ export class ReplicaScaler {
     }
   }
 
+  /** The service as one generation of it: the committed one (also without `generation`), or a live rollout's candidate; undefined for any other. */
+  private unit(service: string, generation?: number): ServiceRecord | undefined {
+    const svc = this.d.store.find(service);
+    if (svc === undefined || generation === undefined || generation === svc.generation) return svc;
+    const c = this.d.candidate?.(service);
+    return c?.generation === generation ? { ...svc, generation: c.generation, spec: c.spec } : undefined;
+  }
+
   /** Replicas that do not serve go first (starting, crash-looping), then the newest; each is drained before it stops. */
   private async remove(svc: ServiceRecord, current: readonly ReplicaRecord[], n: number, to: number): Promise<void> {
     const ready = (r: ReplicaRecord): number => (this.d.supervisor.get(r.id)?.state === 'Ready' ? 1 : 0);
     const victims = [...current].sort((a, b) => ready(a) - ready(b) || b.index - a.index).slice(0, n);
-    this.unplaced.delete(svc.name);
+    this.unplaced.delete(`${svc.name}:${svc.generation}`);
     await this.d.replicas.stop(svc.name, victims.map((r) => r.id), `scaled down to ${to} replica(s)`);
   }
 }

@@ -101,13 +101,14 @@ export class ServiceStore {
     if (r.changes === 0) throw new BerthError('SERVICE_NOT_FOUND', { service: name });
   }
 
-  /** Removes the service with its replicas, model usage and events; its operations stay, so `operation show` still answers. */
+  /** Removes the service with its replicas, model usage, events and rollout; its operations stay, so `operation show` still answers. */
   remove(name: string): void {
     this.transaction(() => {
       this.db.prepare('DELETE FROM services WHERE name = ?').run(name);
       this.db.prepare('DELETE FROM replicas WHERE service = ?').run(name);
       this.db.prepare('DELETE FROM service_models WHERE service = ?').run(name);
       this.db.prepare('DELETE FROM events WHERE service = ?').run(name);
+      this.db.prepare('DELETE FROM rollouts WHERE service = ?').run(name);
     });
   }
 

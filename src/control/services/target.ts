@@ -12,6 +12,12 @@ export interface ReplicaObserver {
   get(replicaId: string): ReplicaStatus | undefined;
 }
 
+/** A rollout's candidate, beside the service's committed generation: kept and adopted after a restart too. */
+export interface CandidateGeneration {
+  readonly generation: number;
+  readonly spec: ServiceSpec;
+}
+
 export interface RecoveryReport {
   adopted: number;
   started: number;
@@ -28,13 +34,16 @@ export interface ReplicaTarget extends ReplicaObserver {
   launch(g: Generation, o: LaunchOptions): Promise<string[]>;
   /** Takes replicas out of routing, lets their requests finish, stops and forgets them. */
   stop(service: string, ids: readonly string[], why: string): Promise<void>;
-  /** The autoscaler's view and hands: replicas of the running generation that count, and adding or removing toward `to`. */
-  count(service: string): number;
-  scaleTo(service: string, to: number): Promise<void>;
-  /** After a restart, per stored service: ends and forgets replicas not to be kept; the kept ones hold their resources. */
-  recover(svc: ServiceRecord): Promise<number>;
-  /** Then, for the services that stay: adopts what still runs, restarts or adds what is missing. */
-  resume(services: readonly ServiceRecord[]): Promise<RecoveryReport>;
+  /**
+   * The autoscaler's view and hands: replicas of the running generation (or, during a rollout, of `generation`: the
+   * committed one or the candidate) that count, and adding or removing toward `to`.
+   */
+  count(service: string, generation?: number): number;
+  scaleTo(service: string, to: number, generation?: number): Promise<void>;
+  /** After a restart, per stored service: ends and forgets replicas not to be kept (a live rollout's candidate is); the kept ones hold their resources. */
+  recover(svc: ServiceRecord, candidate?: CandidateGeneration): Promise<number>;
+  /** Then, for the services that stay: adopts what still runs, restarts or adds what is missing (of candidates too). */
+  resume(services: readonly ServiceRecord[], candidates?: ReadonlyMap<string, CandidateGeneration>): Promise<RecoveryReport>;
   /** A generation's (or a whole service's) leftovers, once none of its replicas runs: its image, its objects. */
   forget(service: string, generation?: number): Promise<void>;
   /** The image refs generations run now (image prune keeps them). */

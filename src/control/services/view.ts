@@ -6,6 +6,7 @@ import type { ReplicaStatus, Termination } from '../../targets/types.js';
 import type { EventLog } from './events.js';
 import { operationSchema, type OperationStore } from './operations.js';
 import type { ServiceRecord, ServiceStore } from './service-store.js';
+import { rolloutViewSchema, type RolloutView } from './rollout-view.js';
 
 export const SERVICE_STATES = ['Transitioning', 'Healthy', 'Unhealthy', 'Unschedulable', 'Failed', 'Deleting'] as const;
 export type ServiceState = (typeof SERVICE_STATES)[number];
@@ -62,6 +63,7 @@ export const serviceDetailSchema = serviceSummarySchema.extend({
   operation: operationSchema.optional().describe('the latest operation'),
   replicas: z.array(replicaViewSchema),
   traffic: trafficSchema.describe('live figures kept by the gateway'),
+  rollout: rolloutViewSchema.optional().describe('a rollout under way: the stable and candidate generations side by side'),
 });
 
 export type ReplicaView = z.infer<typeof replicaViewSchema>;
@@ -88,6 +90,8 @@ export interface ViewDeps {
   readonly desired?: (service: string) => number | undefined;
   /** The gateway's live figures. */
   readonly traffic?: (service: string) => TrafficView;
+  /** A rollout under way, generation by generation. */
+  readonly rollout?: (service: string) => RolloutView | undefined;
 }
 
 const NO_TRAFFIC: TrafficView = { window_s: 0, requests: 0, request_rate: 0, latency_p50_ms: null, latency_p99_ms: null, in_flight: 0, queued: 0, utilization: null };
@@ -145,9 +149,10 @@ export class ServiceViews {
       keys: { primary: svc.primaryKey, secondary: svc.secondaryKey },
       spec: { ...spec },
       ...(operation === undefined ? {} : { operation }),
-      replicas: this.d.target.list(name).sort((a, b) => (generations.get(a.replicaId) ?? 0) - (generations.get(b.replicaId) ?? 0) || a.index - b.index)
-        .map((r) => replicaView(r, generations.get(r.replicaId) ?? svc.generation)),
+      replicas: this.d.target.list(name).sort((a, b) => (a.generation ?? generations.get(a.replicaId) ?? 0) - (b.generation ?? generations.get(b.replicaId) ?? 0) || a.index - b.index)
+        .map((r) => replicaView(r, r.generation ?? generations.get(r.replicaId) ?? svc.generation)),
       traffic: this.d.traffic?.(name) ?? NO_TRAFFIC,
+      ...rolloutOf(this.d.rollout?.(name)),
     };
   }
 
@@ -173,6 +178,8 @@ export class ServiceViews {
     }
   }
 }
+
+const rolloutOf = (r: RolloutView | undefined): { rollout?: RolloutView } => (r === undefined ? {} : { rollout: r });
 
 function replicaView(r: ReplicaStatus, generation: number): ReplicaView {
   const t = r.lastTermination;

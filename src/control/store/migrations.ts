@@ -180,4 +180,45 @@ export const migrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 5,
+    description: 'rollouts (a candidate generation beside the stable one) and their operations',
+    sql: `
+      -- A rollout under way: the candidate generation's request and spec (the service's row keeps the stable one until
+      -- promote commits the candidate), the traffic split, the mirror and the guardrail. One per service.
+      CREATE TABLE rollouts (
+        service TEXT PRIMARY KEY,
+        base_generation INTEGER NOT NULL,  -- the stable generation when the rollout began
+        generation INTEGER NOT NULL,       -- the candidate
+        request TEXT NOT NULL,             -- JSON: the candidate's fields as given (models pinned)
+        spec TEXT NOT NULL,                -- JSON: the candidate's normalised spec
+        weights TEXT NOT NULL,             -- JSON {"GEN": percent}: the split, summing to 100
+        mirror_percent INTEGER NOT NULL DEFAULT 0,  -- copies of this share of the other requests go to the candidate
+        guardrail TEXT,                    -- JSON: the automatic rollback rule, if any
+        state TEXT NOT NULL CHECK (state IN ('Starting', 'Live', 'Promoting', 'RollingBack')),
+        started_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      ) STRICT;
+      -- Operations gain promote and rollback: SQLite cannot change a CHECK, so the table is rebuilt with its rows.
+      CREATE TABLE operations_new (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('deploy', 'update', 'delete', 'promote', 'rollback')),
+        service TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('Running', 'Succeeded', 'Failed')),
+        generation INTEGER,
+        spec TEXT,
+        progress TEXT NOT NULL DEFAULT '',
+        steps TEXT NOT NULL DEFAULT '[]',
+        error TEXT,
+        started_at TEXT NOT NULL,
+        ended_at TEXT
+      ) STRICT;
+      INSERT INTO operations_new (id, kind, service, status, generation, spec, progress, steps, error, started_at, ended_at)
+        SELECT id, kind, service, status, generation, spec, progress, steps, error, started_at, ended_at FROM operations;
+      DROP TABLE operations;
+      ALTER TABLE operations_new RENAME TO operations;
+      CREATE UNIQUE INDEX operations_one_running ON operations(service) WHERE status = 'Running';
+      CREATE INDEX operations_by_service ON operations(service, started_at);
+    `,
+  },
 ];

@@ -110,6 +110,7 @@ export function podStatus(f: PodFacts, index: number, keyScope: string, logs: Re
     state: f.state,
     ...(f.podIp === undefined ? {} : { port: SERVE_PORT, url: `http://${f.podIp}:${SERVE_PORT}` }),
     keyScope,
+    generation: f.generation,
     restarts: f.restarts,
     ...(f.startedAt === undefined ? {} : { startedAt: f.startedAt }),
     ...(readyAt === undefined ? {} : { readyAt }),

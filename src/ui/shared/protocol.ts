@@ -51,7 +51,7 @@ export const liveEventSchema = z.object({ service: z.string(), event: serviceEve
 
 export const operationSchema = z.object({
   id: z.string(),
-  kind: z.enum(['deploy', 'update', 'delete']),
+  kind: z.enum(['deploy', 'update', 'delete', 'promote', 'rollback']),
   service: z.string(),
   status: z.enum(['Running', 'Succeeded', 'Failed']),
   generation: z.number().int().optional(),
