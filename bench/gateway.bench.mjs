@@ -126,7 +126,7 @@ async function main() {
       const peak = {};
       for (const p of order) {
         peak[p] = await load(p);
-        log(`round ${i}: peak ${p}: ${peak[p].reqPerSec} req/s (p50 ${peak[p].latencyMs.p50} ms, p99 ${peak[p].latencyMs.p99} ms, non-2xx ${peak[p].non2xx}, errors ${peak[p].errors}; others used ${peak[p].otherCpuPct}% of a core)`);
+        log(`round ${i}: peak ${p}: ${peak[p].reqPerSec} req/s (p50 ${peak[p].latencyMs.p50} ms, p99 ${peak[p].latencyMs.p99} ms, non-2xx ${peak[p].non2xx}, errors ${peak[p].errors}; machine busy ${peak[p].machineBusyPct}% of ${os.availableParallelism() * 100}%, others used ${peak[p].otherCpuPct}% of a core)`);
       }
       // Half of the gateway's own peak (one replica): the same offered rate straight to berth serve and through the gateway.
       const rate = Math.max(1, Math.round(peak.gw1.reqPerSec / 2));
@@ -159,6 +159,9 @@ async function main() {
       peakDirect: m((r) => r.peak.direct.reqPerSec),
       peakGw1: m((r) => r.peak.gw1.reqPerSec),
       peakGw2: m((r) => r.peak.gw2.reqPerSec),
+      busyDirect: m((r) => r.peak.direct.machineBusyPct),
+      busyGw1: m((r) => r.peak.gw1.machineBusyPct),
+      busyGw2: m((r) => r.peak.gw2.machineBusyPct),
       gw1VsDirect: m((r) => r.peak.gw1.reqPerSec / r.peak.direct.reqPerSec),
       gw2VsGw1: m((r) => r.peak.gw2.reqPerSec / r.peak.gw1.reqPerSec),
       p99PeakDirect: m((r) => r.peak.direct.latencyMs.p99),
@@ -186,7 +189,7 @@ async function main() {
     if (rollouts !== null) for (const c of rolloutChecks(rollouts)) checks.push(c);
     const references = o.references ? await measureReferences({ repoRoot, logDir, plane, o, log, startServe, checkAnswer, scenario: SCENARIO }) : null;
     if (references !== null) for (const c of references.checks) checks.push(c);
-    const markdown = [defaultsMarkdown(summary, deploys, o), ...(rollouts === null ? [] : ['', rolloutMarkdown(rollouts)]), ...(references === null ? [] : ['', references.markdown])].join('\n');
+    const markdown = [defaultsMarkdown(summary, deploys, { ...o, cores: os.availableParallelism() }), ...(rollouts === null ? [] : ['', rolloutMarkdown(rollouts)]), ...(references === null ? [] : ['', references.markdown])].join('\n');
     const results = { date: new Date().toISOString(), host: HOST, cpus: os.availableParallelism(), loadAverage: os.loadavg(), options: o, summary, rollouts, deploys, references: references?.summary ?? null, checks: checks.map(([what, target, pass]) => ({ what, target, pass })), rounds, markdown };
     fs.mkdirSync(path.dirname(o.out), { recursive: true });
     fs.writeFileSync(o.out, `${JSON.stringify(results, null, 2)}\n`);

@@ -22,7 +22,8 @@ export async function quietRun(load, ours, retries, log) {
     // figure errs towards "quiet" by at most the warm-up's share.
     const loadgenPct = (100 * result.loadgenCpuS) / result.elapsedS;
     const other = Math.max(0, busyPct(m0, m1) - irqPct(m0, m1) - oursPct - loadgenPct);
-    const run = { ...result, otherCpuPct: +other.toFixed(0) };
+    // The whole machine's busy share too (percent of one core; 100 × cores is every core busy): is the path CPU-bound?
+    const run = { ...result, otherCpuPct: +other.toFixed(0), machineBusyPct: +busyPct(m0, m1).toFixed(0) };
     if (best === undefined || run.otherCpuPct < best.otherCpuPct) best = run;
     if (run.otherCpuPct <= NOISY_OTHER_CPU_PCT) break;
     if (attempt < retries) log(`other processes used ${run.otherCpuPct}% of a core during that run; measuring it again`);

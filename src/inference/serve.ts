@@ -7,8 +7,6 @@ import { flushLogger, flushLogsSync } from '../core/logger.js';
 import type { ServeSettings } from './settings.js';
 import { WorkerPool } from './pool/worker-pool.js';
 import { PythonWorker } from './runtime/python/python-worker.js';
-import { JsWorker } from './runtime/js/js-worker.js';
-import { JsThreadWorker } from './runtime/js/js-thread-worker.js';
 import { StartupError, type EntryInfo, type StartupFailure, type Worker } from './runtime/types.js';
 import { StartupPhase } from './startup-phase.js';
 import { warmUp } from './warm-up.js';
@@ -32,12 +30,15 @@ export interface RunningServer {
   shutdown(): Promise<void>;
 }
 
-function workerFactory(settings: ServeSettings, deps: ServeDeps): (id: number) => Worker {
+/** The runtime's worker class: a JS runtime is loaded only for a JS entry script, so a Python replica starts its worker sooner. */
+async function workerFactory(settings: ServeSettings, deps: ServeDeps): Promise<(id: number) => Worker> {
   const streamTimeouts = { firstChunkMs: settings.firstChunkTimeoutMs, chunkMs: settings.chunkTimeoutMs };
   if (settings.runtime === 'js' && settings.workerCount === 1) {
+    const { JsWorker } = await import('./runtime/js/js-worker.js');
     return () => new JsWorker({ entryScript: settings.entryScript, capacity: settings.maxConcurrentRequests, initTimeoutMs: settings.initTimeoutS * 1000, logger: deps.log, streamTimeouts });
   }
   if (settings.runtime === 'js') {
+    const { JsThreadWorker } = await import('./runtime/js/js-thread-worker.js');
     return (id) => new JsThreadWorker({ id, entryScript: settings.entryScript, initTimeoutMs: settings.initTimeoutS * 1000, logger: deps.log, streamTimeouts });
   }
   return (id) => new PythonWorker({
@@ -59,7 +60,7 @@ export async function startServer(deps: ServeDeps): Promise<RunningServer> {
   // One JS worker runs in this thread, with the concurrency limit as its capacity; more are worker threads, like Python workers.
   const workerCount = settings.workerCount;
   const startup = new StartupPhase();
-  const createWorker = workerFactory(settings, deps);
+  const createWorker = await workerFactory(settings, deps);
   // Every worker runs the same script: the Open Inference Protocol routes ask any ready one what it defines.
   const workers = new Map<number, Worker>();
   const entryInfo = (): EntryInfo | undefined => {

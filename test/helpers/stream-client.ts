@@ -1,5 +1,5 @@
 // Reading streamed responses as a client does: chunk by chunk as they arrive, with deadlines instead of sleeps.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 export interface StreamReader {
   readonly status: number;
@@ -57,4 +57,31 @@ export async function fileAppears(path: string, timeoutMs = 10_000): Promise<voi
     if (Date.now() > deadline) throw new Error(`${path} did not appear within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Back-pressure as a client sees it: reads the first bytes of a flood of `count` chunks of `size` bytes, then stops
+ * reading and waits until the producer's count (in `yieldedFile`) stays put for a second (bounded); returns that count,
+ * then reads the rest and checks every byte arrived. Without back-pressure the producer runs to `count` meanwhile.
+ */
+export async function stalledFloodCount(url: string, yieldedFile: string, count: number, size: number): Promise<{ stalledAt: number; total: number }> {
+  const res = await fetch(url, { method: 'POST', body: JSON.stringify({ mode: 'flood', tag: yieldedFile.split('yielded-')[1], count, size }), headers: { 'content-type': 'application/json' } });
+  const reader = res.body!.getReader();
+  let total = (await reader.read()).value?.byteLength ?? 0;
+  const read = (): number => { try { return Number(readFileSync(yieldedFile, 'utf8')); } catch { return 0; } };
+  let last = read();
+  let sameSince = Date.now();
+  const deadline = Date.now() + 30_000;
+  while (Date.now() - sameSince < 1000) {
+    if (Date.now() > deadline) throw new Error(`the producer never stopped: ${read()} chunks`);
+    await new Promise((r) => setTimeout(r, 50));
+    const now = read();
+    if (now !== last) { last = now; sameSince = Date.now(); }
+  }
+  for (;;) {
+    const r = await reader.read();
+    if (r.done) break;
+    total += r.value.byteLength;
+  }
+  return { stalledAt: last, total };
 }

@@ -7,7 +7,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixture, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { cleanup, tempDir } from '../helpers/control-plane.js';
-import { fileAppears, openStream } from '../helpers/stream-client.js';
+import { fileAppears, openStream, stalledFloodCount } from '../helpers/stream-client.js';
 import { until } from '../helpers/services.js';
 
 after(cleanup);
@@ -157,4 +157,14 @@ test('a streaming warm-up request runs its stream to the end; v2 infer refuses a
   assert.match(body.error, /streams/);
   writeFileSync(join(dir, 'release-x'), '');
   await fileAppears(join(dir, 'closed-x'));
+});
+
+test('back-pressure: a client that stops reading stops the generator (a bounded amount buffered), and it resumes when the client reads', async (t) => {
+  const { url, dir } = await serve('stream_score.py');
+  // 256 MiB offered in 64 KiB chunks: without back-pressure the generator would be done long before a second passes.
+  const { stalledAt, total } = await stalledFloodCount(url, join(dir, 'yielded-bp'), 4096, 65536);
+  t.diagnostic(`the generator stopped after ${stalledAt} of 4096 chunks of 64 KiB`);
+  assert.ok(stalledAt < 1024, `the generator stopped after ${stalledAt} of 4096 chunks (at most 64 MiB in buffers)`);
+  assert.equal(total, 4096 * 65536, 'every byte arrived once the client read again');
+  await fileAppears(join(dir, 'closed-bp'));
 });
