@@ -35,6 +35,8 @@ export const serveSettingsSchema = z.strictObject({
   /** Set by the control plane for its replicas: /score and the scoring channel then need it (REPLICA_UNAUTHORIZED). */
   replicaKey: z.string().min(16).optional(),
   python: fsPathSchema.default('python3'),
+  /** The JSON log lines go to this file (appended) instead of standard output: a container replica writes its log on the host directly. */
+  logFile: fsPathSchema.optional(),
   corsOrigins: z.array(z.string().min(1)).default([]),
   debug: z.boolean().default(false),
   /** The model's name over the Open Inference Protocol (/v2/models/NAME); default: the entry script's file name without its extension. */
@@ -69,13 +71,14 @@ const ENV_NAMES: Readonly<Record<string, string>> = {
   // Set by the control plane for its replicas: the service name is the model name behind the gateway.
   modelName: MODEL_NAME_ENV,
   modelVersion: 'BERTH_MODEL_VERSION',
+  logFile: 'BERTH_LOG_FILE',
 };
 
 const FLAG_NAMES: Readonly<Record<string, string>> = {
   entryScript: '--entry-script', modelDir: '--model-dir', host: '--host', port: '--port', workerCount: '--worker-count',
   scoringTimeoutMs: '--scoring-timeout-ms', firstChunkTimeoutMs: '--first-chunk-timeout-ms', chunkTimeoutMs: '--chunk-timeout-ms', maxQueueWaitMs: '--max-queue-wait-ms', maxConcurrentRequests: '--max-concurrent-requests',
   initTimeoutS: '--init-timeout-s', maxRequestSizeMb: '--max-request-size-mb', shutdownTimeoutS: '--shutdown-timeout-s', bodyTimeoutS: '--body-timeout-s', replicaKey: REPLICA_KEY_ENV, warmupRequest: '--warmup-request',
-  python: '--python', corsOrigins: '--cors-origins', debug: '--debug', modelName: '--model-name', modelVersion: '--model-version',
+  python: '--python', corsOrigins: '--cors-origins', debug: '--debug', modelName: '--model-name', modelVersion: '--model-version', logFile: '--log-file',
 };
 
 function splitList(value: unknown): string[] | undefined {

@@ -1,7 +1,7 @@
 // A replica's container as berth asks the Docker Engine for it: command, limits, read-only models, loopback port, labels, GPUs, key.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { containerOptions, modelMount } from '../../src/targets/docker/container-options.js';
+import { CONTAINER_LOG_PATH, containerOptions, modelMount } from '../../src/targets/docker/container-options.js';
 import type { ReplicaSpec } from '../../src/targets/types.js';
 
 const image = { ref: '127.0.0.1:5000/berth/app@sha256:abc', node: '/opt/berth/node', berthBin: '/opt/berth/app/bin/berth.js', python: '/opt/berth/venv/bin/python', appRoot: '/var/azureml-app', env: { AML_APP_ROOT: '/var/azureml-app', MODE: 'image' } };
@@ -34,6 +34,16 @@ test('the generation\'s models are mounted read-only; one model\'s version folde
   assert.deepEqual(o.HostConfig?.Binds, ['/home/u/.berth/services/fraud/2/azureml-models:/var/azureml-app/azureml-models:ro']);
   assert.deepEqual(modelMount('/h/services/s/1/azureml-models', '/var/azureml-app'), { bind: '/h/services/s/1/azureml-models:/var/azureml-app/azureml-models:ro', modelDir: '/var/azureml-app/azureml-models' });
   assert.equal(containerOptions(spec({ modelDir: undefined }) as ReplicaSpec, { homeLabel: 'h1' }, 'n').HostConfig?.Binds, undefined);
+});
+
+test('the run\'s log file is mounted and berth serve appends to it, so the engine does not copy every log line', () => {
+  const o = containerOptions(spec(), { homeLabel: 'h1' }, 'n', '/home/u/.berth/logs/fraud/fraud-2-0-abc123.log');
+  assert.deepEqual(o.HostConfig?.Binds, [
+    '/home/u/.berth/services/fraud/2/azureml-models:/var/azureml-app/azureml-models:ro',
+    `/home/u/.berth/logs/fraud/fraud-2-0-abc123.log:${CONTAINER_LOG_PATH}`,
+  ]);
+  assert.deepEqual((o.Cmd ?? []).slice(-2), ['--log-file', CONTAINER_LOG_PATH]);
+  assert.equal((containerOptions(spec(), { homeLabel: 'h1' }, 'n').Cmd ?? []).includes('--log-file'), false);
 });
 
 test('limits: memory without swap, CPU limit as nano-CPUs, GPUs as a device request; none when not asked', () => {

@@ -25,6 +25,7 @@ const FLAGS: ReadonlyArray<readonly [key: string, flag: string, description: str
   ['warmupRequest', 'warmup-request <body>', 'a request body (usually JSON) run once after init(): ready only when run() answers it 2xx [env BERTH_WARMUP_REQUEST]'],
   ['bodyTimeoutS', 'body-timeout-s <s>', 'a request\'s headers and body must arrive within this, else 408 (default 60)'],
   ['python', 'python <path>', 'Python interpreter for the workers (default python3)'],
+  ['logFile', 'log-file <path>', 'append the JSON log lines to this file instead of standard output [env BERTH_LOG_FILE]'],
   ['corsOrigins', 'cors-origins <list>', 'comma-separated origins allowed by CORS [env AML_CORS_ORIGINS]'],
   ['modelName', 'model-name <name>', 'the model name of the Open Inference Protocol routes /v2/models/NAME (default: the entry script\'s file name without extension) [env BERTH_MODEL_NAME]'],
   ['modelVersion', 'model-version <v>', 'the model version over the Open Inference Protocol (default: none) [env BERTH_MODEL_VERSION]'],
@@ -64,7 +65,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
     // The replica key is the server's alone: the entry script's workers (processes, threads, this thread) never see it.
     const { [REPLICA_KEY_ENV]: _key, ...workerEnv } = env;
     delete process.env[REPLICA_KEY_ENV];
-    const log = createLogger({ name: 'berth-serve' });
+    const log = createLogger({ name: 'berth-serve', ...(settings.logFile === undefined ? {} : { destination: settings.logFile }) });
     const running = await startServer({ settings, log, env: workerEnv, printError: ctx.err });
     const stop = (): void => {
       void running.shutdown().then(() => process.exit(0));

@@ -37,11 +37,11 @@ export class DockerRuntime implements ReplicaRuntime {
   }
 
   async launch(spec: ReplicaSpec, logs: ReplicaLogPaths): Promise<RunHandle> {
-    // Rotates the previous run's log aside, as for processes; the container's output is appended to the new one.
+    // Rotates the previous run's log aside, as for processes; berth serve in the container appends to the new one (mounted).
     closeFd(openRunLog(logs));
     const name = `berth-${spec.replicaId}-${Date.now().toString(36)}${(this.runs++).toString(36)}`;
     const docker = await this.o.docker();
-    const container = await docker.createContainer(containerOptions(spec, this.settings, name));
+    const container = await docker.createContainer(containerOptions(spec, this.settings, name, logs.current));
     try {
       // Attached before it starts, so not one line of its output is missed.
       const output = await container.attach({ stream: true, stdout: true, stderr: true, logs: true });
