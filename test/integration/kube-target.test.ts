@@ -3,13 +3,14 @@
 // refusing berth's credentials; an image the nodes cannot pull; and a service's manifests rendered as they are applied.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { berth, cleanup, tempDir, up } from '../helpers/control-plane.js';
 import { docker, dockerSkip, ensureBaseImage, removeLocalImages, removeRegistryNamespace, TEST_REGISTRY, uniqueNamespace } from '../helpers/docker.js';
 import { startKubeStandIn, type KubeStandIn } from '../helpers/kube/index.js';
 import { clients } from '../helpers/kube/client.js';
 import { fixture, score, stopPlane, until, withCli, type Plane } from '../helpers/services.js';
+import { scoreMany } from '../helpers/rollouts.js';
 
 const skip = await dockerSkip();
 const namespace = uniqueNamespace();
@@ -152,6 +153,28 @@ test('an image the nodes cannot pull: the pod waits in ErrImagePull/ImagePullBac
     await removeLocalImages(`${ownRegistry}/`).catch(() => undefined);
     await removeRegistryNamespace(own).catch(() => undefined);
   }
+});
+
+test('a rollout on the cluster: a Deployment per generation, an exact 50/50 split by the pods\' generation labels, promote deletes the old Deployment', { skip }, async () => {
+  await ensureBaseImage();
+  const kube = await cluster();
+  const plane = withCli(await up(tempDir('berth-kube-rollout-'), ['--target', 'kubernetes', '--kubeconfig', kube.kubeconfigPath, '--namespace', 'berth', '--registry', registry]));
+  planes.push(plane);
+  const dir = tempDir('berth-kube-rollout-src-');
+  copyFileSync(fixture('sum_score.py'), join(dir, 'sum_score.py'));
+  await plane.ok(['deploy', '--name', 'kcanary', '--entry-script', 'sum_score.py', '--source-dir', dir, '--replicas', '1'], 600_000);
+  const key = (await plane.show('kcanary')).keys.primary;
+  writeFileSync(join(dir, 'notes.txt'), 'generation 2\n');
+  const started = await plane.ok(['service', 'update', 'kcanary', '--source-dir', dir, '--traffic', '50'], 600_000);
+  assert.match(started, /generation 2 is live beside generation 1: 2=50% 1=50%/);
+  assert.ok(kube.get('deployments', 'berth', 'kcanary-g1') !== undefined && kube.get('deployments', 'berth', 'kcanary-g2') !== undefined, 'a Deployment per generation');
+  const split = await scoreMany(plane, 'kcanary', key, 40);
+  assert.deepEqual(split.byGeneration, { 1: 20, 2: 20 });
+  await plane.ok(['service', 'promote', 'kcanary'], 120_000);
+  await until(() => (kube.get('deployments', 'berth', 'kcanary-g1') === undefined ? true : undefined), 60_000, 'the old Deployment deleted');
+  const after = await scoreMany(plane, 'kcanary', key, 10);
+  assert.deepEqual(after.statuses, Array(10).fill(200));
+  assert.equal((await plane.show('kcanary')).generation, 2);
 });
 
 test('an API server that cannot be reached, or refuses berth\'s credentials, is one line with the fix at berth up', { skip }, async () => {

@@ -10,6 +10,7 @@ import { berth, cleanup, down, isAlive, repoRoot, tempDir, up } from '../helpers
 import { docker, dockerSkip, ensureBaseImage, removeLocalImages, removeRegistryNamespace, TEST_REGISTRY, uniqueNamespace } from '../helpers/docker.js';
 import { score, stopPlane, until, withCli, type Plane } from '../helpers/services.js';
 import type { ServiceEvent } from '../../src/control/services/events.js';
+import { scoreMany } from '../helpers/rollouts.js';
 
 const skip = await dockerSkip();
 const namespace = uniqueNamespace();
@@ -144,6 +145,29 @@ test('in a container: a memory hog is OOMKilled with its limit, a slow run() is 
   assert.equal(died.status, 502);
   assert.match((JSON.parse(died.text) as { message: string }).message, /exited with code 7/);
   for (const name of ['dleak', 'dsleep', 'dexit']) await p().ok(['service', 'delete', name], 120_000);
+});
+
+test('a rollout with container replicas: the candidate\'s image beside the stable one, an exact 50/50 split, promote leaves only its containers', { skip }, async () => {
+  const dir = source('rollout', ['sum_score.py']);
+  await p().ok(['deploy', '--name', 'in-docker-canary', '--entry-script', 'sum_score.py', '--source-dir', dir, '--replicas', '1'], 600_000);
+  const key = (await p().show('in-docker-canary')).keys.primary;
+  // A source change: the candidate runs an image of its own (app layer rebuilt) beside the stable generation's.
+  writeFileSync(join(dir, 'notes.txt'), 'generation 2\n');
+  const started = await p().ok(['service', 'update', 'in-docker-canary', '--source-dir', dir, '--traffic', '50'], 600_000);
+  assert.match(started, /generation 2 is live beside generation 1: 2=50% 1=50%/);
+  const live = await p().show('in-docker-canary');
+  assert.deepEqual(live.rollout?.generations.map((g) => [g.generation, g.ready_replicas]), [[2, 1], [1, 1]]);
+  const byContainer = async (): Promise<string[]> => (await (await docker()).listContainers({ filters: { label: ['berth.service=in-docker-canary'] } }))
+    .map((c) => c.Labels['berth.generation'] ?? '?').sort();
+  assert.deepEqual(await byContainer(), ['1', '2'], 'one container per generation');
+  const split = await scoreMany(p(), 'in-docker-canary', key, 40);
+  assert.deepEqual(split.byGeneration, { 1: 20, 2: 20 });
+  assert.ok(split.statuses.every((x) => x === 200));
+  await p().ok(['service', 'promote', 'in-docker-canary'], 120_000);
+  await until(async () => ((await byContainer()).join() === '2' ? true : undefined), 60_000, 'only generation 2\'s container left');
+  const after = await scoreMany(p(), 'in-docker-canary', key, 10);
+  assert.deepEqual(after.statuses, Array(10).fill(200));
+  assert.equal((await p().show('in-docker-canary')).generation, 2);
 });
 
 test('a pip install that cannot succeed fails the deployment with pip\'s error line', { skip }, async () => {
