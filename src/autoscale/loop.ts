@@ -1,5 +1,6 @@
 // The autoscaler's loop: samples each settled service every autoscale_refresh_seconds (sooner when requests queue), applies decide(), and scales to the result.
-import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
+import { PeriodicLoop } from '../core/periodic.js';
 import { decide, initialAutoscaleState, type AutoscaleState, type ScaleDecision } from './policy.js';
 
 /** One service as the loop sees it; only services with no operation running are listed. */
@@ -70,21 +71,20 @@ const MIN_EARLY_SAMPLE_MS = 200;
 export class Autoscaler {
   private readonly tracked = new Map<string, Tracked>();
   private readonly acting = new Map<string, Promise<void>>();
-  private timer: TimerHandle | undefined;
-  private stopped = false;
+  // Listing the services can fail (the store is closing?): the loop goes on regardless.
+  private readonly loop: PeriodicLoop;
 
-  constructor(private readonly d: AutoscalerDeps) {}
+  constructor(private readonly d: AutoscalerDeps) {
+    this.loop = new PeriodicLoop(d.clock, TICK_MS, () => this.tick(), (err) => d.onError('*', err));
+  }
 
   start(): void {
-    this.stopped = false;
-    this.schedule();
+    this.loop.start();
   }
 
   /** Stops sampling and waits for running scale actions. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer !== undefined) this.d.clock.clearTimeout(this.timer);
-    this.timer = undefined;
+    this.loop.stop();
     await Promise.all([...this.acting.values()]);
   }
 
@@ -149,19 +149,6 @@ export class Autoscaler {
       .catch((err: unknown) => this.d.onError(svc.name, err))
       .finally(() => this.acting.delete(key));
     this.acting.set(key, run);
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = this.d.clock.setTimeout(() => {
-      try {
-        this.tick();
-      } catch (err) {
-        this.d.onError('*', err); // listing the services failed (the store is closing?): the loop goes on regardless
-      } finally {
-        this.schedule();
-      }
-    }, TICK_MS);
   }
 }
 

@@ -1,5 +1,6 @@
 // The rollout guardrail's loop: every second, each live rollout with a rule has its candidate's window judged; a breach rolls it back, naming the numbers.
-import type { Clock, TimerHandle } from '../../core/clock.js';
+import type { Clock } from '../../core/clock.js';
+import { PeriodicLoop } from '../../core/periodic.js';
 import { judge, type WindowFigures } from './guardrail-rule.js';
 import type { RollbackCause } from './rollouts.js';
 import type { RolloutStore } from './rollout-store.js';
@@ -18,20 +19,19 @@ export interface GuardrailDeps {
 }
 
 export class Guardrail {
-  private timer: TimerHandle | undefined;
-  private stopped = true;
+  // Listing the rollouts can fail (the store is closing?): the loop goes on regardless.
+  private readonly loop: PeriodicLoop;
 
-  constructor(private readonly d: GuardrailDeps) {}
+  constructor(private readonly d: GuardrailDeps) {
+    this.loop = new PeriodicLoop(d.clock, d.periodMs ?? 1000, () => this.tick(), (err) => d.onError('*', err));
+  }
 
   start(): void {
-    this.stopped = false;
-    this.schedule();
+    this.loop.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    if (this.timer !== undefined) this.d.clock.clearTimeout(this.timer);
-    this.timer = undefined;
+    this.loop.stop();
   }
 
   /** One pass (the timer calls it; tests may too): returns the services it rolled back. */
@@ -51,18 +51,5 @@ export class Guardrail {
       }
     }
     return rolled;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = this.d.clock.setTimeout(() => {
-      try {
-        this.tick();
-      } catch (err) {
-        this.d.onError('*', err); // listing the rollouts failed (the store is closing?): the loop goes on regardless
-      } finally {
-        this.schedule();
-      }
-    }, this.d.periodMs ?? 1000);
   }
 }
