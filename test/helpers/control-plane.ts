@@ -85,7 +85,12 @@ export function isAlive(pid: number): boolean {
 /** Kills every control plane a test started and removes the temp folders (making read-only ones writable first). */
 export function cleanup(): void {
   for (const pid of pids) {
-    if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    try {
+      if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    } catch (err) {
+      // It ended between the check and the kill (a plane finishing its own shutdown): nothing left to stop.
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    }
   }
   pids.clear();
   for (const dir of made.splice(0)) {
