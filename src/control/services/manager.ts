@@ -115,15 +115,29 @@ export class ServiceManager {
 
   /** Replaces a service's replicas with a new generation; the old ones serve until the new ones are ready. */
   async update(name: string, update: UpdateRequest): Promise<Operation> {
+    const prepared = await this.prepareUpdate(name, update);
+    const { op, generation: g } = await this.beginUpdate(name, prepared);
+    const { svc, request, staging } = prepared;
+    this.start(op, (ctx) => this.rollOutUpdate(g, staging, request, svc.spec, svc.state, ctx));
+    return op;
+  }
+
+  /**
+   * Records a prepared update as a running update operation, atomically with `alsoRecord` (a rollout's row): both
+   * versions' models in use, the service Transitioning. When that fails, the staged source is removed. The caller
+   * starts the operation's work.
+   */
+  async beginUpdate(name: string, prepared: PreparedUpdate, alsoRecord?: () => void): Promise<{ op: Operation; generation: Generation }> {
     const { store, ops } = this.d;
-    const { svc, request, spec, generation, staging } = await this.prepareUpdate(name, update);
+    const { svc, spec, generation, staging } = prepared;
     let op: Operation;
     try {
       op = store.transaction(() => {
         const started = ops.begin('update', name, { generation, spec });
-        // Both versions' models are in use until the update ends one way or the other.
+        // Both versions' models are in use until the update ends one way or the other (or while both generations run).
         store.setModels(name, [...svc.spec.models, ...spec.models]);
         store.setState(name, 'Transitioning');
+        alsoRecord?.();
         return started;
       });
     } catch (err) {
@@ -131,9 +145,7 @@ export class ServiceManager {
       throw err;
     }
     this.d.onStateChange(name);
-    const g: Generation = { service: name, generation, spec, dir: this.generationDir(name, generation) };
-    this.start(op, (ctx) => this.rollOutUpdate(g, staging, request, svc.spec, svc.state, ctx));
-    return op;
+    return { op, generation: { service: name, generation, spec, dir: this.generationDir(name, generation) } };
   }
 
   /** Stops every replica of the service and removes it with its files. */

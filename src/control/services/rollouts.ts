@@ -1,5 +1,4 @@
 // Rollouts as operations: an update started beside the current generation with a share of traffic, split changes, promote (drained, lossless) and rollback.
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '../../errors/catalogue.js';
 import { sharedBounds } from '../../autoscale/shares.js';
@@ -42,26 +41,14 @@ export class Rollouts {
 
   /** `service update --traffic P [--mirror M] [--rollback-on ...]`: the next generation starts beside the current one; an update operation. */
   async start(name: string, request: RolloutRequest): Promise<Operation> {
-    const { store, ops, rollouts, manager } = this.d;
+    const { rollouts, manager } = this.d;
     const plan = planRollout(request);
-    const { svc, request: merged, spec, generation, staging } = await manager.prepareUpdate(name, plan.changes);
+    const prepared = await manager.prepareUpdate(name, plan.changes);
+    const { svc, request: merged, spec, generation, staging } = prepared;
     const weights: GenerationWeight[] = [{ generation, percent: plan.traffic }, { generation: svc.generation, percent: 100 - plan.traffic }];
-    let op: Operation;
-    try {
-      op = store.transaction(() => {
-        const started = ops.begin('update', name, { generation, spec });
-        // Both versions' models are in use while both generations run.
-        store.setModels(name, [...svc.spec.models, ...spec.models]);
-        store.setState(name, 'Transitioning');
-        rollouts.insert({ service: name, baseGeneration: svc.generation, generation, request: merged, spec, weights, mirrorPercent: plan.mirror, ...(plan.guardrail === undefined ? {} : { guardrail: plan.guardrail }), state: 'Starting' });
-        return started;
-      });
-    } catch (err) {
-      await rm(staging, { recursive: true, force: true });
-      throw err;
-    }
-    manager.changed(name);
-    const g: Generation = { service: name, generation, spec, dir: manager.generationDir(name, generation) };
+    const { op, generation: g } = await manager.beginUpdate(name, prepared, () => {
+      rollouts.insert({ service: name, baseGeneration: svc.generation, generation, request: merged, spec, weights, mirrorPercent: plan.mirror, ...(plan.guardrail === undefined ? {} : { guardrail: plan.guardrail }), state: 'Starting' });
+    });
     const count = this.candidateCount(svc.spec, spec, weights, plan.mirror, name, svc.generation);
     manager.start(op, (ctx) => this.launch(g, staging, svc.spec, svc.state, weights, plan.mirror, count, ctx));
     return op;
