@@ -1,5 +1,6 @@
 // Reading streamed responses as a client does: chunk by chunk as they arrive, with deadlines instead of sleeps.
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface StreamReader {
   readonly status: number;
@@ -61,11 +62,12 @@ export async function fileAppears(path: string, timeoutMs = 10_000): Promise<voi
 
 /**
  * Back-pressure as a client sees it: reads the first bytes of a flood of `count` chunks of `size` bytes, then stops
- * reading and waits until the producer's count (in `yieldedFile`) stays put for a second (bounded); returns that count,
+ * reading and waits until the producer's count (its file `yielded-TAG` in `signals`) stays put for a second (bounded); returns that count,
  * then reads the rest and checks every byte arrived. Without back-pressure the producer runs to `count` meanwhile.
  */
-export async function stalledFloodCount(url: string, yieldedFile: string, count: number, size: number): Promise<{ stalledAt: number; total: number }> {
-  const res = await fetch(url, { method: 'POST', body: JSON.stringify({ mode: 'flood', tag: yieldedFile.split('yielded-')[1], count, size }), headers: { 'content-type': 'application/json' } });
+export async function stalledFloodCount(url: string, signals: string, tag: string, count: number, size: number): Promise<{ stalledAt: number; total: number }> {
+  const yieldedFile = join(signals, `yielded-${tag}`);
+  const res = await fetch(url, { method: 'POST', body: JSON.stringify({ mode: 'flood', tag, count, size }), headers: { 'content-type': 'application/json' } });
   const reader = res.body!.getReader();
   let total = (await reader.read()).value?.byteLength ?? 0;
   const read = (): number => { try { return Number(readFileSync(yieldedFile, 'utf8')); } catch { return 0; } };

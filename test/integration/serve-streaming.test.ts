@@ -162,7 +162,7 @@ test('a streaming warm-up request runs its stream to the end; v2 infer refuses a
 test('back-pressure: a client that stops reading stops the generator (a bounded amount buffered), and it resumes when the client reads', async (t) => {
   const { url, dir } = await serve('stream_score.py');
   // 256 MiB offered in 64 KiB chunks: without back-pressure the generator would be done long before a second passes.
-  const { stalledAt, total } = await stalledFloodCount(url, join(dir, 'yielded-bp'), 4096, 65536);
+  const { stalledAt, total } = await stalledFloodCount(url, dir, 'bp', 4096, 65536);
   t.diagnostic(`the generator stopped after ${stalledAt} of 4096 chunks of 64 KiB`);
   assert.ok(stalledAt < 1024, `the generator stopped after ${stalledAt} of 4096 chunks (at most 64 MiB in buffers)`);
   assert.equal(total, 4096 * 65536, 'every byte arrived once the client read again');
