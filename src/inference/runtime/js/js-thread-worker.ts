@@ -1,5 +1,7 @@
 // One JS worker thread (`--worker-count 2` or more): its own copy of the entry script and init(); a run() past the scoring timeout is stopped by ending the thread.
 import { Worker as Thread } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import { shipped } from '../../../core/paths.js';
 import type { Logger } from 'pino';
 import { MortalWorker } from '../worker-lifecycle.js';
 import { initTimeoutFailure, type EntryInfo, type ScoreOutcome, type ScoreRequest, type StartupFailure, type StreamTimeouts } from '../types.js';
@@ -15,9 +17,9 @@ export interface JsThreadWorkerOptions {
   readonly streamTimeouts?: StreamTimeouts;
 }
 
-/** The thread's module sits beside this one: .js when compiled, .ts when run from source through tsx. */
+/** The thread's module: from source through tsx, else the compiled one (by path: this code may run from the CLI bundle). */
 const fromSource = import.meta.url.endsWith('.ts');
-const threadMain = new URL(fromSource ? './thread-main.ts' : './thread-main.js', import.meta.url);
+const threadMain = fromSource ? new URL('./thread-main.ts', import.meta.url) : pathToFileURL(shipped('dist/inference/runtime/js/thread-main.js'));
 const NO_HEADERS = Object.freeze({});
 
 export class JsThreadWorker extends MortalWorker {
