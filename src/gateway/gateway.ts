@@ -251,6 +251,11 @@ export class Gateway {
     return this.entries.get(service)?.window.recent() ?? [];
   }
 
+  /** The latencies of a service's requests answered in (fromMs, toMs], sorted ascending. */
+  latencies(service: string, fromMs: number, toMs: number): Float64Array {
+    return this.entries.get(service)?.window.latencies(fromMs, toMs) ?? new Float64Array(0);
+  }
+
   async close(): Promise<void> {
     for (const [service, e] of this.entries) {
       e.pool.close(new BerthError('SHUTTING_DOWN', { service }));

@@ -12,7 +12,8 @@ import { LiveHub } from '../../src/ui/server/hub.js';
 import { dashboardRoutes } from '../../src/ui/server/routes.js';
 import { Sampler } from '../../src/ui/server/sampler.js';
 import { uiHandler } from '../../src/ui/server/static.js';
-import type { LiveSources, RecentRequest, ServiceFacts } from '../../src/ui/server/sources.js';
+import type { LiveSources, ServiceFacts } from '../../src/ui/server/sources.js';
+import { latenciesOf, type RecentRequest } from '../helpers/recent-requests.js';
 import type { ServicePage } from '../../src/ui/shared/protocol.js';
 import type { Sample } from '../../src/ui/shared/series.js';
 import { browserSkip, launch, openPage, screenshot, usable } from '../helpers/browser.js';
@@ -46,7 +47,7 @@ function syntheticPlane(): { sources: LiveSources; history: HistoryStore; page: 
       });
       return new Map([...counters].map(([k, v]) => [k, new Map(v)]));
     },
-    recent: (n) => windows.get(n) ?? [],
+    latencies: (n, from, to) => latenciesOf(windows.get(n) ?? [], from, to),
     traffic: () => ({ p50Ms: 5 + rnd() * 5, p99Ms: 20 + rnd() * 30, utilization: Math.round(rnd() * 100), inFlight: Math.round(rnd() * 3), queued: 0 }),
     onEvent: () => () => undefined,
     onOperation: () => () => undefined,

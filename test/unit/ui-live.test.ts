@@ -5,7 +5,8 @@ import { isBerthError } from '../../src/errors/catalogue.js';
 import { HistoryStore } from '../../src/ui/server/history.js';
 import { LiveHub } from '../../src/ui/server/hub.js';
 import { Sampler } from '../../src/ui/server/sampler.js';
-import type { LiveSources, RecentRequest, ServiceFacts } from '../../src/ui/server/sources.js';
+import type { LiveSources, ServiceFacts } from '../../src/ui/server/sources.js';
+import { latenciesOf, type RecentRequest } from '../helpers/recent-requests.js';
 import { MAX_BACKLOG_BYTES, type SseStream } from '../../src/ui/server/sse-stream.js';
 import { SseParser, type SseMessage } from '../../src/ui/shared/sse.js';
 import type { LiveEvent, OperationView, ServiceEventView, Snapshot, Tick } from '../../src/ui/shared/protocol.js';
@@ -26,7 +27,7 @@ class FakeSources implements LiveSources {
   now = (): number => this.t;
   services = (): ServiceFacts[] => this.rows;
   counts = async (): Promise<ReadonlyMap<string, ReadonlyMap<number, number>>> => new Map([...this.counters].map(([k, v]) => [k, new Map(v)]));
-  recent = (name: string): readonly RecentRequest[] => this.windows.get(name) ?? [];
+  latencies = (name: string, from: number, to: number): Float64Array => latenciesOf(this.windows.get(name) ?? [], from, to);
   traffic = () => ({ p50Ms: 4, p99Ms: 9, utilization: 50, inFlight: 1, queued: 0 });
   onEvent = (l: (service: string, e: ServiceEventView) => void) => { this.eventListeners.add(l); return () => { this.eventListeners.delete(l); }; };
   onOperation = (l: (op: OperationView) => void) => { this.opListeners.add(l); return () => { this.opListeners.delete(l); }; };

@@ -97,7 +97,7 @@ function liveSources(live: LiveParts, now: () => number): LiveSources {
       }
       return out;
     },
-    recent: (name) => live.gateway.recent(name),
+    latencies: (name, from, to) => live.gateway.latencies(name, from, to),
     traffic: (name) => {
       const t = live.traffic(name);
       return { p50Ms: t.latency_p50_ms, p99Ms: t.latency_p99_ms, utilization: t.utilization, inFlight: t.in_flight, queued: t.queued };

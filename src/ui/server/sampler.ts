@@ -57,9 +57,7 @@ export class Sampler {
     for (const f of facts) {
       // A service missing from the previous reading is new: all it counted is this second's.
       const rates = classRates(before.get(f.name), counts.get(f.name) ?? new Map(), seconds);
-      const latencies: number[] = [];
-      for (const r of this.sources.recent(f.name)) if (r.atMs > since && r.atMs <= now) latencies.push(r.ms);
-      latencies.sort((a, b) => a - b);
+      const latencies = this.sources.latencies(f.name, since, now);
       const live = this.sources.traffic(f.name);
       const s: Sample = {
         t: now, rps2xx: rates['2xx'], rps4xx: rates['4xx'], rps5xx: rates['5xx'],

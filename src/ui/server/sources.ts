@@ -4,12 +4,6 @@ import type { ServiceEventView, OperationView, ServiceRow, LogChunkView, LogKind
 /** A service's facts for a row, read once a second: the stored record and its shown state (views.summary). */
 export type ServiceFacts = Omit<ServiceRow, 'traffic' | 'sample'>;
 
-export interface RecentRequest {
-  readonly atMs: number;
-  readonly status: number;
-  readonly ms: number;
-}
-
 export interface LiveTraffic {
   readonly p50Ms: number | null;
   readonly p99Ms: number | null;
@@ -26,8 +20,8 @@ export interface LiveSources {
   services(): ServiceFacts[];
   /** Cumulative gateway requests per service and status code (the Prometheus counter). */
   counts(): Promise<ReadonlyMap<string, ReadonlyMap<number, number>>>;
-  /** The gateway's window of recent requests of a service (the last minute, up to 4096). */
-  recent(service: string): readonly RecentRequest[];
+  /** Latencies of a service's requests answered in (fromMs, toMs], sorted ascending (from the gateway's window: the last minute, up to 4096). */
+  latencies(service: string, fromMs: number, toMs: number): Float64Array;
   traffic(service: string): LiveTraffic;
   /** Calls back after each stored service event. */
   onEvent(listener: (service: string, e: ServiceEventView) => void): Unsubscribe;

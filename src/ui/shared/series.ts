@@ -28,7 +28,7 @@ export function statusClass(status: number): StatusClass {
 }
 
 /** Nearest-rank percentile (0 < p ≤ 1) of an ascending array; null when empty. The gateway's window uses the same rule. */
-export function percentile(sorted: readonly number[], p: number): number | null {
+export function percentile(sorted: ArrayLike<number>, p: number): number | null {
   if (sorted.length === 0) return null;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
 }
