@@ -56,6 +56,7 @@ export async function composeLocalTarget(p: LocalTargetParts): Promise<{ target:
     backoff: { baseMs: settings.restartBackoffMs },
     // A replica is routed as soon as it is ready: `berth deploy` answers, and the first request is served, a poll later.
     readyPollMs: READY_POLL_MS,
+    standby: settings.replicaStandby,
     onEvent: p.onEvent,
   });
   const placements = new Placements(capacity, clock);

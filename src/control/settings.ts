@@ -77,6 +77,8 @@ const schema = z
     runtime: z.enum(['process', 'docker'], 'must be process or docker'),
     /** How containers are networked: their own network with a published loopback port (bridge), or this machine's (host). */
     containerNetwork: z.enum(['bridge', 'host'], 'must be bridge or host'),
+    /** A process replica's run may start from a pre-started `berth serve --standby` (targets/local/standby.ts). */
+    replicaStandby: z.boolean(),
     /** Where replicas run: this machine (processes or containers), or a Kubernetes cluster. */
     target: z.enum(['local', 'kubernetes'], 'must be local or kubernetes'),
     /** The cluster, for target kubernetes. */
@@ -129,6 +131,8 @@ export interface ControlFlags {
   baseImage?: string | undefined;
   runtime?: string | undefined;
   containerNetwork?: string | undefined;
+  /** commander's --no-replica-standby: false. */
+  replicaStandby?: boolean | undefined;
   target?: string | undefined;
   kubeconfig?: string | undefined;
   context?: string | undefined;
@@ -154,6 +158,7 @@ export function parseControlSettings(flags: ControlFlags, env: EnvSnapshot): Con
     ...(flags.baseImage === undefined ? {} : { baseImage: flags.baseImage }),
     runtime: flags.runtime ?? 'process',
     containerNetwork: flags.containerNetwork ?? 'bridge',
+    replicaStandby: flags.replicaStandby ?? true,
     target: flags.target ?? 'local',
     ...(flags.target === 'kubernetes' ? {
       kubernetes: {
@@ -165,7 +170,7 @@ export function parseControlSettings(flags: ControlFlags, env: EnvSnapshot): Con
       },
     } : {}),
   };
-  const names = { adminTokenSource: '--admin-token-file', port: '--port', host: '--host', home: '--home / BERTH_HOME', capacity: '--capacity', scheduleTimeoutMs: '--schedule-timeout', restartBackoffMs: '--restart-backoff', autoscaleStabilizationMs: '--autoscale-stabilization', bodyTimeoutMs: '--body-timeout', maxRequestSizeMb: '--max-request-size-mb', registry: '--registry', baseImage: '--base-image', runtime: '--runtime', containerNetwork: '--container-network', target: '--target', kubernetes: '--kubeconfig / --context / --namespace / --plane-url' };
+  const names = { adminTokenSource: '--admin-token-file', port: '--port', host: '--host', home: '--home / BERTH_HOME', capacity: '--capacity', scheduleTimeoutMs: '--schedule-timeout', restartBackoffMs: '--restart-backoff', autoscaleStabilizationMs: '--autoscale-stabilization', bodyTimeoutMs: '--body-timeout', maxRequestSizeMb: '--max-request-size-mb', registry: '--registry', baseImage: '--base-image', runtime: '--runtime', containerNetwork: '--container-network', replicaStandby: '--no-replica-standby', target: '--target', kubernetes: '--kubeconfig / --context / --namespace / --plane-url' };
   const parsed = parseOrThrow(schema, raw, names);
   const { adminTokenSource: source, ...rest } = parsed;
   return Object.freeze({ ...rest, capacity: Object.freeze(parsed.capacity), ...(source === undefined ? {} : { adminTokenSource: Object.freeze(source) }) });

@@ -48,8 +48,11 @@ export function registerServe(program: Command, ctx: CliContext): void {
   cmd.addOption(new Option('--access_control_allow_origins <list>').hideHelp());
   cmd.option('--env <name[:version]>', 'run in a berth environment: its python and variables (the control plane builds it if needed)');
   cmd.option('--server <url>', 'control plane URL for --env (default $BERTH_SERVER, else the one running for $BERTH_HOME)');
+  // The control plane's pre-started replica process (src/targets/local/standby.ts); not for users.
+  cmd.addOption(new Option('--standby').hideHelp());
 
   cmd.action(async (opts: Record<string, string | boolean | undefined>) => {
+    if (opts.standby === true) return (await import('./serve-standby.js')).runStandby(ctx, registerServe);
     const input: Record<string, ServeInput[string]> = { debug: opts.debug === true ? true : undefined };
     for (const [key, flag] of FLAGS) input[key] = (opts[key] ?? opts[classicName(flag)]) as string | undefined;
     input.corsOrigins ??= opts.access_control_allow_origins as string | undefined;

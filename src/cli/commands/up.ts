@@ -38,6 +38,7 @@ export function registerUp(program: Command, ctx: CliContext): void {
     .option('--namespace <name>', 'kubernetes target: the namespace berth works in (default berth)')
     .option('--plane-url <url>', 'kubernetes target: where pods reach this control plane to fetch models (default: the URL it listens on)')
     .option('--container-network <bridge|host>', 'containers: their own network with port 5001 published on a free loopback port (bridge, default), or this machine\'s network with berth serve on a free 127.0.0.1 port (host: no relay in between, less isolation)')
+    .option('--no-replica-standby', 'start each process replica\'s berth serve when it is needed; by default one is pre-started and kept waiting, so a replica is ready 0.15–0.2 s sooner')
     .option('--runtime <process|docker>', 'where replicas of deployments that do not name a runtime run: berth serve processes (default) or containers of an image built from the environment and source')
     .option('--detach', 'run in the background, log to $BERTH_HOME/logs/control-plane.log, return once it answers')
     .option('--admin-token-file <file>', 'file holding the admin token (16+ printable characters) that the admin API requires; default BERTH_ADMIN_TOKEN; off loopback with neither, one is generated into $BERTH_HOME/admin-token and printed once')
@@ -52,7 +53,7 @@ export function registerUp(program: Command, ctx: CliContext): void {
 
 interface UpOptions {
   port?: string; host?: string; home?: string; capacity?: string; scheduleTimeout?: string; restartBackoff?: string; autoscaleStabilization?: string;
-  bodyTimeout?: string; maxRequestSizeMb?: string; registry?: string; baseImage?: string; runtime?: string; containerNetwork?: string; detach?: boolean;
+  bodyTimeout?: string; maxRequestSizeMb?: string; registry?: string; baseImage?: string; runtime?: string; containerNetwork?: string; replicaStandby?: boolean; detach?: boolean;
   target?: string; kubeconfig?: string; context?: string; namespace?: string; planeUrl?: string; adminToken?: string; adminTokenFile?: string;
 }
 
@@ -127,6 +128,7 @@ async function spawnDetached(settings: ControlSettings, adminToken: AdminToken |
   if (settings.registry !== undefined) args.push('--registry', settings.registry);
   if (settings.baseImage !== undefined) args.push('--base-image', settings.baseImage);
   args.push('--runtime', settings.runtime, '--container-network', settings.containerNetwork, '--target', settings.target);
+  if (!settings.replicaStandby) args.push('--no-replica-standby');
   const k = settings.kubernetes;
   if (k !== undefined) {
     args.push('--namespace', k.namespace);

@@ -67,6 +67,13 @@ export interface Launched {
   readonly pid: number;
   /** Set when the process could not be put in its cgroup (the run goes on, watched by RSS only). */
   readonly cgroupError?: string;
+  /** The run is a pre-started standby taking its spec (standby.ts), not a process spawned for it. */
+  readonly fromStandby?: boolean;
+}
+
+/** A run's environment: the plane's base, the service's variables, its model name and the replica's key. */
+export function runEnv(spec: ReplicaSpec, config: LaunchConfig): Record<string, string | undefined> {
+  return { ...config.baseEnv, ...spec.env, [MODEL_NAME_ENV]: spec.serviceName, [REPLICA_KEY_ENV]: config.replicaKey?.(spec.replicaId) };
 }
 
 /** Spawns the run; throws when the process could not be created at all (no pid). */
@@ -76,7 +83,7 @@ export function launchRun(spec: ReplicaSpec, config: LaunchConfig, logs: Replica
   try {
     child = spawn(config.nodePath, serveArgs(spec, config), {
       cwd: spec.sourceDir,
-      env: { ...config.baseEnv, ...spec.env, [MODEL_NAME_ENV]: spec.serviceName, [REPLICA_KEY_ENV]: config.replicaKey?.(spec.replicaId) },
+      env: runEnv(spec, config),
       // Its own process group: the whole tree can be signalled at once, and a Ctrl-C to the control plane's
       // terminal does not reach replicas that should survive a control plane restart.
       detached: true,
@@ -91,14 +98,16 @@ export function launchRun(spec: ReplicaSpec, config: LaunchConfig, logs: Replica
     child.on('error', () => undefined);
     throw new Error(`could not start ${config.nodePath} in ${spec.sourceDir}`);
   }
-  let cgroupError: string | undefined;
-  if (cgroup !== undefined) {
-    try {
-      // Node needs tens of milliseconds to boot before it can start Python workers, which then inherit the group.
-      cgroup.addProcess(child.pid);
-    } catch (err) {
-      cgroupError = `${(err as NodeJS.ErrnoException).code ?? String(err)} adding pid ${child.pid} to ${cgroup.path}`;
-    }
+  return { child, pid: child.pid, ...joinCgroup(child.pid, cgroup) };
+}
+
+/** Puts a run's process in its memory cgroup before it starts Python workers (they inherit it); why not, if it failed. */
+export function joinCgroup(pid: number, cgroup: MemoryCgroup | undefined): { cgroupError?: string } {
+  if (cgroup === undefined) return {};
+  try {
+    cgroup.addProcess(pid);
+    return {};
+  } catch (err) {
+    return { cgroupError: `${(err as NodeJS.ErrnoException).code ?? String(err)} adding pid ${pid} to ${cgroup.path}` };
   }
-  return { child, pid: child.pid, ...(cgroupError === undefined ? {} : { cgroupError }) };
 }

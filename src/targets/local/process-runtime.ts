@@ -8,6 +8,7 @@ import { MemoryWatch } from './memory-watch.js';
 import { describeProbe, httpGet, probeSucceeded } from './probes.js';
 import { commandLine, isAlive, killTree } from './proc-tree.js';
 import { ListeningFollower } from './replica-logs.js';
+import type { StandbyServe } from './standby.js';
 import { isContainerRecord, type AdoptionRecord, type MemoryStatus, type OomReport, type ProcessAdoptionRecord, type ReplicaLogPaths, type ReplicaSpec } from '../types.js';
 
 export interface ProcessRuntimeOptions {
@@ -17,14 +18,16 @@ export interface ProcessRuntimeOptions {
   /** How often an adopted process (not our child: no 'exit' event) is checked for life. */
   readonly pollMs: number;
   readonly memorySampleMs: number;
+  /** A pre-started process runs take when they can (standby.ts); none: each run spawns its own. */
+  readonly standby?: StandbyServe;
 }
 
 /** Checks that `record` still names a running berth serve that answers on its port; the problem, or undefined. */
 export async function verifyAdoptable(record: ProcessAdoptionRecord, host: string, clock: Clock): Promise<string | undefined> {
   if (!isAlive(record.pid)) return `process ${record.pid} is not running`;
   const argv = commandLine(record.pid) ?? [];
-  // The pid may have been reused by something else since it was recorded.
-  if (!argv.includes('serve') || !argv.includes('--entry-script')) return `process ${record.pid} is not a berth serve (${argv.join(' ').slice(0, 120)})`;
+  // The pid may have been reused by something else since it was recorded. A run that began as a standby shows that.
+  if (!argv.includes('serve') || !(argv.includes('--entry-script') || argv.includes('--standby'))) return `process ${record.pid} is not a berth serve (${argv.join(' ').slice(0, 120)})`;
   const r = await httpGet(`http://${host}:${record.port}/`, 2000, clock);
   return probeSucceeded(r) ? undefined : `process ${record.pid} does not answer on port ${record.port} (${describeProbe(r)})`;
 }
@@ -43,9 +46,9 @@ export class ProcessRuntime implements ReplicaRuntime {
   launch(spec: ReplicaSpec, logs: ReplicaLogPaths): Promise<RunHandle> {
     const cgroup = this.cgroupFor(spec);
     cgroup?.resetPeak();
-    const launched = launchRun(spec, this.o.launch, logs, cgroup);
+    const launched = this.o.standby?.take(spec, logs, cgroup) ?? launchRun(spec, this.o.launch, logs, cgroup);
     if (launched.cgroupError !== undefined) this.groups.set(spec.replicaId, { ...(cgroup ? { cgroup } : {}), note: launched.cgroupError });
-    return Promise.resolve(new ProcessRun(this.o, { pid: launched.pid, child: launched.child, port: undefined, logPath: logs.current, cgroup }));
+    return Promise.resolve(new ProcessRun(this.o, { pid: launched.pid, child: launched.child, port: undefined, logPath: logs.current, cgroup, fromStandby: launched.fromStandby === true }));
   }
 
   async adopt(spec: ReplicaSpec, record: AdoptionRecord, logs: ReplicaLogPaths): Promise<RunHandle | { problem: string }> {
@@ -108,6 +111,7 @@ interface ProcessRunInit {
   readonly port: number | undefined;
   readonly logPath: string;
   readonly cgroup: MemoryCgroup | undefined;
+  readonly fromStandby?: boolean;
 }
 
 /** A `berth serve` process group: its port from its `listening` line, its end from 'exit' (or polling an adopted pid). */
@@ -127,7 +131,7 @@ class ProcessRun implements RunHandle {
   constructor(private readonly o: ProcessRuntimeOptions, private readonly init: ProcessRunInit) {
     this.pid = init.pid;
     this.adopted = init.child === undefined;
-    this.label = `pid ${init.pid}`;
+    this.label = init.fromStandby === true ? `pid ${init.pid}, pre-started` : `pid ${init.pid}`;
     this.knownPort = init.port;
     this.follower = new ListeningFollower(init.logPath);
     if (init.child !== undefined) {

@@ -31,6 +31,12 @@ export function previousLogPath(paths: ReplicaLogPaths, n: number): string {
  * The runs before it move one place back; the oldest kept one goes.
  */
 export function openRunLog(paths: ReplicaLogPaths): number {
+  rotateRunLogs(paths);
+  return openSync(paths.current, 'a');
+}
+
+/** Keeps the previous runs' logs (current → previous → previous.2 …) so that `paths.current` is free for a new run. */
+export function rotateRunLogs(paths: ReplicaLogPaths): void {
   mkdirSync(join(paths.current, '..'), { recursive: true });
   if (existsSync(paths.current) && statSync(paths.current).size > 0) {
     for (let n = KEPT_RUNS - 1; n >= 1; n--) {
@@ -40,7 +46,6 @@ export function openRunLog(paths: ReplicaLogPaths): number {
     renameSync(paths.current, paths.previous);
   }
   rmSync(paths.rotated, { force: true }); // it belonged to the run before
-  return openSync(paths.current, 'a');
 }
 
 export function closeFd(fd: number): void {

@@ -4,6 +4,8 @@ import { BerthError } from '../../errors/catalogue.js';
 import { detectMemoryCgroup, type CgroupSupport } from './cgroup.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { ProcessRuntime } from './process-runtime.js';
+import { StandbyServe } from './standby.js';
+import { join } from 'node:path';
 import { Replica, type StartOutcome } from './replica.js';
 import type { ReplicaRuntime } from '../runtime.js';
 import { DEFAULT_LOG_CAP_BYTES } from '../../core/log-cap.js';
@@ -44,6 +46,8 @@ export interface SupervisorOptions {
   readonly logCapBytes?: number;
   /** After SIGTERM, how long a replica may drain before SIGKILL (default 35 s: serve drains for up to 30 s). */
   readonly stopGraceMs?: number;
+  /** Keep a pre-started `berth serve --standby` for process runs to take (default off; the control plane turns it on). */
+  readonly standby?: boolean;
   /** `auto` (default) probes for a writable memory cgroup; `off` enforces limits by RSS sampling only. */
   readonly cgroup?: { readonly mode: 'auto' | 'off'; readonly parent?: string };
 }
@@ -59,6 +63,7 @@ export class Supervisor {
   private readonly clock: Clock;
   private readonly host: string;
   private readonly runtimes: Readonly<Record<RuntimeKind, ReplicaRuntime | undefined>>;
+  private readonly standby: StandbyServe | undefined;
 
   constructor(private readonly options: SupervisorOptions) {
     this.clock = options.clock ?? systemClock;
@@ -67,9 +72,11 @@ export class Supervisor {
       ? { ok: false, why: 'cgroups are turned off by configuration' }
       : detectMemoryCgroup(options.cgroup?.parent === undefined ? {} : { parent: options.cgroup.parent });
     const o = options;
+    const launch = { nodePath: o.nodePath, berthBin: o.berthBin, host: this.host, baseEnv: o.baseEnv, ...(o.replicaKey ? { replicaKey: o.replicaKey } : {}), ...(o.maxRequestSizeMb ? { maxRequestSizeMb: o.maxRequestSizeMb } : {}) };
+    this.standby = o.standby === true ? new StandbyServe({ launch, clock: this.clock, dir: join(o.logDir, '.standby') }).start() : undefined;
     const processes = new ProcessRuntime({
-      launch: { nodePath: o.nodePath, berthBin: o.berthBin, host: this.host, baseEnv: o.baseEnv, ...(o.replicaKey ? { replicaKey: o.replicaKey } : {}), ...(o.maxRequestSizeMb ? { maxRequestSizeMb: o.maxRequestSizeMb } : {}) },
-      clock: this.clock, cgroup: this.cgroupSupport, pollMs: o.readyPollMs ?? 100, memorySampleMs: o.memorySampleMs ?? 250,
+      launch, clock: this.clock, cgroup: this.cgroupSupport, pollMs: o.readyPollMs ?? 100, memorySampleMs: o.memorySampleMs ?? 250,
+      ...(this.standby === undefined ? {} : { standby: this.standby }),
     });
     this.runtimes = { process: processes, docker: o.docker };
   }
@@ -121,11 +128,13 @@ export class Supervisor {
 
   /** Stops every replica, in parallel. */
   async stopAll(): Promise<void> {
+    this.standby?.close();
     await Promise.all([...this.replicas.keys()].map((id) => this.stop(id)));
   }
 
   /** Stops watching every replica but leaves the processes running, and returns what to store to adopt them later. */
   releaseAll(): Map<string, AdoptionRecord> {
+    this.standby?.close();
     const records = new Map<string, AdoptionRecord>();
     for (const [id, replica] of this.replicas) {
       const record = replica.release();
