@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { EnvironmentView } from '../../src/control/environments/env-schema.js';
 import { cleanup, tempDir } from '../helpers/control-plane.js';
 import { SYSTEM_PYTHON, writeWheel } from '../helpers/env-wheel.js';
+import { processTree } from '../../src/targets/local/proc-tree.js';
 import { fixture, startPlane, stopPlane } from '../helpers/services.js';
 
 after(cleanup);
@@ -29,12 +30,15 @@ test('services deployed with an environment see its variables and packages; two 
 
   const v = JSON.parse(await plane.ok(['env', 'show', 'probe', '-o', 'json'])) as EnvironmentView;
   assert.equal(v.builds, 1, 'two deployments, one build');
-  // Each replica's `berth serve` was started with the environment's python and variables.
+  // Each replica's Python worker is the environment's python, started with its variables. (The worker, not the replica's
+  // berth serve: a serve that began as the plane's standby shows the command line and environment it was started with.)
   for (const name of ['env-svc-a', 'env-svc-b']) {
     const pid = (await plane.show(name)).replicas[0]?.pid;
     assert.ok(pid !== undefined);
-    assert.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' '), new RegExp(` --python ${v.python!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}( |$)`));
-    assert.ok(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes('GREETING=hello service'));
+    const workers = processTree(pid).filter((p) => p !== pid);
+    assert.equal(workers.length, 1, `one worker under berth serve ${pid}`);
+    assert.equal(readFileSync(`/proc/${workers[0]}/cmdline`, 'utf8').split('\0')[0], v.python);
+    assert.ok(readFileSync(`/proc/${workers[0]}/environ`, 'utf8').split('\0').includes('GREETING=hello service'));
   }
   for (const name of ['env-svc-a', 'env-svc-b']) {
     const seen = JSON.parse(await plane.ok(['service', 'run', name, '--data', '{}'])) as Seen;

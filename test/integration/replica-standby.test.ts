@@ -1,8 +1,8 @@
 // Pre-started replica processes: the runtime contract on runs that take a standby, what a run gets from it, and that no standby outlives its control plane.
-import { test, after } from 'node:test';
+import { test, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { fixtureSpec, testSupervisor, until } from '../helpers/local-target.js';
+import { fixtureSpec, testSupervisor, until, type TestSupervisor } from '../helpers/local-target.js';
 import { replicaRuntimeContract } from '../contract/replica-runtime.js';
 import { post } from '../helpers/serve-process.js';
 import { cleanup, down, isAlive, ok, tempDir, up } from '../helpers/control-plane.js';
@@ -32,33 +32,32 @@ function standbysUnder(dir: string): number[] {
   return found;
 }
 
-test('a run takes the pre-started process: it says so, and runs in the spec\'s directory with the spec\'s variables, its output in its log', async (t) => {
+/** A supervisor with its standby waiting, then where_score.py started with `env`: the Started event and the first answer. */
+async function runWhereScore(t: TestContext, env: Record<string, string>): Promise<{ s: TestSupervisor; started: string; res: Awaited<ReturnType<typeof post>> }> {
   const s = testSupervisor({ standby: true });
   t.after(() => s.cleanup());
   await until(() => standbysUnder(s.logDir).length === 1, 20_000, 'a standby waiting');
-  const spec = fixtureSpec('where_score.py', { env: { GREETING: 'hello from the spec' } });
+  const spec = fixtureSpec('where_score.py', { env });
   s.sup.start(spec);
   const started = await s.waitForEvent('Started', (e) => e.replicaId === spec.replicaId);
-  assert.match(started.message, /pre-started/);
   assert.equal((await s.sup.waitForStart(spec.replicaId)).outcome, 'ready');
   const res = await post(`${s.sup.get(spec.replicaId)!.url}/score`, '{}');
+  return { s, started: started.message, res };
+}
+
+test('a run takes the pre-started process: it says so, and runs in the spec\'s directory with the spec\'s variables, its output in its log', async (t) => {
+  const { s, started, res } = await runWhereScore(t, { GREETING: 'hello from the spec' });
+  assert.match(started, /pre-started/);
   assert.equal(res.status, 200);
   assert.deepEqual(res.json, { cwd: fixture('.').replace(/\/$/, ''), greeting: 'hello from the spec', node_options: null });
-  assert.match(s.sup.readLog('test-svc', spec.replicaId, 'init'), /where_score init in /);
+  assert.match(s.sup.readLog('test-svc', s.events.find((e) => e.type === 'Started')!.replicaId, 'init'), /where_score init in /);
   // The next standby is started shortly after, for the next run.
   await until(() => standbysUnder(s.logDir).length === 1, 20_000, 'the next standby waiting');
 });
 
 test('a service that sets a variable Node reads only as it starts (NODE_OPTIONS) gets a process of its own', async (t) => {
-  const s = testSupervisor({ standby: true });
-  t.after(() => s.cleanup());
-  await until(() => standbysUnder(s.logDir).length === 1, 20_000, 'a standby waiting');
-  const spec = fixtureSpec('where_score.py', { env: { NODE_OPTIONS: '--max-old-space-size=200' } });
-  s.sup.start(spec);
-  const started = await s.waitForEvent('Started', (e) => e.replicaId === spec.replicaId);
-  assert.doesNotMatch(started.message, /pre-started/);
-  assert.equal((await s.sup.waitForStart(spec.replicaId)).outcome, 'ready');
-  const res = await post(`${s.sup.get(spec.replicaId)!.url}/score`, '{}');
+  const { s, started, res } = await runWhereScore(t, { NODE_OPTIONS: '--max-old-space-size=200' });
+  assert.doesNotMatch(started, /pre-started/);
   assert.equal((res.json as { node_options: string }).node_options, '--max-old-space-size=200');
   assert.equal(standbysUnder(s.logDir).length, 1, 'the standby still waits');
 });

@@ -19,7 +19,7 @@ function throwsCode(fn: () => unknown, code: ErrorCode, message?: RegExp): void 
 
 test('control settings: defaults, flags over env, frozen, bad port named', () => {
   const s = parseControlSettings({}, { HOME: '/home/u' });
-  assert.deepEqual(s, { home: '/home/u/.berth', host: '127.0.0.1', port: 7070, capacity: {}, scheduleTimeoutMs: 300_000, restartBackoffMs: 10_000, autoscaleStabilizationMs: 60_000, bodyTimeoutMs: 60_000, maxRequestSizeMb: 100, runtime: 'process', containerNetwork: 'bridge', target: 'local' });
+  assert.deepEqual(s, { home: '/home/u/.berth', host: '127.0.0.1', port: 7070, capacity: {}, scheduleTimeoutMs: 300_000, restartBackoffMs: 10_000, autoscaleStabilizationMs: 60_000, bodyTimeoutMs: 60_000, maxRequestSizeMb: 100, runtime: 'process', containerNetwork: 'bridge', replicaStandby: true, target: 'local' });
   assert.ok(Object.isFrozen(s));
   assert.equal(parseControlSettings({ home: '/x' }, { BERTH_HOME: '/y' }).home, '/x');
   assert.equal(parseControlSettings({}, { BERTH_HOME: '/y' }).home, '/y');

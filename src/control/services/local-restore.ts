@@ -1,5 +1,5 @@
 // The local target after a control plane restart: which replicas to keep, adopting what still runs (processes by pid, containers by label), restarting or adding the rest.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import type { Supervisor } from '../../targets/local/index.js';
 import type { EventLog } from './events.js';
 import type { Placements } from './placement.js';
@@ -25,7 +25,10 @@ export interface LocalRestoreDeps {
  */
 export function runsFrom(pid: number, dir: string): boolean {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((arg) => arg.startsWith(dir + '/'));
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (argv.some((arg) => arg.startsWith(dir + '/'))) return true;
+    // A run that began as the plane's standby keeps the command line it was started with; it works in its source folder.
+    return argv.includes('serve') && argv.includes('--standby') && readlinkSync(`/proc/${pid}/cwd`).startsWith(dir + '/');
   } catch {
     return false;
   }
