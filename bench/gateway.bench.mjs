@@ -9,6 +9,7 @@ import { startPlane } from './lib/plane.mjs';
 import { installCleanupHandlers, startProcess } from './lib/procs.mjs';
 import { runLoad } from './lib/run-load.mjs';
 import { timeDeploy } from './lib/deploy-timing.mjs';
+import { loadPair } from './lib/load-pair.mjs';
 import { wrkVersion } from './lib/wrk.mjs';
 import { quietRun } from './lib/quiet-run.mjs';
 import { measureReferences } from './lib/gateway-references.mjs';
@@ -107,6 +108,9 @@ async function main() {
     const two = await plane.api('/v1/services/gw-two');
     const direct = await startServe(['--worker-count', '1'], path.join(logDir, 'serve-direct.log'), o.python);
     stops.push(() => direct.proc.stop());
+    // The reference for a second replica: a second berth serve beside the first, both loaded at once, no gateway.
+    const direct2 = await startServe(['--worker-count', '1'], path.join(logDir, 'serve-direct-2.log'), o.python);
+    stops.push(() => direct2.proc.stop());
     const json = { 'content-type': 'application/json' };
     const urls = { direct: direct.url, gw1: one.scoring_uri, gw2: two.scoring_uri };
     const headers = { direct: json, gw1: { ...json, authorization: `Bearer ${one.keys.primary}` }, gw2: { ...json, authorization: `Bearer ${two.keys.primary}` } };
@@ -117,7 +121,7 @@ async function main() {
       Object.assign(headers, r.headers);
     }
     for (const p of Object.keys(urls)) await checkAnswer(urls[p], headers[p]);
-    const ours = () => [plane.pid, direct.proc.pid];
+    const ours = () => [plane.pid, direct.proc.pid, direct2.proc.pid];
     const load = (p, extra = {}) => quietRun(() => runLoad({ url: urls[p], method: 'POST', body: SCENARIO.body, headers: headers[p], connections: o.connections, warmupS: o.warmupS, durationS: o.durationS, requestTimeoutS: 10, ...(extra.overallRate ? {} : { loadgen: o.loadgen }), ...extra }, (o.warmupS + o.durationS) * 1000 + 60_000), ours, o.noisyRetries, log);
     const rounds = [];
     for (let i = 1; i <= o.rounds; i++) {
@@ -128,6 +132,8 @@ async function main() {
         peak[p] = await load(p);
         log(`round ${i}: peak ${p}: ${peak[p].reqPerSec} req/s (p50 ${peak[p].latencyMs.p50} ms, p99 ${peak[p].latencyMs.p99} ms, non-2xx ${peak[p].non2xx}, errors ${peak[p].errors}; machine busy ${peak[p].machineBusyPct}% of ${os.availableParallelism() * 100}%, others used ${peak[p].otherCpuPct}% of a core)`);
       }
+      peak.pair = await quietRun(() => loadPair([direct.url, direct2.url], { method: 'POST', body: SCENARIO.body, headers: json, connections: o.connections, warmupS: o.warmupS, durationS: o.durationS, requestTimeoutS: 10, loadgen: o.loadgen }), ours, o.noisyRetries, log);
+      log(`round ${i}: peak of two berth serve processes at once (no gateway): ${peak.pair.reqPerSec} req/s (machine busy ${peak.pair.machineBusyPct}% of ${os.availableParallelism() * 100}%)`);
       // Half of the gateway's own peak (one replica): the same offered rate straight to berth serve and through the gateway.
       const rate = Math.max(1, Math.round(peak.gw1.reqPerSec / 2));
       const half = {};
@@ -164,6 +170,9 @@ async function main() {
       busyGw2: m((r) => r.peak.gw2.machineBusyPct),
       gw1VsDirect: m((r) => r.peak.gw1.reqPerSec / r.peak.direct.reqPerSec),
       gw2VsGw1: m((r) => r.peak.gw2.reqPerSec / r.peak.gw1.reqPerSec),
+      peakPair: m((r) => r.peak.pair.reqPerSec),
+      busyPair: m((r) => r.peak.pair.machineBusyPct),
+      pairVsDirect: m((r) => r.peak.pair.reqPerSec / r.peak.direct.reqPerSec),
       p99PeakDirect: m((r) => r.peak.direct.latencyMs.p99),
       p99PeakGw1: m((r) => r.peak.gw1.latencyMs.p99),
       p99PeakGw2: m((r) => r.peak.gw2.latencyMs.p99),
