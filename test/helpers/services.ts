@@ -1,5 +1,5 @@
 // Helpers for service integration tests: a control plane with small capacity and short timeouts, CLI calls, polling, and cleanup of replicas.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { berth, down, tempDir, up, type CliRun, type RunningPlane } from './control-plane.js';
 import type { ServiceDetail } from '../../src/control/services/view.js';
 import type { ServiceEvent } from '../../src/control/services/events.js';
@@ -51,13 +51,16 @@ export async function until<T>(check: () => Promise<T | undefined> | T | undefin
   }
 }
 
-/** Pids of processes whose command line mentions `home` (replicas run scripts snapshotted under it). */
+/** Pids of replica processes of `home`: their command line mentions it (scripts snapshotted under it), or they work in a folder of it. */
 export function processesUnder(home: string): number[] {
   const out: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(home + '/')) out.push(Number(name));
+      // A replica that began as the plane's standby names no file of the home; it works in one of its folders. The
+      // standby still waiting (in the logs' .standby folder) is the plane's, not a replica: it leaves with the plane.
+      const cwd = readlinkSync(`/proc/${name}/cwd`);
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(home + '/') || (cwd.startsWith(home + '/') && !/\/\.standby( \(deleted\))?$/.test(cwd))) out.push(Number(name));
     } catch {
       // exited meanwhile
     }
