@@ -2,6 +2,7 @@
 import { test, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { fixtureSpec, testSupervisor, until, type TestSupervisor } from '../helpers/local-target.js';
 import { replicaRuntimeContract } from '../contract/replica-runtime.js';
 import { post } from '../helpers/serve-process.js';
@@ -76,6 +77,13 @@ test('no standby outlives its control plane: berth down ends it, and so does the
   // Its standard input ends with the plane: it leaves by itself.
   await until(() => !isAlive(standby!), 20_000, 'the standby gone after the plane was killed');
   assert.equal(isAlive(plane.pid), false);
+  // Its output file stays behind until the next plane starts, which keeps only its own standby's.
+  const standbyDir = join(home, 'logs', 'replicas', '.standby');
+  assert.equal(readdirSync(standbyDir).length, 1);
+  const third = await up(home);
+  await until(() => standbysUnder(home).length === 1, 20_000, 'the third plane\'s standby waiting');
+  assert.deepEqual(readdirSync(standbyDir), [`standby-${third.pid}-1.log`]);
+  await down(home);
 });
 
 test('berth up --no-replica-standby keeps none: a deployed replica is a process of its own', async () => {

@@ -47,8 +47,9 @@ export class StandbyServe {
 
   constructor(private readonly o: StandbyOptions) {}
 
-  /** Starts the first standby. */
+  /** Starts the first standby, after removing the files of standbys a killed control plane left (one plane per home). */
   start(): this {
+    rmSync(this.o.dir, { recursive: true, force: true });
     this.spawnOne();
     return this;
   }
