@@ -1,6 +1,5 @@
 // The local target after a control plane restart: which replicas to keep, adopting what still runs (processes by pid, containers by label), restarting or adding the rest.
-import { readFileSync, readlinkSync } from 'node:fs';
-import type { Supervisor } from '../../targets/local/index.js';
+import { runsFrom, type Supervisor } from '../../targets/local/index.js';
 import type { EventLog } from './events.js';
 import type { Placements } from './placement.js';
 import { requestOf } from './placement.js';
@@ -17,21 +16,6 @@ export interface LocalRestoreDeps {
   readonly generationDir: (service: string, generation: number) => string;
   /** A service's state, when its replicas cannot be brought back (models or image gone). */
   readonly fail: (service: string, reason: string) => void;
-}
-
-/**
- * Whether `pid` runs a `berth serve` of files under `dir` (a generation folder): the pid recorded for a replica may
- * have been reused by anything since, and only our own replica may be adopted or killed.
- */
-export function runsFrom(pid: number, dir: string): boolean {
-  try {
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    if (argv.some((arg) => arg.startsWith(dir + '/'))) return true;
-    // A run that began as the plane's standby keeps the command line it was started with; it works in its source folder.
-    return argv.includes('serve') && argv.includes('--standby') && readlinkSync(`/proc/${pid}/cwd`).startsWith(dir + '/');
-  } catch {
-    return false;
-  }
 }
 
 /** Kills a leftover replica's process group (its workers with it). */

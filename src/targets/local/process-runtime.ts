@@ -1,5 +1,6 @@
 // The process runtime (the embedded default): each run is a `berth serve` process group on this machine, memory held by a cgroup or RSS sampling.
 import type { ChildProcess } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
 import type { ReplicaRuntime, RunExit, RunHandle } from '../runtime.js';
 import { MemoryCgroup, type CgroupSupport } from './cgroup.js';
 import { sleep, type Clock, type TimerHandle } from '../../core/clock.js';
@@ -22,12 +23,31 @@ export interface ProcessRuntimeOptions {
   readonly standby?: StandbyServe;
 }
 
+/** A run that began as the plane's standby (standby.ts) keeps the command line it was started with. */
+const startedAsStandby = (argv: readonly string[]): boolean => argv.includes('serve') && argv.includes('--standby');
+
+/**
+ * Whether `pid` runs a `berth serve` of files under `dir` (a generation folder): the pid recorded for a replica may
+ * have been reused by anything since, and only our own replica may be adopted or killed.
+ */
+export function runsFrom(pid: number, dir: string): boolean {
+  const argv = commandLine(pid);
+  if (argv === undefined) return false;
+  if (argv.some((arg) => arg.startsWith(dir + '/'))) return true;
+  // A run that began as the standby names none of its files; it works in its source folder.
+  try {
+    return startedAsStandby(argv) && readlinkSync(`/proc/${pid}/cwd`).startsWith(dir + '/');
+  } catch {
+    return false;
+  }
+}
+
 /** Checks that `record` still names a running berth serve that answers on its port; the problem, or undefined. */
 export async function verifyAdoptable(record: ProcessAdoptionRecord, host: string, clock: Clock): Promise<string | undefined> {
   if (!isAlive(record.pid)) return `process ${record.pid} is not running`;
   const argv = commandLine(record.pid) ?? [];
-  // The pid may have been reused by something else since it was recorded. A run that began as a standby shows that.
-  if (!argv.includes('serve') || !(argv.includes('--entry-script') || argv.includes('--standby'))) return `process ${record.pid} is not a berth serve (${argv.join(' ').slice(0, 120)})`;
+  // The pid may have been reused by something else since it was recorded.
+  if (!(argv.includes('serve') && argv.includes('--entry-script')) && !startedAsStandby(argv)) return `process ${record.pid} is not a berth serve (${argv.join(' ').slice(0, 120)})`;
   const r = await httpGet(`http://${host}:${record.port}/`, 2000, clock);
   return probeSucceeded(r) ? undefined : `process ${record.pid} does not answer on port ${record.port} (${describeProbe(r)})`;
 }

@@ -12,7 +12,7 @@ import { DEFAULT_LOG_CAP_BYTES } from '../../core/log-cap.js';
 import { readReplicaLog, replicaLogPaths, type LogKind } from './replica-logs.js';
 import type { AdoptionRecord, ReplicaEvent, ReplicaSpec, ReplicaStatus, RuntimeKind } from '../types.js';
 
-export { verifyAdoptable } from './process-runtime.js';
+export { runsFrom, verifyAdoptable } from './process-runtime.js';
 
 export interface SupervisorOptions {
   /** The repo's bin/berth.js, which replicas run as `node bin/berth.js serve ...`. */

@@ -27,11 +27,8 @@ export function statusClass(status: number): StatusClass {
   return status >= 500 ? '5xx' : status >= 400 ? '4xx' : '2xx';
 }
 
-/** Nearest-rank percentile (0 < p ≤ 1) of an ascending array; null when empty. The gateway's window uses the same rule. */
-export function percentile(sorted: ArrayLike<number>, p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
-}
+/** Nearest-rank percentile of an ascending array, the gateway window's rule (core/percentile.ts). */
+export { percentile } from '../../core/percentile.js';
 
 /** Requests per status class between two readings of cumulative counters by status code; a counter that went back (a service deleted and made again) counts from zero. */
 export function classRates(before: ReadonlyMap<number, number> | undefined, after: ReadonlyMap<number, number>, seconds: number): Record<StatusClass, number> {
