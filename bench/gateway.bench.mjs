@@ -12,7 +12,7 @@ import { timeDeploy } from './lib/deploy-timing.mjs';
 import { loadPair } from './lib/load-pair.mjs';
 import { wrkVersion } from './lib/wrk.mjs';
 import { quietRun } from './lib/quiet-run.mjs';
-import { measureReferences } from './lib/gateway-references.mjs';
+import { HOPS, measureReferences, startHop } from './lib/gateway-references.mjs';
 import { defaultsMarkdown, TARGETS } from './lib/gateway-report.mjs';
 import { deployRolloutServices, rolloutChecks, rolloutMarkdown, rolloutSummary } from './lib/gateway-rollouts.mjs';
 
@@ -111,9 +111,15 @@ async function main() {
     // The reference for a second replica: a second berth serve beside the first, both loaded at once, no gateway.
     const direct2 = await startServe(['--worker-count', '1'], path.join(logDir, 'serve-direct-2.log'), o.python);
     stops.push(() => direct2.proc.stop());
+    // What a hop alone adds at the half-load rate: a byte-copying TCP relay and a bare HTTP proxy, both in Node, in front of the same berth serve.
+    const hops = {};
+    for (const h of ['pipe', 'proxy']) {
+      hops[h] = await startHop({ repoRoot, reference: HOPS[h], upstreamPort: new URL(direct.url).port, logDir, body: SCENARIO.body });
+      stops.push(hops[h].stop);
+    }
     const json = { 'content-type': 'application/json' };
-    const urls = { direct: direct.url, gw1: one.scoring_uri, gw2: two.scoring_uri };
-    const headers = { direct: json, gw1: { ...json, authorization: `Bearer ${one.keys.primary}` }, gw2: { ...json, authorization: `Bearer ${two.keys.primary}` } };
+    const urls = { direct: direct.url, gw1: one.scoring_uri, gw2: two.scoring_uri, pipe: hops.pipe.url, proxy: hops.proxy.url };
+    const headers = { direct: json, gw1: { ...json, authorization: `Bearer ${one.keys.primary}` }, gw2: { ...json, authorization: `Bearer ${two.keys.primary}` }, pipe: json, proxy: json };
     if (o.rollouts) {
       log('starting a 90/10 rollout (gw-split) and a 20 % mirror (gw-mirror), two replicas each');
       const r = await deployRolloutServices(plane, SCENARIO.entry, fixtures);
@@ -121,7 +127,7 @@ async function main() {
       Object.assign(headers, r.headers);
     }
     for (const p of Object.keys(urls)) await checkAnswer(urls[p], headers[p]);
-    const ours = () => [plane.pid, direct.proc.pid, direct2.proc.pid];
+    const ours = () => [plane.pid, direct.proc.pid, direct2.proc.pid, hops.pipe.pid, hops.proxy.pid];
     const load = (p, extra = {}) => quietRun(() => runLoad({ url: urls[p], method: 'POST', body: SCENARIO.body, headers: headers[p], connections: o.connections, warmupS: o.warmupS, durationS: o.durationS, requestTimeoutS: 10, ...(extra.overallRate ? {} : { loadgen: o.loadgen }), ...extra }, (o.warmupS + o.durationS) * 1000 + 60_000), ours, o.noisyRetries, log);
     const rounds = [];
     for (let i = 1; i <= o.rounds; i++) {
@@ -137,7 +143,7 @@ async function main() {
       // Half of the gateway's own peak (one replica): the same offered rate straight to berth serve and through the gateway.
       const rate = Math.max(1, Math.round(peak.gw1.reqPerSec / 2));
       const half = {};
-      for (const p of i % 2 ? ['direct', 'gw1'] : ['gw1', 'direct']) {
+      for (const p of i % 2 ? ['direct', 'gw1', 'pipe', 'proxy'] : ['proxy', 'pipe', 'gw1', 'direct']) {
         half[p] = await load(p, { overallRate: rate });
         log(`round ${i}: ${rate} req/s ${p}: p50 ${half[p].latencyMs.p50} ms, p99 ${half[p].latencyMs.p99} ms (${half[p].reqPerSec} req/s; others used ${half[p].otherCpuPct}% of a core)`);
       }
@@ -182,6 +188,12 @@ async function main() {
       p99HalfDirect: m((r) => r.half.direct.latencyMs.p99),
       p99HalfGw1: m((r) => r.half.gw1.latencyMs.p99),
       addedP99Ms: m((r) => r.half.gw1.latencyMs.p99 - r.half.direct.latencyMs.p99),
+      p50HalfPipe: m((r) => r.half.pipe.latencyMs.p50),
+      p99HalfPipe: m((r) => r.half.pipe.latencyMs.p99),
+      addedP99PipeMs: m((r) => r.half.pipe.latencyMs.p99 - r.half.direct.latencyMs.p99),
+      p50HalfProxy: m((r) => r.half.proxy.latencyMs.p50),
+      p99HalfProxy: m((r) => r.half.proxy.latencyMs.p99),
+      addedP99ProxyMs: m((r) => r.half.proxy.latencyMs.p99 - r.half.direct.latencyMs.p99),
       deployFirstOkMs: deploys.length ? median(deploys.map((d) => d.firstOkMs)) : null,
       deployCliMs: deploys.length ? median(deploys.map((d) => d.cliMs)) : null,
       maxOtherCpuPct: Math.max(...rounds.flatMap((r) => [...Object.values(r.peak), ...Object.values(r.half)].map((x) => x.otherCpuPct))),

@@ -31,6 +31,22 @@ function buildCRelay(repoRoot, log) {
   }
 }
 
+/** The reference hops by path name: 'proxy', 'pipe', 'crelay'. */
+export const HOPS = Object.fromEntries(REFERENCES.map((r) => [r.path, r]));
+
+/**
+ * Starts one reference hop in front of a berth serve on 127.0.0.1:upstreamPort (`binary`: the compiled C relay, for
+ * 'crelay'); resolves { url, pid, stop } once a scoring request through it answers.
+ */
+export async function startHop({ repoRoot, reference: r, binary, upstreamPort, logDir, body }) {
+  const port = await freePort();
+  const [cmd, args] = r.path === 'crelay' ? [binary, [String(port), String(upstreamPort)]] : [process.execPath, [path.join(repoRoot, 'bench', r.fixture), String(port), `http://${HOST}:${upstreamPort}`]];
+  const proc = startProcess(cmd, args, { cwd: repoRoot, env: process.env, logFile: path.join(logDir, `reference-${r.path}-${port}.log`) });
+  const url = `http://${HOST}:${port}/score`;
+  await pollUntil(async () => (await fetch(url, { method: 'POST', body })).ok, { timeoutMs: 10_000, what: r.label, abort: () => (proc.exitInfo ? 'exited' : null) });
+  return { url, pid: proc.pid, stop: () => proc.stop() };
+}
+
 /** Measures the references; returns { summary, checks, markdown }. */
 export async function measureReferences({ repoRoot, logDir, plane, o, log, startServe, checkAnswer, scenario }) {
   const stops = [];
@@ -45,12 +61,9 @@ export async function measureReferences({ repoRoot, logDir, plane, o, log, start
     const urls = { direct: direct.url, gateway: svc.scoring_uri };
     for (const r of REFERENCES) {
       if (r.path === 'crelay' && cRelay === null) continue;
-      const port = await freePort();
-      const [cmd, args] = r.path === 'crelay' ? [cRelay, [String(port), directPort]] : [process.execPath, [path.join(repoRoot, 'bench', r.fixture), String(port), `http://${HOST}:${directPort}`]];
-      const proc = startProcess(cmd, args, { cwd: repoRoot, env: process.env, logFile: path.join(logDir, `reference-${r.path}.log`) });
-      stops.push(() => proc.stop());
-      urls[r.path] = `http://${HOST}:${port}/score`;
-      await pollUntil(async () => (await fetch(urls[r.path], { method: 'POST', body: scenario.body })).ok, { timeoutMs: 10_000, what: r.label });
+      const hop = await startHop({ repoRoot, reference: r, binary: cRelay, upstreamPort: directPort, logDir, body: scenario.body });
+      stops.push(hop.stop);
+      urls[r.path] = hop.url;
     }
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${svc.keys.primary}` };
     for (const url of Object.values(urls)) await checkAnswer(url, headers);
