@@ -5,6 +5,7 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixtureSpec, testSupervisor, until, type TestSupervisor } from '../helpers/local-target.js';
 import { replicaRuntimeContract } from '../contract/replica-runtime.js';
+import { startedAsStandby } from '../../src/targets/local/standby.js';
 import { post } from '../helpers/serve-process.js';
 import { cleanup, down, isAlive, ok, tempDir, up } from '../helpers/control-plane.js';
 import { fixture } from '../helpers/serve-process.js';
@@ -25,7 +26,7 @@ function standbysUnder(dir: string): number[] {
     if (!/^\d+$/.test(name)) continue;
     try {
       const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-      if (argv.includes('--standby') && readlinkSync(`/proc/${name}/cwd`).startsWith(dir)) found.push(Number(name));
+      if (startedAsStandby(argv) && readlinkSync(`/proc/${name}/cwd`).startsWith(dir)) found.push(Number(name));
     } catch {
       // it ended while we looked
     }

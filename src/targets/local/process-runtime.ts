@@ -9,7 +9,7 @@ import { MemoryWatch } from './memory-watch.js';
 import { describeProbe, httpGet, probeSucceeded } from './probes.js';
 import { commandLine, isAlive, killTree } from './proc-tree.js';
 import { ListeningFollower } from './replica-logs.js';
-import type { StandbyServe } from './standby.js';
+import { startedAsStandby, type StandbyServe } from './standby.js';
 import { isContainerRecord, type AdoptionRecord, type MemoryStatus, type OomReport, type ProcessAdoptionRecord, type ReplicaLogPaths, type ReplicaSpec } from '../types.js';
 
 export interface ProcessRuntimeOptions {
@@ -22,9 +22,6 @@ export interface ProcessRuntimeOptions {
   /** A pre-started process runs take when they can (standby.ts); none: each run spawns its own. */
   readonly standby?: StandbyServe;
 }
-
-/** A run that began as the plane's standby (standby.ts) keeps the command line it was started with. */
-const startedAsStandby = (argv: readonly string[]): boolean => argv.includes('serve') && argv.includes('--standby');
 
 /**
  * Whether `pid` runs a `berth serve` of files under `dir` (a generation folder): the pid recorded for a replica may

@@ -29,6 +29,14 @@ interface Waiting {
 const READ_AT_START = /^(NODE_|UV_)/;
 const MAX_FAILURES = 3;
 
+/** How a standby is started (after `node <bin/berth.js>`); a run that began as one keeps this command line. */
+const STANDBY_COMMAND = ['serve', '--standby'] as const;
+
+/** Whether a process's command line is a standby's (waiting, or now a replica's run that began as one). */
+export function startedAsStandby(argv: readonly string[]): boolean {
+  return STANDBY_COMMAND.every((arg) => argv.includes(arg));
+}
+
 /**
  * Keeps one standby waiting. A run takes it (`take`): its output file becomes the run's log, it joins the run's memory
  * cgroup, and it reads the run's flags, environment and directory from its standard input. The next standby starts a
@@ -102,7 +110,7 @@ export class StandbyServe {
     const fd = openSync(logPath, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(launch.nodePath, [launch.berthBin, 'serve', '--standby'], { cwd: dir, env: { ...launch.baseEnv }, detached: true, stdio: ['pipe', fd, fd] });
+      child = spawn(launch.nodePath, [launch.berthBin, ...STANDBY_COMMAND], { cwd: dir, env: { ...launch.baseEnv }, detached: true, stdio: ['pipe', fd, fd] });
     } finally {
       closeSync(fd);
     }
